@@ -1,0 +1,56 @@
+# Test registration. Layout:
+#   tests/unit/<module>/test_*.c   one cmocka program each, label "unit" (no server)
+#   tests/integration/*.sh         label "integration"; servers from scripts/testdb.sh via a CTest fixture
+#   tests/fuzz/fuzz_*.c            libFuzzer entry points; replayed over tests/fuzz/corpus/<name>/ (label "fuzz")
+set(TIDM_TEST_ENV
+    "TIDM_FIXTURES=${TIDM_FIXTURES}"
+    "TIDM_BIN=$<TARGET_FILE:tidm>"
+    "TIDM_SRC=${CMAKE_SOURCE_DIR}"
+    "TIDM_BUILD=${CMAKE_BINARY_DIR}"
+    "TIDM_TESTDB_DIR=${CMAKE_BINARY_DIR}/testdb")
+
+if(CMOCKA_FOUND)
+  file(GLOB_RECURSE TIDM_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*/test_*.c)
+  foreach(src IN LISTS TIDM_UNIT_TESTS)
+    get_filename_component(name ${src} NAME_WE)
+    get_filename_component(dir ${src} DIRECTORY)
+    get_filename_component(mod ${dir} NAME)
+    set(t unit_${mod}_${name})
+    add_executable(${t} ${src})
+    target_include_directories(${t} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+    target_link_libraries(${t} PRIVATE tidm_core PkgConfig::CMOCKA)
+    add_test(NAME ${t} COMMAND ${t})
+    set_tests_properties(${t} PROPERTIES LABELS unit TIMEOUT 300 ENVIRONMENT "${TIDM_TEST_ENV}")
+  endforeach()
+endif()
+
+# Fuzz targets: always built with a standalone replay driver; with TIDM_FUZZ=ON also as libFuzzer binaries.
+file(GLOB TIDM_FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+foreach(src IN LISTS TIDM_FUZZ_TARGETS)
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/standalone_driver.c)
+  target_link_libraries(${name}_replay PRIVATE tidm_pure)
+  add_test(NAME ${name} COMMAND ${name}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 600)
+  if(TIDM_FUZZ)
+    add_executable(${name} ${src})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(${name} PRIVATE tidm_pure)
+  endif()
+endforeach()
+
+# Integration tests share one pair of throwaway servers, started and stopped by CTest fixtures.
+file(GLOB TIDM_INTEGRATION_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/test_*.sh)
+add_test(NAME integration_servers_start COMMAND ${CMAKE_SOURCE_DIR}/scripts/testdb.sh start)
+add_test(NAME integration_servers_stop COMMAND ${CMAKE_SOURCE_DIR}/scripts/testdb.sh stop)
+set_tests_properties(integration_servers_start PROPERTIES FIXTURES_SETUP testdb LABELS integration
+                     ENVIRONMENT "${TIDM_TEST_ENV}" TIMEOUT 180)
+set_tests_properties(integration_servers_stop PROPERTIES FIXTURES_CLEANUP testdb LABELS integration
+                     ENVIRONMENT "${TIDM_TEST_ENV}" TIMEOUT 120)
+foreach(src IN LISTS TIDM_INTEGRATION_TESTS)
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME integration_${name} COMMAND bash ${src})
+  set_tests_properties(integration_${name} PROPERTIES LABELS integration FIXTURES_REQUIRED testdb
+                       RESOURCE_LOCK testdb TIMEOUT 900 ENVIRONMENT "${TIDM_TEST_ENV}")
+endforeach()

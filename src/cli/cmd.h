@@ -1,0 +1,16 @@
+/*
+ * cmd.h - the subcommands of the tidm program. Each takes the arguments after its own
+ * name (argv[0] is the subcommand name) and returns the process exit code:
+ * 0 done, 1 failed (message on stderr), 2 bad usage or job file, 3 precheck failed.
+ */
+#ifndef TIDM_CLI_CMD_H
+#define TIDM_CLI_CMD_H
+
+enum { TIDM_EXIT_OK = 0, TIDM_EXIT_FAILED = 1, TIDM_EXIT_USAGE = 2, TIDM_EXIT_PRECHECK = 3 };
+
+int tidm_cmd_migrate(int argc, char **argv);
+int tidm_cmd_precheck(int argc, char **argv);
+int tidm_cmd_binlog(int argc, char **argv);
+int tidm_cmd_verify(int argc, char **argv);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * conn.h - a connection to a MySQL-protocol server (source or target). The only module
+ * that calls libmariadb.
+ *
+ * One owner thread per connection. Errors set the thread's last error (util/err.h) with
+ * the user-facing message of SPEC §6 for connection failures, and the server's errno as
+ * the raw cause. Transient failures (connection refused/lost, too many connections,
+ * lock wait timeout, deadlock) map to TIDM_ECONN; access denied to TIDM_EAUTH.
+ */
+#ifndef TIDM_DB_CONN_H
+#define TIDM_DB_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+typedef struct tidm_conn tidm_conn;
+
+enum tidm_role { TIDM_ROLE_SOURCE, TIDM_ROLE_TARGET };
+
+enum tidm_flavor { TIDM_FLAVOR_MYSQL, TIDM_FLAVOR_MARIADB, TIDM_FLAVOR_TIDB };
+
+typedef struct tidm_conn_opts {
+	enum tidm_role role;
+	const char *host;
+	unsigned port;
+	const char *user;
+	const char *password;
+	const char *tls_ca;   /* CA only: verify the server */
+	const char *tls_cert; /* cert+key only: client auth, server not verified (warned) */
+	const char *tls_key;
+	unsigned connect_timeout; /* seconds; 0 = 10 */
+	unsigned read_timeout;    /* seconds; 0 = none */
+	unsigned retries;         /* attempts for transient errors; 0 = 5 */
+	const char *init_sql;     /* optional statement run after connecting */
+} tidm_conn_opts;
+
+typedef struct tidm_server_info {
+	enum tidm_flavor flavor;
+	unsigned version;         /* e.g. 80036, 101106 */
+	char version_str[96];
+	bool aurora;
+	bool aurora_reader;
+	bool tidb_pitr_active;    /* unknown = false */
+} tidm_server_info;
+
+int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o);
+void tidm_conn_close(tidm_conn *c);
+/* Server flavour/version, detected at open (SELECT VERSION(), tidb_version(), aurora_version()). */
+const tidm_server_info *tidm_conn_info(const tidm_conn *c);
+/* Thread id of the session (for KILL QUERY). */
+unsigned long tidm_conn_thread_id(const tidm_conn *c);
+
+/* Run a statement that returns no rows (or discard them). */
+int tidm_conn_exec(tidm_conn *c, const char *sql, size_t len);
+int tidm_conn_execf(tidm_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Rows changed by the last exec. */
+uint64_t tidm_conn_affected(const tidm_conn *c);
+
+/*
+ * Buffered query: the whole result is read. Row access is valid until tidm_res_free().
+ */
+typedef struct tidm_res tidm_res;
+int tidm_conn_query(tidm_conn *c, tidm_res **out, const char *sql);
+int tidm_conn_queryf(tidm_conn *c, tidm_res **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+size_t tidm_res_rows(const tidm_res *r);
+unsigned tidm_res_cols(const tidm_res *r);
+/* Next row: 1 = row, 0 = end. Values are NUL-terminated; NULL for SQL NULL. */
+int tidm_res_next(tidm_res *r);
+const char *tidm_res_get(const tidm_res *r, unsigned col);
+size_t tidm_res_len(const tidm_res *r, unsigned col);
+const char *tidm_res_col_name(const tidm_res *r, unsigned col);
+void tidm_res_free(tidm_res *r);
+/* First column of the first row as a malloc'd string (NULL result → *out = NULL). */
+int tidm_conn_query_value(tidm_conn *c, char **out, const char *sql);
+
+/*
+ * Streaming query (unbuffered): rows are read one at a time; the connection can run
+ * nothing else until tidm_conn_stream_end(). Per column the kind tells how to write the
+ * value back as SQL.
+ */
+enum tidm_col_kind { TIDM_COL_NUMBER, TIDM_COL_STRING, TIDM_COL_BINARY, TIDM_COL_BIT };
+int tidm_conn_stream_begin(tidm_conn *c, const char *sql);
+unsigned tidm_conn_stream_cols(const tidm_conn *c);
+enum tidm_col_kind tidm_conn_stream_kind(const tidm_conn *c, unsigned col);
+/* 1 = row in (*vals,*lens), 0 = end, <0 error. vals[i]==NULL is SQL NULL. */
+int tidm_conn_stream_next(tidm_conn *c, const char *const **vals, const unsigned long **lens);
+void tidm_conn_stream_end(tidm_conn *c);
+
+/* Transactions. */
+int tidm_conn_begin(tidm_conn *c);
+int tidm_conn_commit(tidm_conn *c);
+int tidm_conn_rollback(tidm_conn *c);
+
+/* Ask the server to stop the statement running on `thread_id` (opens its own connection). */
+int tidm_conn_kill_query(const tidm_conn_opts *o, unsigned long thread_id);
+
+#endif
