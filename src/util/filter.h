@@ -9,7 +9,8 @@
  *  - `databases`: whole databases, tables created later included;
  *  - `tables`: "db.table" entries, only those tables (later tables of db not included);
  *  - `exclude`: "db" or "db.table" patterns removed afterwards;
- *  - patterns accept `*` and `?` in either part; matching is case-sensitive, byte-wise.
+ *  - patterns accept `*` and `?` in either part; matching is case-sensitive, byte-wise,
+ *    except that `?` matches one whole UTF-8 character ("caf?" matches "café").
  *    A database or table name that itself contains a dot is written with backticks:
  *    "`my.db`.`t.1`".
  */
