@@ -6,6 +6,41 @@
  * the user-facing message of SPEC §6 for connection failures, and the server's errno as
  * the raw cause. Transient failures (connection refused/lost, too many connections,
  * lock wait timeout, deadlock) map to TIDM_ECONN; access denied to TIDM_EAUTH.
+ *
+ * Error codes of statements: lost connection (2006/2013/2055), deadlock (1213) and lock
+ * wait timeout (1205) → TIDM_ECONN (after a lost connection close and reopen: there is
+ * no automatic reconnect); duplicate key (1062) → TIDM_EDUPKEY; unknown table/database
+ * (1146/1049) → TIDM_ENOTFOUND; privilege errors (1044/1045/1142/1143/1227) → TIDM_EAUTH;
+ * out of storage (1021, 1114, ENOSPC) → TIDM_ERROR with a message saying the database is
+ * out of storage; anything else TIDM_ERROR. The message names the side, the first 200
+ * bytes of the statement, the server's message and errno; tidm_err_dberr() gives the
+ * errno. A password never appears in a message.
+ *
+ * Opening: transient failures (refused, unknown host, timeout, too many connections) are
+ * retried `retries` times with backoff 0.5 s, 1 s, 2 s ... (capped at 8 s), then fail with
+ * TIDM_ECONN and the SPEC §6 message followed by the raw cause, e.g.
+ *   "Failed to connect to the source database using given parameters. ... (host
+ *    127.0.0.1:1: Can't connect to server on '127.0.0.1' (111), errno 2002)".
+ * Access denied is not retried (TIDM_EAUTH). TLS files that cannot be read, or a cert
+ * without its key → TIDM_EINVAL naming the file. When no TLS is configured and the server
+ * requires secure transport, the connection is retried once over TLS without
+ * verification (warned).
+ *
+ * Session settings, applied to every connection right after connecting, before
+ * opts.init_sql:
+ *   SET NAMES utf8mb4                 values travel as utf8mb4 and the server converts to
+ *                                     and from each column's charset (lossless for every
+ *                                     MySQL charset); binary columns are not converted and
+ *                                     are reported as TIDM_COL_BINARY (write them as hex);
+ *   time_zone = '+00:00'              TIMESTAMP values are read and written as UTC;
+ *   sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'
+ *                                     no NO_BACKSLASH_ESCAPES (db/quote.h relies on it), no
+ *                                     ANSI_QUOTES, no strict/zero-date modes: zero dates and
+ *                                     0 in AUTO_INCREMENT columns copy as they are;
+ *   source only: net_write_timeout = 3600 (a streaming reader may be slow; best effort);
+ *   target only: foreign_key_checks = 0 (tables load in any order, in parallel).
+ * Connections are used by one thread at a time; different connections on different
+ * threads are independent.
  */
 #ifndef TIDM_DB_CONN_H
 #define TIDM_DB_CONN_H
@@ -34,7 +69,7 @@ typedef struct tidm_conn_opts {
 	unsigned connect_timeout; /* seconds; 0 = 10 */
 	unsigned read_timeout;    /* seconds; 0 = none */
 	unsigned retries;         /* attempts for transient errors; 0 = 5 */
-	const char *init_sql;     /* optional statement run after connecting */
+	const char *init_sql;     /* optional statement run after the session settings above */
 } tidm_conn_opts;
 
 typedef struct tidm_server_info {
