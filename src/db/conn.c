@@ -223,10 +223,15 @@ static bool connect_transient(unsigned e)
 	}
 }
 
-/* A server with require_secure_transport=ON refusing a plain connection. */
-static bool needs_tls(unsigned e, const char *msg)
+/*
+ * A server with require_secure_transport=ON refusing a plain connection: MySQL says so
+ * (3159); MariaDB answers "Access denied" (1045), so that case is retried over TLS only
+ * when the server offered TLS in its handshake, and a wrong password then fails twice.
+ */
+static bool needs_tls(unsigned e, const char *msg, bool server_ssl)
 {
-	return e == ER_SECURE_TRANSPORT_REQUIRED_ || strstr(msg, "insecure transport") != NULL;
+	return e == ER_SECURE_TRANSPORT_REQUIRED_ || strstr(msg, "insecure transport") != NULL ||
+	       (e == ER_ACCESS_DENIED_ && server_ssl);
 }
 
 static void sleep_ms(unsigned ms)
@@ -302,9 +307,11 @@ static void set_options(MYSQL *my, const tidm_conn_opts *o, bool force_tls)
 }
 
 /* One connection attempt; on failure *err and *msg hold the cause (handle closed). */
-static MYSQL *try_connect(const tidm_conn_opts *o, bool force_tls, unsigned *err, char *msg, size_t cap)
+static MYSQL *try_connect(const tidm_conn_opts *o, bool force_tls, unsigned *err, char *msg, size_t cap,
+			  bool *server_ssl)
 {
 	MYSQL *my = mysql_init(NULL);
+	unsigned long caps = 0;
 
 	if (!my) {
 		*err = 0;
@@ -315,6 +322,9 @@ static MYSQL *try_connect(const tidm_conn_opts *o, bool force_tls, unsigned *err
 	if (!mysql_real_connect(my, o->host, o->user, o->password, NULL, o->port, NULL, 0)) {
 		*err = mysql_errno(my);
 		scrub(msg, cap, mysql_error(my), o->password);
+		/* the handshake's capabilities stay in the handle after a failed login */
+		if (mariadb_get_infov(my, MARIADB_CONNECTION_SERVER_CAPABILITIES, &caps) == 0)
+			*server_ssl = (caps & CLIENT_SSL) != 0;
 		mysql_close(my);
 		return NULL;
 	}
@@ -459,14 +469,15 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 			  role_name(o->role));
 
 	for (n = 1;; n++) {
-		my = try_connect(o, force_tls, &e, cause, sizeof(cause));
+		bool server_ssl = false;
+
+		my = try_connect(o, force_tls, &e, cause, sizeof(cause), &server_ssl);
 		if (my)
 			break;
-		if (!tls_retried && needs_tls(e, cause) && !(o->tls_ca && *o->tls_ca) &&
+		if (!tls_retried && needs_tls(e, cause, server_ssl) && !(o->tls_ca && *o->tls_ca) &&
 		    !(o->tls_cert && *o->tls_cert)) {
-			tidm_warn("%s connection: the server requires TLS and none is configured; "
-				  "retrying over TLS, the server certificate is not verified",
-				  role_name(o->role));
+			tidm_debug("%s connection refused without TLS (errno %u); retrying over TLS",
+				   role_name(o->role), e);
 			force_tls = tls_retried = true;
 			n--;
 			continue;
@@ -486,6 +497,10 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 				       o->host ? o->host : "localhost", o->port, cause, e);
 	}
 
+	if (force_tls)
+		tidm_warn("%s connection: the server requires TLS and none is configured; connected "
+			  "over TLS, the server certificate is not verified",
+			  role_name(o->role));
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		abort();
