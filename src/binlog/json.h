@@ -46,10 +46,13 @@ int tidm_binlog_json_to_text(tidm_buf *out, const uint8_t *p, size_t n);
  *                      lenenc path length + path text (`$`, `$.a`, `$."k y"`, `$[3]`,
  *                      `$.a[last]`), and, except for REMOVE, lenenc value length + binary
  *                      JSON value.
- * Semantics follow MySQL's apply_json_diff: REPLACE needs the path to exist (`$` replaces
- * the whole document); INSERT adds an object member that must not exist, or inserts into an
- * array at the index (appends when past the end); REMOVE deletes a member/element that
- * must exist. Inserted members keep MySQL's key order (length, then bytes).
+ * Semantics follow MySQL's apply_json_diffs (sql/json_diff.cc): REPLACE needs the path to
+ * exist (`$` replaces the whole document); INSERT adds an object member (replacing the value
+ * if the key exists, as Json_object::add_clone does) or inserts into an array at the index
+ * (appends when past the end); REMOVE deletes a member/element that must exist; the parent
+ * of an INSERT/REMOVE path must exist and be an object (member leg) or array (index leg).
+ * No auto-wrapping of scalars. Inserted members keep MySQL's key order (length, then
+ * bytes).
  * Returns 0, or TIDM_ECORRUPT (message says which diff and why).
  * Memory: an internal arena freed before return; strings point into the inputs.
  */
