@@ -44,23 +44,43 @@ typedef struct tidm_job_config {
 	uint64_t chunk_rows;    /* rows per dump chunk, default 100000 (`spec: chunk-rows`) */
 	uint64_t statement_bytes; /* max bytes of one INSERT/REPLACE, default 1 MiB (`spec: statement-bytes`) */
 	bool safe_mode;
-	unsigned safe_mode_seconds; /* default 60 */
+	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
+	/* HTTP API only: `"start": true` in a POST /jobs body asks to start the job at once.
+	 * A boolean `start` is this request, a mapping `start` is the start position. */
+	bool start_requested;
 } tidm_job_config;
 
 /*
+ * Defaults and ranges (checked by the parser; the message names the range):
+ *   port 1..65535 (default 3306 on both sides; a TiDB target usually says 4000),
+ *   connect-timeout 1..3600 s, dump-threads/load-threads/apply-workers 1..64,
+ *   batch 1..100000, chunk-rows 1000..100000000, statement-bytes 4096..67108864.
+ * Relative paths (password-file, tls ca/cert/key) are relative to the job file's
+ * directory and are stored absolute; TLS files are only opened at connect time.
+ * `start` is accepted only with type incremental.
+ *
  * Load and validate a job file. On error returns TIDM_EINVAL (or TIDM_ENOTFOUND when the
  * file cannot be read) with a message "PATH:LINE:COL: what is wrong and what is expected".
  * Passwords come from `password`, `password-env` or `password-file`; the message never
  * contains a password.
  */
 int tidm_job_config_load(tidm_job_config **out, const char *path);
-/* Same from a YAML/JSON text held in memory; `origin` names it in messages. */
+/* Same from a YAML/JSON text held in memory; `origin` names it in messages (and becomes
+ * cfg->path). Relative paths are taken relative to the current working directory.
+ * `text` need not be NUL-terminated. */
 int tidm_job_config_parse(tidm_job_config **out, const char *text, size_t len, const char *origin);
+/* Same as tidm_job_config_parse with relative paths taken relative to `base_dir`
+ * (NULL: the current working directory). */
+int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len,
+			     const char *origin, const char *base_dir);
+/* Frees cfg (NULL is a no-op); passwords are wiped from memory first. */
 void tidm_job_config_free(tidm_job_config *cfg);
 
 /* SPEC §2 name rule; returns NULL when valid, else a static reason. */
 const char *tidm_job_name_check(const char *name);
 
+/* "full", "incremental", "all" / "logical", "physical" (as written in the job file). */
 const char *tidm_job_type_name(enum tidm_job_type t);
+const char *tidm_job_mode_name(enum tidm_job_mode m);
 
 #endif

@@ -1,0 +1,1218 @@
+/*
+ * config.c - the job file of SPEC §7.1: YAML (or JSON, a subset) parsed with libfyaml
+ * into a validated tidm_job_config. See config.h for the contract.
+ *
+ * Design.
+ *  - libfyaml builds a document tree; we walk it once, top to bottom, mapping by mapping.
+ *    Each mapping has a fixed table of allowed keys: a key not in the table is an error
+ *    listing the table, so a typo never silently becomes a default. Values are checked
+ *    as they are met (document order), cross-field rules (required keys, one password
+ *    form, cert with key, start only with type incremental) once their mapping is done.
+ *  - Every message is "ORIGIN:LINE:COLUMN: what is wrong; expected ...", 1-based as an
+ *    editor shows it. Scalars take their position from their token; mappings and
+ *    sequences have no public position accessor in libfyaml 0.7/0.8, so we ask libfyaml
+ *    to report on the node into a private diagnostic object in "collect" mode and read
+ *    the position back from the collected error (error path only).
+ *  - libfyaml's own diagnostics go to a diagnostic object whose output callback discards
+ *    text and which collects errors: nothing is printed on stderr, and a syntax error
+ *    becomes "ORIGIN:LINE:COLUMN: invalid YAML: <libfyaml's message>".
+ *  - Passwords never reach a message. No message echoes the value of a password key;
+ *    libfyaml's messages lose any quoted excerpt longer than two bytes; and as a last
+ *    line of defence every message is scrubbed of every known secret: the resolved
+ *    passwords plus whatever a raw text scan finds after a `password:` key (this scan
+ *    also covers a file too broken to parse). Resolved passwords are wiped on free.
+ *  - Anchors/aliases are refused rather than resolved (no alias expansion bombs, and a
+ *    job file has no use for them).
+ */
+#include "job/config.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+#define JOB_FILE_MAX (1u << 20)     /* a job file is a few hundred bytes */
+#define PASSWORD_FILE_MAX 65536u
+#define ECHO_MAX 64                 /* longest user value quoted in a message */
+#define SECRET_MIN 3                /* shorter strings are not scrubbed from messages */
+
+/* Defaults (config.h documents them). */
+#define DEFAULT_PORT 3306u
+#define DEFAULT_CONNECT_TIMEOUT 10u
+#define DEFAULT_DUMP_THREADS 4u
+#define DEFAULT_LOAD_THREADS 4u
+#define DEFAULT_APPLY_WORKERS 8u
+#define DEFAULT_BATCH 100u
+#define DEFAULT_CHUNK_ROWS 100000u
+#define DEFAULT_STATEMENT_BYTES (1u << 20)
+#define DEFAULT_SAFE_MODE_SECONDS 60u
+
+/* Parse state of one job text. */
+struct ctx {
+	const char *origin;  /* name used in messages (borrowed from cfg->path) */
+	const char *base_dir; /* absolute directory for relative paths */
+	tidm_job_config *cfg;
+	char **secrets;      /* strings scrubbed from every message (owned copies) */
+	size_t n_secrets;
+	struct fy_node *start_key; /* key of a `start:` position mapping, for the type rule */
+};
+
+static const char *const job_keys[] = {"name", "type", "mode", "source", "target", "objects",
+				       "start", "spec", "safe-mode", NULL};
+static const char *const endpoint_keys[] = {"host", "port", "user", "password", "password-env",
+					    "password-file", "tls", "connect-timeout", NULL};
+static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
+static const char *const objects_keys[] = {"databases", "tables", "exclude", NULL};
+static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
+static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
+					"chunk-rows", "statement-bytes", "safe-mode-seconds", NULL};
+static const char *const type_names[] = {"full", "incremental", "all", NULL};
+static const char *const mode_names[] = {"logical", "physical", NULL};
+
+static const char name_expected[] =
+	"a name that starts with a letter, is shorter than 60 characters and uses only "
+	"A-Z a-z 0-9 _ -";
+
+/* ---- names ------------------------------------------------------------------------ */
+
+static bool is_letter(char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'); }
+
+static bool is_name_char(char ch)
+{
+	return is_letter(ch) || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+}
+
+const char *tidm_job_name_check(const char *name)
+{
+	size_t n;
+
+	if (!name || !*name)
+		return "it is empty";
+	if (!is_letter(name[0]))
+		return "it must start with a letter";
+	for (n = 0; name[n]; n++)
+		if (!is_name_char(name[n]))
+			return "it may only contain A-Z a-z 0-9 _ -";
+	if (n >= 60)
+		return "it must be shorter than 60 characters";
+	return NULL;
+}
+
+const char *tidm_job_type_name(enum tidm_job_type t)
+{
+	switch (t) {
+	case TIDM_JOB_FULL: return "full";
+	case TIDM_JOB_INCREMENTAL: return "incremental";
+	case TIDM_JOB_ALL: return "all";
+	default: return "unknown";
+	}
+}
+
+const char *tidm_job_mode_name(enum tidm_job_mode m)
+{
+	switch (m) {
+	case TIDM_MODE_LOGICAL: return "logical";
+	case TIDM_MODE_PHYSICAL: return "physical";
+	default: return "unknown";
+	}
+}
+
+/* ---- secrets and messages ------------------------------------------------------------ */
+
+/* Remember a secret (a copy) so that no message can contain it. */
+static void add_secret(struct ctx *c, const char *s, size_t len)
+{
+	char **grown;
+
+	if (len < SECRET_MIN)
+		return;
+	grown = realloc(c->secrets, (c->n_secrets + 1) * sizeof(*grown));
+	if (!grown)
+		return; /* the other defences still hold */
+	c->secrets = grown;
+	c->secrets[c->n_secrets] = strndup(s, len);
+	if (c->secrets[c->n_secrets])
+		c->n_secrets++;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/*
+ * Raw scan of the job text for `password: VALUE` (YAML or JSON, quoted or not). It runs
+ * before parsing, so even a file libfyaml rejects has its password values known.
+ */
+static void scan_secrets(struct ctx *c, const char *text, size_t len)
+{
+	const char *end = text + len;
+
+	for (const char *p = text; p + 8 <= end; p++) {
+		const char *q = p + 8, *v, *ve;
+
+		if (memcmp(p, "password", 8) != 0)
+			continue;
+		if (q < end && (*q == '"' || *q == '\''))
+			q++;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q >= end || *q != ':')
+			continue;
+		q++;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < end && (*q == '"' || *q == '\'')) {
+			char quote = *q++;
+			v = q;
+			while (q < end && *q != quote && *q != '\n')
+				q++;
+			ve = q;
+		} else {
+			v = q;
+			while (q < end && *q != '\n' && *q != ',' && *q != '}' &&
+			       !(*q == '#' && q > v && (q[-1] == ' ' || q[-1] == '\t')))
+				q++;
+			ve = q;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+				ve--;
+		}
+		add_secret(c, v, (size_t)(ve - v));
+	}
+}
+
+/* Replace every known secret in b by "***". */
+static void scrub(const struct ctx *c, tidm_buf *b)
+{
+	for (size_t i = 0; i < c->n_secrets; i++) {
+		const char *s = c->secrets[i];
+		size_t sl = strlen(s);
+		char *hit;
+
+		while ((hit = strstr(b->data, s)) != NULL) {
+			tidm_buf out = TIDM_BUF_INIT;
+			size_t at = (size_t)(hit - b->data);
+			tidm_buf_put(&out, b->data, at);
+			tidm_buf_puts(&out, "***");
+			tidm_buf_puts(&out, hit + sl);
+			tidm_buf_dispose(b);
+			*b = out;
+		}
+	}
+}
+
+/* Quote a user value into b: at most ECHO_MAX bytes, control bytes as \xNN. */
+static void echo(tidm_buf *b, const char *s, size_t len)
+{
+	tidm_buf_putc(b, '"');
+	for (size_t i = 0; i < len && i < ECHO_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f)
+			tidm_buf_printf(b, "\\x%02x", ch);
+		else if (ch == '"' || ch == '\\')
+			tidm_buf_printf(b, "\\%c", ch);
+		else
+			tidm_buf_putc(b, (char)ch);
+	}
+	if (len > ECHO_MAX)
+		tidm_buf_puts(b, "...");
+	tidm_buf_putc(b, '"');
+}
+
+static void diag_sink(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+/* A diagnostic object that prints nothing and collects errors. */
+static struct fy_diag *quiet_diag(void)
+{
+	struct fy_diag_cfg dc;
+	struct fy_diag *d;
+
+	fy_diag_cfg_default(&dc);
+	dc.fp = NULL;
+	dc.output_fn = diag_sink;
+	dc.user = NULL;
+	dc.colorize = false;
+	dc.level = FYET_ERROR;
+	d = fy_diag_create(&dc);
+	if (d)
+		fy_diag_set_collect_errors(d, true);
+	return d;
+}
+
+/* 1-based line and column of a node (1:1 when unknown). */
+static void node_pos(struct fy_node *n, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	if (!n)
+		return;
+	if (fy_node_is_scalar(n) && !fy_node_is_alias(n)) {
+		struct fy_token *t = fy_node_get_scalar_token(n);
+		const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+		if (m) {
+			enum fy_node_style st = fy_node_get_style(n);
+			*line = m->line + 1;
+			*col = m->column + 1;
+			/* the token starts after an opening quote; point at the quote */
+			if ((st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED) && *col > 1)
+				(*col)--;
+			return;
+		}
+	}
+	/* Collections: let libfyaml locate the node in a report we collect and read back. */
+	struct fy_diag *d = quiet_diag();
+	if (!d)
+		return;
+	fy_diag_node_report(d, n, FYET_ERROR, "%s", "here");
+	void *it = NULL;
+	struct fy_diag_error *e = fy_diag_errors_iterate(d, &it);
+	if (e && e->line > 0 && e->column > 0) {
+		*line = e->line;
+		*col = e->column;
+		/* an alias is located after its '*'; point at the '*' */
+		if (fy_node_is_alias(n) && *col > 1)
+			(*col)--;
+	}
+	fy_diag_destroy(d);
+}
+
+/* Set the error "ORIGIN:LINE:COL: message" (scrubbed) at an explicit position. */
+static int fail_pos(struct ctx *c, int line, int col, const char *fmt, va_list ap)
+{
+	tidm_buf b = TIDM_BUF_INIT;
+
+	tidm_buf_printf(&b, "%s:%d:%d: ", c->origin, line, col);
+	tidm_buf_vprintf(&b, fmt, ap);
+	scrub(c, &b);
+	tidm_err_set(TIDM_EINVAL, "%s", b.data);
+	explicit_bzero(b.data, b.len);
+	tidm_buf_dispose(&b);
+	return TIDM_EINVAL;
+}
+
+/* Set the error at node `at` (NULL: 1:1); returns TIDM_EINVAL. */
+static int fail(struct ctx *c, struct fy_node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, struct fy_node *at, const char *fmt, ...)
+{
+	va_list ap;
+	int line, col, rc;
+
+	node_pos(at, &line, &col);
+	va_start(ap, fmt);
+	rc = fail_pos(c, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* "a, b, c" from a NULL-terminated list, into a static-size buffer. */
+static const char *join(const char *const *list, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; list[i] && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", list[i]);
+	return buf;
+}
+
+/* "port in source", or "type" at the top level (where == NULL). */
+static const char *field(char *buf, size_t size, const char *key, const char *where)
+{
+	if (where)
+		snprintf(buf, size, "%s in %s", key, where);
+	else
+		snprintf(buf, size, "%s", key);
+	return buf;
+}
+
+/* ---- scalar values --------------------------------------------------------------- */
+
+/* A plain scalar that YAML reads as null ("key:" with nothing, ~, null). */
+static bool is_null(struct fy_node *v)
+{
+	size_t len;
+	const char *s;
+
+	if (!v)
+		return true;
+	if (!fy_node_is_scalar(v) || fy_node_is_alias(v) || fy_node_get_style(v) != FYNS_PLAIN)
+		return false;
+	s = fy_node_get_scalar(v, &len);
+	return !s || len == 0 || (len == 1 && s[0] == '~') ||
+	       (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
+}
+
+/* What a value is, for "X is <kind>; expected ..." messages. */
+static const char *kind(struct fy_node *v)
+{
+	if (is_null(v))
+		return "empty";
+	if (fy_node_is_alias(v))
+		return "an alias (anchors and aliases are not supported)";
+	if (fy_node_is_mapping(v))
+		return "a mapping";
+	if (fy_node_is_sequence(v))
+		return "a list";
+	return "a value";
+}
+
+/*
+ * The text of scalar `v` for field `what`. Empty/null is an error unless allow_empty
+ * (then it is ""); NUL characters are refused. The value is never echoed.
+ */
+static int scalar(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
+		  const char *expected, bool allow_empty, const char **s, size_t *len)
+{
+	if (is_null(v)) {
+		if (allow_empty) {
+			*s = "";
+			*len = 0;
+			return 0;
+		}
+		return fail(c, at, "%s is empty; expected %s", what, expected);
+	}
+	if (!fy_node_is_scalar(v) || fy_node_is_alias(v))
+		return fail(c, v, "%s is %s; expected %s", what, kind(v), expected);
+	*s = fy_node_get_scalar(v, len);
+	if (!*s) {
+		*s = "";
+		*len = 0;
+	}
+	if (memchr(*s, '\0', *len))
+		return fail(c, v, "%s contains a NUL character; expected %s", what, expected);
+	if (*len == 0 && !allow_empty)
+		return fail(c, v, "%s is empty; expected %s", what, expected);
+	return 0;
+}
+
+/* A malloc'd copy of a string value (replacing *out). */
+static int get_string(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
+		      const char *expected, bool allow_empty, char **out)
+{
+	const char *s;
+	size_t len;
+	int rc = scalar(c, at, v, what, expected, allow_empty, &s, &len);
+
+	if (rc < 0)
+		return rc;
+	free(*out);
+	*out = strndup(s, len);
+	if (!*out)
+		return tidm_err_set(TIDM_ENOMEM, "out of memory reading the job");
+	return 0;
+}
+
+/* An unsigned decimal in [min, max] (quoted or not). */
+static int get_uint(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
+		    uint64_t min, uint64_t max, uint64_t *out)
+{
+	char expected[96];
+	const char *s;
+	size_t len;
+	uint64_t n = 0;
+	bool ok;
+	int rc;
+
+	snprintf(expected, sizeof(expected), "a whole number from %llu to %llu",
+		 (unsigned long long)min, (unsigned long long)max);
+	rc = scalar(c, at, v, what, expected, false, &s, &len);
+	if (rc < 0)
+		return rc;
+	ok = len > 0;
+	for (size_t i = 0; ok && i < len; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		if (s[i] < '0' || s[i] > '9' || n > (UINT64_MAX - d) / 10)
+			ok = false;
+		else
+			n = n * 10 + d;
+	}
+	if (!ok || n < min || n > max) {
+		tidm_buf b = TIDM_BUF_INIT;
+		echo(&b, s, len);
+		rc = fail(c, v, "%s is %s; expected %s", what, b.data, expected);
+		tidm_buf_dispose(&b);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+static int get_unsigned(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
+			unsigned min, unsigned max, unsigned *out)
+{
+	uint64_t n;
+	int rc = get_uint(c, at, v, what, min, max, &n);
+
+	if (rc == 0)
+		*out = (unsigned)n;
+	return rc;
+}
+
+static int get_bool(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what, bool *out)
+{
+	static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False", "FALSE"};
+	const char *s;
+	size_t len;
+	int rc = scalar(c, at, v, what, "true or false", false, &s, &len);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < 3; i++) {
+		if (len == strlen(yes[i]) && !memcmp(s, yes[i], len)) {
+			*out = true;
+			return 0;
+		}
+		if (len == strlen(no[i]) && !memcmp(s, no[i], len)) {
+			*out = false;
+			return 0;
+		}
+	}
+	tidm_buf b = TIDM_BUF_INIT;
+	echo(&b, s, len);
+	rc = fail(c, v, "%s is %s; expected true or false", what, b.data);
+	tidm_buf_dispose(&b);
+	return rc;
+}
+
+/* One of `names` (NULL-terminated); *out is its index. */
+static int get_enum(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
+		    const char *const *names, int *out)
+{
+	char list[128], expected[160];
+	const char *s;
+	size_t len;
+	int rc;
+
+	snprintf(expected, sizeof(expected), "one of %s", join(names, list, sizeof(list)));
+	rc = scalar(c, at, v, what, expected, false, &s, &len);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; names[i]; i++) {
+		if (strlen(names[i]) == len && !memcmp(names[i], s, len)) {
+			*out = i;
+			return 0;
+		}
+	}
+	tidm_buf b = TIDM_BUF_INIT;
+	echo(&b, s, len);
+	rc = fail(c, v, "%s is %s; expected %s", what, b.data, expected);
+	tidm_buf_dispose(&b);
+	return rc;
+}
+
+/* ---- mappings -------------------------------------------------------------------- */
+
+/*
+ * Check that v is a mapping for `what` (expected: what it should hold). Returns 0,
+ * TIDM_EINVAL (message set).
+ */
+static int want_mapping(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
+			const char *expected)
+{
+	if (v && fy_node_is_mapping(v))
+		return 0;
+	if (is_null(v))
+		return fail(c, at, "%s is empty; expected %s", what, expected);
+	return fail(c, v, "%s is %s; expected %s", what, kind(v), expected);
+}
+
+/* Index in `keys` of the key of pair p; an unknown or non-scalar key is an error. */
+static int key_index(struct ctx *c, struct fy_node_pair *p, const char *const *keys,
+		     const char *where, int *out)
+{
+	struct fy_node *k = fy_node_pair_key(p);
+	char list[256];
+	const char *s = NULL;
+	size_t len = 0;
+	int rc;
+
+	join(keys, list, sizeof(list));
+	if (!k || !fy_node_is_scalar(k) || fy_node_is_alias(k) || !(s = fy_node_get_scalar(k, &len)))
+		return fail(c, k, "a key in %s is %s; expected one of %s", where, k ? kind(k) : "empty", list);
+	for (int i = 0; keys[i]; i++) {
+		if (strlen(keys[i]) == len && !memcmp(keys[i], s, len)) {
+			*out = i;
+			return 0;
+		}
+	}
+	tidm_buf b = TIDM_BUF_INIT;
+	echo(&b, s, len);
+	rc = fail(c, k, "unknown key %s in %s; expected one of %s", b.data, where, list);
+	tidm_buf_dispose(&b);
+	return rc;
+}
+
+/* An absolute malloc'd path: `p` itself, or base_dir/p. */
+static char *absolute(const struct ctx *c, const char *p)
+{
+	tidm_buf b = TIDM_BUF_INIT;
+
+	if (p[0] == '/')
+		return strdup(p);
+	tidm_buf_puts(&b, c->base_dir);
+	if (b.len == 0 || b.data[b.len - 1] != '/')
+		tidm_buf_putc(&b, '/');
+	tidm_buf_puts(&b, p);
+	return tidm_buf_detach(&b);
+}
+
+/* A path value, made absolute. */
+static int get_path(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
+		    const char *expected, char **out)
+{
+	char *raw = NULL;
+	int rc = get_string(c, at, v, what, expected, false, &raw);
+
+	if (rc < 0)
+		return rc;
+	free(*out);
+	*out = absolute(c, raw);
+	free(raw);
+	return 0;
+}
+
+static int parse_tls(struct ctx *c, struct fy_node *key, struct fy_node *v, const char *side,
+		     tidm_endpoint *ep)
+{
+	char where[32], what[64];
+	static const char expected[] = "ca alone, cert and key, or ca, cert and key";
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	snprintf(where, sizeof(where), "%s.tls", side);
+	rc = want_mapping(c, key, v, field(what, sizeof(what), "tls", side),
+			  "a mapping with ca alone, cert and key, or ca, cert and key");
+	if (rc < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+		if ((rc = key_index(c, p, tls_keys, where, &idx)) < 0)
+			return rc;
+		field(what, sizeof(what), tls_keys[idx], where);
+		switch (idx) {
+		case 0: rc = get_path(c, k, val, what, "the path of the CA certificate (PEM)", &ep->tls_ca); break;
+		case 1: rc = get_path(c, k, val, what, "the path of the client certificate (PEM)", &ep->tls_cert); break;
+		default: rc = get_path(c, k, val, what, "the path of the client key (PEM)", &ep->tls_key); break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (!ep->tls_ca && !ep->tls_cert && !ep->tls_key)
+		return fail(c, v, "tls in %s is empty; expected %s", side, expected);
+	if (ep->tls_cert && !ep->tls_key)
+		return fail(c, v, "tls in %s has cert but no key; expected %s", side, expected);
+	if (ep->tls_key && !ep->tls_cert)
+		return fail(c, v, "tls in %s has key but no cert; expected %s", side, expected);
+	return 0;
+}
+
+/* Read a password file: whole content, trailing newlines removed. */
+static int read_password_file(struct ctx *c, struct fy_node *at, const char *side, const char *path,
+			      char **out)
+{
+	char buf[PASSWORD_FILE_MAX + 1];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+	int rc = 0;
+
+	if (!f)
+		return fail(c, at, "cannot read password-file \"%s\" of %s: %s; expected a readable file holding the password",
+			    path, side, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f))
+		rc = fail(c, at, "cannot read password-file \"%s\" of %s: %s; expected a readable file holding the password",
+			  path, side, strerror(errno));
+	else if (n > PASSWORD_FILE_MAX)
+		rc = fail(c, at, "password-file \"%s\" of %s is larger than %u bytes; expected a file holding only the password",
+			  path, side, PASSWORD_FILE_MAX);
+	else {
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			n--;
+		if (memchr(buf, '\0', n))
+			rc = fail(c, at, "password-file \"%s\" of %s contains a NUL byte; expected a text file holding the password",
+				  path, side);
+		else if (!(*out = strndup(buf, n)))
+			rc = tidm_err_set(TIDM_ENOMEM, "out of memory reading the job");
+	}
+	fclose(f);
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+static int parse_endpoint(struct ctx *c, struct fy_node *key, struct fy_node *v, const char *side,
+			  tidm_endpoint *ep)
+{
+	char what[64], expected[96], list[256];
+	struct fy_node *pw_key = NULL, *pw_val = NULL, *host = NULL, *user = NULL;
+	int pw_form = -1; /* index in endpoint_keys of the password form used */
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	snprintf(expected, sizeof(expected), "a mapping with host, port, user and a password");
+	rc = want_mapping(c, key, v, side, expected);
+	if (rc < 0)
+		return rc;
+	join(endpoint_keys, list, sizeof(list));
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+		if ((rc = key_index(c, p, endpoint_keys, side, &idx)) < 0)
+			return rc;
+		field(what, sizeof(what), endpoint_keys[idx], side);
+		switch (idx) {
+		case 0:
+			host = k;
+			rc = get_string(c, k, val, what, "the host name or IP address of the server", false, &ep->host);
+			break;
+		case 1:
+			rc = get_unsigned(c, k, val, what, 1, 65535, &ep->port);
+			break;
+		case 2:
+			user = k;
+			rc = get_string(c, k, val, what, "the user name to connect as", false, &ep->user);
+			break;
+		case 3: case 4: case 5:
+			if (pw_key)
+				return fail(c, k, "%s has both %s and %s; expected exactly one of password, password-env, password-file",
+					    side, endpoint_keys[pw_form], endpoint_keys[idx]);
+			pw_key = k;
+			pw_val = val;
+			pw_form = idx;
+			if (idx == 3) {
+				rc = get_string(c, k, val, what, "a string (the password)", true, &ep->password);
+				if (rc == 0)
+					add_secret(c, ep->password, strlen(ep->password));
+			}
+			break;
+		case 6:
+			rc = parse_tls(c, k, val, side, ep);
+			break;
+		default:
+			rc = get_unsigned(c, k, val, what, 1, 3600, &ep->connect_timeout);
+			break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (!host)
+		return fail(c, v, "missing key \"host\" in %s; expected the host name or IP address of the %s server", side, side);
+	if (!user)
+		return fail(c, v, "missing key \"user\" in %s; expected the user name to connect as", side);
+	if (pw_form == 4) {
+		char *var = NULL;
+		const char *val;
+		field(what, sizeof(what), "password-env", side);
+		rc = get_string(c, pw_key, pw_val, what, "the name of an environment variable holding the password",
+				false, &var);
+		if (rc < 0)
+			return rc;
+		val = getenv(var);
+		if (!val) {
+			tidm_buf b = TIDM_BUF_INIT;
+			echo(&b, var, strlen(var));
+			rc = fail(c, pw_val, "environment variable %s (password-env of %s) is not set; expected it to hold the %s password",
+				  b.data, side, side);
+			tidm_buf_dispose(&b);
+			free(var);
+			return rc;
+		}
+		free(var);
+		ep->password = strdup(val);
+		if (!ep->password)
+			return tidm_err_set(TIDM_ENOMEM, "out of memory reading the job");
+		add_secret(c, ep->password, strlen(ep->password));
+	} else if (pw_form == 5) {
+		char *path = NULL;
+		field(what, sizeof(what), "password-file", side);
+		rc = get_path(c, pw_key, pw_val, what, "the path of a file holding the password", &path);
+		if (rc == 0)
+			rc = read_password_file(c, pw_val, side, path, &ep->password);
+		free(path);
+		if (rc < 0)
+			return rc;
+		add_secret(c, ep->password, strlen(ep->password));
+	} else if (!ep->password) {
+		ep->password = strdup("");
+		if (!ep->password)
+			return tidm_err_set(TIDM_ENOMEM, "out of memory reading the job");
+	}
+	return 0;
+}
+
+static int parse_objects(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	static const char list_expected[] = "a list of patterns, e.g. [shop, crm] or [\"shop.tmp_*\"]";
+	char what[64];
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	if (is_null(v))
+		return 0; /* "objects:" with nothing: everything */
+	rc = want_mapping(c, key, v, "objects", "a mapping with databases, tables and/or exclude");
+	if (rc < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *seq = fy_node_pair_value(p), *item;
+		void *it2 = NULL;
+		if ((rc = key_index(c, p, objects_keys, "objects", &idx)) < 0)
+			return rc;
+		field(what, sizeof(what), objects_keys[idx], "objects");
+		if (!seq || !fy_node_is_sequence(seq))
+			return is_null(seq) ? fail(c, k, "%s is empty; expected %s", what, list_expected)
+					    : fail(c, seq, "%s is %s; expected %s", what, kind(seq), list_expected);
+		while ((item = fy_node_sequence_iterate(seq, &it2)) != NULL) {
+			char *text = NULL;
+			char item_what[96];
+			snprintf(item_what, sizeof(item_what), "an item of %s", what);
+			rc = get_string(c, item, item, item_what, "a pattern such as shop or shop.orders", false, &text);
+			if (rc < 0)
+				return rc;
+			if (idx == 0)
+				rc = tidm_filter_add_database(&c->cfg->objects, text);
+			else if (idx == 1)
+				rc = tidm_filter_add_table(&c->cfg->objects, text);
+			else
+				rc = tidm_filter_add_exclude(&c->cfg->objects, text);
+			free(text);
+			if (rc == TIDM_EINVAL)
+				return fail(c, item, "%s", tidm_err_msg());
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int parse_start(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	static const char expected[] = "gtid, or binlog-file with binlog-pos";
+	tidm_job_config *cfg = c->cfg;
+	struct fy_node *gtid = NULL, *file = NULL, *pos = NULL;
+	char what[64];
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	if (is_null(v))
+		return 0; /* "start:" with nothing: now */
+	if (fy_node_is_scalar(v) && !fy_node_is_alias(v)) {
+		/* The HTTP API's `"start": true` (start the job at once), not a position. */
+		size_t len;
+		const char *s = fy_node_get_scalar(v, &len);
+		if (s && len == 4 && !memcmp(s, "true", 4)) {
+			cfg->start_requested = true;
+			return 0;
+		}
+		if (s && len == 5 && !memcmp(s, "false", 5))
+			return 0;
+		tidm_buf b = TIDM_BUF_INIT;
+		echo(&b, s ? s : "", s ? len : 0);
+		rc = fail(c, v, "start is %s; expected a mapping with %s", b.data, expected);
+		tidm_buf_dispose(&b);
+		return rc;
+	}
+	rc = want_mapping(c, key, v, "start", "a mapping with gtid, or binlog-file with binlog-pos");
+	if (rc < 0)
+		return rc;
+	c->start_key = key;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+		if ((rc = key_index(c, p, start_keys, "start", &idx)) < 0)
+			return rc;
+		field(what, sizeof(what), start_keys[idx], "start");
+		switch (idx) {
+		case 0:
+			gtid = k;
+			rc = get_string(c, k, val, what, "a GTID set such as 3E11FA47-71CA-11E1-9E33-C80AA9429562:1-23",
+					false, &cfg->start_gtid);
+			break;
+		case 1:
+			file = k;
+			rc = get_string(c, k, val, what, "a binlog file name such as mysql-bin.000016", false,
+					&cfg->start_binlog_file);
+			break;
+		default:
+			pos = k;
+			rc = get_uint(c, k, val, what, 4, UINT64_MAX, &cfg->start_binlog_pos);
+			break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (gtid && (file || pos))
+		return fail(c, file ? file : pos, "start has both gtid and %s; expected %s", file ? "binlog-file" : "binlog-pos",
+			    expected);
+	if (file && !pos)
+		return fail(c, file, "start has binlog-file but no binlog-pos; expected both binlog-file and binlog-pos");
+	if (pos && !file)
+		return fail(c, pos, "start has binlog-pos but no binlog-file; expected both binlog-file and binlog-pos");
+	return 0;
+}
+
+static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	tidm_job_config *cfg = c->cfg;
+	char what[64];
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	if (is_null(v))
+		return 0;
+	rc = want_mapping(c, key, v, "spec", "a mapping with dump-threads, load-threads, apply-workers, batch, ...");
+	if (rc < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+		if ((rc = key_index(c, p, spec_keys, "spec", &idx)) < 0)
+			return rc;
+		field(what, sizeof(what), spec_keys[idx], "spec");
+		switch (idx) {
+		case 0: rc = get_unsigned(c, k, val, what, 1, 64, &cfg->dump_threads); break;
+		case 1: rc = get_unsigned(c, k, val, what, 1, 64, &cfg->load_threads); break;
+		case 2: rc = get_unsigned(c, k, val, what, 1, 64, &cfg->apply_workers); break;
+		case 3: rc = get_unsigned(c, k, val, what, 1, 100000, &cfg->batch); break;
+		case 4: rc = get_uint(c, k, val, what, 1000, 100000000, &cfg->chunk_rows); break;
+		case 5: rc = get_uint(c, k, val, what, 4096, 67108864, &cfg->statement_bytes); break;
+		default: rc = get_unsigned(c, k, val, what, 0, 86400, &cfg->safe_mode_seconds); break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_name(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	const char *why;
+	int rc = get_string(c, key, v, "name", name_expected, false, &c->cfg->name);
+
+	if (rc < 0)
+		return rc;
+	why = tidm_job_name_check(c->cfg->name);
+	if (why) {
+		tidm_buf b = TIDM_BUF_INIT;
+		echo(&b, c->cfg->name, strlen(c->cfg->name));
+		rc = fail(c, v, "invalid job name %s: %s; expected %s", b.data, why, name_expected);
+		tidm_buf_dispose(&b);
+	}
+	return rc;
+}
+
+static int parse_job(struct ctx *c, struct fy_node *root)
+{
+	tidm_job_config *cfg = c->cfg;
+	struct fy_node *seen[9] = {NULL};
+	char list[256];
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx, ival;
+
+	join(job_keys, list, sizeof(list));
+	if (!root || is_null(root))
+		return fail(c, NULL, "the job file is empty; expected a mapping with name, type, source and target");
+	if (!fy_node_is_mapping(root))
+		return fail(c, root, "the job is %s; expected a mapping with keys %s", kind(root), list);
+	while ((p = fy_node_mapping_iterate(root, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+		if ((rc = key_index(c, p, job_keys, "the job", &idx)) < 0)
+			return rc;
+		seen[idx] = k;
+		switch (idx) {
+		case 0: rc = parse_name(c, k, v); break;
+		case 1:
+			rc = get_enum(c, k, v, "type", type_names, &ival);
+			cfg->type = (enum tidm_job_type)ival;
+			break;
+		case 2:
+			rc = get_enum(c, k, v, "mode", mode_names, &ival);
+			cfg->mode = (enum tidm_job_mode)ival;
+			break;
+		case 3: rc = parse_endpoint(c, k, v, "source", &cfg->source); break;
+		case 4: rc = parse_endpoint(c, k, v, "target", &cfg->target); break;
+		case 5: rc = parse_objects(c, k, v); break;
+		case 6: rc = parse_start(c, k, v); break;
+		case 7: rc = parse_spec(c, k, v); break;
+		default: rc = get_bool(c, k, v, "safe-mode", &cfg->safe_mode); break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (!seen[0])
+		return fail(c, root, "missing key \"name\" in the job; expected %s", name_expected);
+	if (!seen[1])
+		return fail(c, root, "missing key \"type\" in the job; expected one of full, incremental, all");
+	if (!seen[3])
+		return fail(c, root, "missing key \"source\" in the job; expected a mapping with host, port, user and a password");
+	if (!seen[4])
+		return fail(c, root, "missing key \"target\" in the job; expected a mapping with host, port, user and a password");
+	if (c->start_key && cfg->type != TIDM_JOB_INCREMENTAL)
+		return fail(c, c->start_key,
+			    "start is only allowed with type incremental (type %s %s); expected no start, or type: incremental",
+			    tidm_job_type_name(cfg->type),
+			    cfg->type == TIDM_JOB_FULL ? "copies existing data only and reads no binlog"
+						       : "starts the binlog exactly at the snapshot of its full copy");
+	return 0;
+}
+
+/* ---- YAML syntax errors ---------------------------------------------------------- */
+
+/*
+ * libfyaml's message without quoted excerpts of the input longer than two bytes (they
+ * could hold part of a password), e.g. "bad start of block scalar ('...')".
+ */
+static void clean_yaml_message(tidm_buf *b, const char *msg)
+{
+	for (const char *p = msg; *p;) {
+		const char *close = *p == '\'' ? strchr(p + 1, '\'') : NULL;
+		if (close && close - p - 1 > 2) {
+			p = close + 1;
+			continue;
+		}
+		if (close) {
+			tidm_buf_put(b, p, (size_t)(close - p + 1));
+			p = close + 1;
+			continue;
+		}
+		tidm_buf_putc(b, *p++);
+	}
+	/* tidy what removals left behind: "()" and double or trailing blanks */
+	for (char *q; (q = strstr(b->data, "()")) != NULL;)
+		memmove(q, q + 2, strlen(q + 2) + 1);
+	for (char *q; (q = strstr(b->data, "  ")) != NULL;)
+		memmove(q, q + 1, strlen(q + 1) + 1);
+	b->len = strlen(b->data);
+	while (b->len > 0 && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\n'))
+		b->data[--b->len] = '\0';
+}
+
+static int yaml_error(struct ctx *c, struct fy_diag *diag)
+{
+	void *it = NULL;
+	struct fy_diag_error *e, *first = NULL;
+	int rc;
+
+	while ((e = fy_diag_errors_iterate(diag, &it)) != NULL) {
+		if (e->type >= FYET_ERROR) {
+			first = e;
+			break;
+		}
+	}
+	if (!first) /* libfyaml builds no document from a text without content */
+		return fail(c, NULL, "the job file is empty; expected a mapping with name, type, source and target");
+	tidm_buf msg = TIDM_BUF_INIT, b = TIDM_BUF_INIT;
+	tidm_buf_reserve(&msg, 0);
+	clean_yaml_message(&msg, first->msg ? first->msg : "syntax error");
+	tidm_buf_printf(&b, "%s:%d:%d: invalid YAML: %s", c->origin, first->line > 0 ? first->line : 1,
+			first->column > 0 ? first->column : 1, msg.data);
+	scrub(c, &b);
+	rc = tidm_err_set(TIDM_EINVAL, "%s", b.data);
+	tidm_buf_dispose(&b);
+	tidm_buf_dispose(&msg);
+	return rc;
+}
+
+/* ---- entry points ---------------------------------------------------------------- */
+
+void tidm_job_config_free(tidm_job_config *cfg)
+{
+	tidm_endpoint *eps[2];
+
+	if (!cfg)
+		return;
+	eps[0] = &cfg->source;
+	eps[1] = &cfg->target;
+	for (int i = 0; i < 2; i++) {
+		free(eps[i]->host);
+		free(eps[i]->user);
+		wipe_free(eps[i]->password);
+		free(eps[i]->tls_ca);
+		free(eps[i]->tls_cert);
+		free(eps[i]->tls_key);
+	}
+	free(cfg->path);
+	free(cfg->name);
+	tidm_filter_dispose(&cfg->objects);
+	free(cfg->start_gtid);
+	free(cfg->start_binlog_file);
+	free(cfg);
+}
+
+static void endpoint_defaults(tidm_endpoint *ep)
+{
+	ep->port = DEFAULT_PORT;
+	ep->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+}
+
+int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len,
+			     const char *origin, const char *base_dir)
+{
+	struct ctx c = {0};
+	struct fy_parse_cfg pc = {0};
+	struct fy_diag *diag = NULL;
+	struct fy_document *doc = NULL;
+	char *cwd = NULL;
+	tidm_job_config *cfg;
+	int rc;
+
+	*out = NULL;
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return tidm_err_set(TIDM_ENOMEM, "out of memory reading the job");
+	cfg->path = strdup(origin && *origin ? origin : "job");
+	if (!cfg->path) {
+		free(cfg);
+		return tidm_err_set(TIDM_ENOMEM, "out of memory reading the job");
+	}
+	cfg->type = TIDM_JOB_FULL;
+	cfg->mode = TIDM_MODE_LOGICAL;
+	endpoint_defaults(&cfg->source);
+	endpoint_defaults(&cfg->target);
+	cfg->dump_threads = DEFAULT_DUMP_THREADS;
+	cfg->load_threads = DEFAULT_LOAD_THREADS;
+	cfg->apply_workers = DEFAULT_APPLY_WORKERS;
+	cfg->batch = DEFAULT_BATCH;
+	cfg->chunk_rows = DEFAULT_CHUNK_ROWS;
+	cfg->statement_bytes = DEFAULT_STATEMENT_BYTES;
+	cfg->safe_mode_seconds = DEFAULT_SAFE_MODE_SECONDS;
+
+	c.cfg = cfg;
+	c.origin = cfg->path;
+	if (!base_dir) {
+		cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			rc = tidm_err_set(TIDM_ERROR, "%s: cannot determine the current directory: %s", cfg->path,
+					  strerror(errno));
+			goto cleanup;
+		}
+		base_dir = cwd;
+	}
+	c.base_dir = base_dir;
+	if (!text)
+		len = 0;
+	scan_secrets(&c, text ? text : "", len);
+
+	diag = quiet_diag();
+	if (!diag) {
+		rc = tidm_err_set(TIDM_ENOMEM, "%s: cannot create the YAML diagnostics", cfg->path);
+		goto cleanup;
+	}
+	pc.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
+	pc.diag = diag;
+	if (len > 0)
+		doc = fy_document_build_from_string(&pc, text, len);
+	if (!doc) {
+		rc = yaml_error(&c, diag);
+		goto cleanup;
+	}
+	rc = parse_job(&c, fy_document_root(doc));
+
+cleanup:
+	fy_document_destroy(doc);
+	if (diag)
+		fy_diag_destroy(diag);
+	for (size_t i = 0; i < c.n_secrets; i++)
+		wipe_free(c.secrets[i]);
+	free(c.secrets);
+	free(cwd);
+	if (rc < 0) {
+		tidm_job_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int tidm_job_config_parse(tidm_job_config **out, const char *text, size_t len, const char *origin)
+{
+	return tidm_job_config_parse_in(out, text, len, origin, NULL);
+}
+
+/* The absolute directory holding `path` (malloc'd), or NULL with the error set. */
+static char *directory_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	tidm_buf b = TIDM_BUF_INIT;
+	char *cwd;
+
+	if (slash == path)
+		return strdup("/");
+	if (path[0] != '/') {
+		cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			tidm_err_set(TIDM_ERROR, "%s: cannot determine the current directory: %s", path, strerror(errno));
+			return NULL;
+		}
+		tidm_buf_puts(&b, cwd);
+		free(cwd);
+		if (slash)
+			tidm_buf_putc(&b, '/');
+	}
+	if (slash)
+		tidm_buf_put(&b, path, (size_t)(slash - path));
+	return tidm_buf_detach(&b);
+}
+
+int tidm_job_config_load(tidm_job_config **out, const char *path)
+{
+	tidm_buf text = TIDM_BUF_INIT;
+	char chunk[8192], *dir;
+	FILE *f;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		return tidm_err_set(TIDM_EINVAL, "no job file given; expected the path of a job file (YAML)");
+	f = fopen(path, "rb");
+	if (!f)
+		return tidm_err_set(errno == ENOENT ? TIDM_ENOTFOUND : TIDM_EINVAL,
+				    "%s: cannot read the job file: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		tidm_buf_put(&text, chunk, n);
+		if (text.len > JOB_FILE_MAX)
+			break;
+	}
+	rc = ferror(f) ? errno : 0;
+	fclose(f);
+	explicit_bzero(chunk, sizeof(chunk));
+	if (rc) {
+		rc = tidm_err_set(TIDM_EINVAL, "%s: cannot read the job file: %s", path, strerror(rc));
+		goto done;
+	}
+	if (text.len > JOB_FILE_MAX) {
+		rc = tidm_err_set(TIDM_EINVAL, "%s: the job file is larger than %u bytes; expected a job file (YAML)",
+				  path, JOB_FILE_MAX);
+		goto done;
+	}
+	dir = directory_of(path);
+	if (!dir) {
+		rc = tidm_err_code();
+		goto done;
+	}
+	rc = tidm_job_config_parse_in(out, text.data ? text.data : "", text.len, path, dir);
+	free(dir);
+done:
+	if (text.data)
+		explicit_bzero(text.data, text.len);
+	tidm_buf_dispose(&text);
+	return rc;
+}
