@@ -3,7 +3,8 @@
  * into a validated tidm_job_config. See config.h for the contract.
  *
  * Design.
- *  - libfyaml builds a document tree; we walk it once, top to bottom, mapping by mapping.
+ *  - libfyaml builds a document tree (exactly one document: a second one after `---` is
+ *    an error rather than silently ignored); we walk it once, top to bottom, mapping by mapping.
  *    Each mapping has a fixed table of allowed keys: a key not in the table is an error
  *    listing the table, so a typo never silently becomes a default. Values are checked
  *    as they are met (document order), cross-field rules (required keys, one password
@@ -1004,7 +1005,25 @@ static void clean_yaml_message(tidm_buf *b, const char *msg)
 		b->data[--b->len] = '\0';
 }
 
-static int yaml_error(struct ctx *c, struct fy_diag *diag)
+/* Does the text hold anything but blanks and comments? */
+static bool has_content(const char *text, size_t len)
+{
+	bool comment = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (ch == '\n')
+			comment = false;
+		else if (!comment && ch == '#')
+			comment = true;
+		else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
+			return true;
+	}
+	return false;
+}
+
+/* The error of a text libfyaml could not turn into a document. */
+static int yaml_error(struct ctx *c, struct fy_diag *diag, const char *text, size_t len)
 {
 	void *it = NULL;
 	struct fy_diag_error *e, *first = NULL;
@@ -1016,8 +1035,10 @@ static int yaml_error(struct ctx *c, struct fy_diag *diag)
 			break;
 		}
 	}
-	if (!first) /* libfyaml builds no document from a text without content */
+	if (!first && !has_content(text, len)) /* libfyaml builds no document from it */
 		return fail(c, NULL, "the job file is empty; expected a mapping with name, type, source and target");
+	if (!first)
+		return fail(c, NULL, "invalid YAML: the text cannot be parsed; expected a UTF-8 YAML or JSON text");
 	tidm_buf msg = TIDM_BUF_INIT, b = TIDM_BUF_INIT;
 	tidm_buf_reserve(&msg, 0);
 	clean_yaml_message(&msg, first->msg ? first->msg : "syntax error");
@@ -1068,6 +1089,7 @@ int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len
 	struct ctx c = {0};
 	struct fy_parse_cfg pc = {0};
 	struct fy_diag *diag = NULL;
+	struct fy_parser *fyp = NULL;
 	struct fy_document *doc = NULL;
 	char *cwd = NULL;
 	tidm_job_config *cfg;
@@ -1117,16 +1139,40 @@ int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len
 	}
 	pc.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
 	pc.diag = diag;
+	fyp = fy_parser_create(&pc);
+	if (!fyp || (len > 0 && fy_parser_set_string(fyp, text, len) != 0)) {
+		rc = tidm_err_set(TIDM_ENOMEM, "%s: cannot create the YAML parser", cfg->path);
+		goto cleanup;
+	}
 	if (len > 0)
-		doc = fy_document_build_from_string(&pc, text, len);
+		doc = fy_parse_load_document(fyp);
 	if (!doc) {
-		rc = yaml_error(&c, diag);
+		rc = yaml_error(&c, diag, text, len);
+		goto cleanup;
+	}
+	/* One job per file: a second document would otherwise be ignored silently. */
+	struct fy_document *more = fy_parse_load_document(fyp);
+	if (more && is_null(fy_document_root(more))) { /* a trailing "---" and nothing else */
+		fy_parse_document_destroy(fyp, more);
+		more = NULL;
+	}
+	if (more) {
+		rc = fail(&c, fy_document_root(more),
+			  "a second YAML document (after ---); expected one job per file");
+		fy_parse_document_destroy(fyp, more);
+		goto cleanup;
+	}
+	if (fy_diag_got_error(diag)) {
+		rc = yaml_error(&c, diag, text, len);
 		goto cleanup;
 	}
 	rc = parse_job(&c, fy_document_root(doc));
 
 cleanup:
-	fy_document_destroy(doc);
+	if (doc)
+		fy_parse_document_destroy(fyp, doc);
+	if (fyp)
+		fy_parser_destroy(fyp);
 	if (diag)
 		fy_diag_destroy(diag);
 	for (size_t i = 0; i < c.n_secrets; i++)

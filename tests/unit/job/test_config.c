@@ -211,6 +211,13 @@ static void test_job_config__defaults(void **state)
 	assert_string_equal(tidm_job_mode_name(cfg->mode), "logical");
 	tidm_job_config_free(cfg);
 	tidm_job_config_free(NULL);
+
+	/* document markers around the one job are fine */
+	write_file("job.yaml", "---\nname: b\ntype: all\n" MIN_SOURCE MIN_TARGET "...\n---\n");
+	assert_int_equal(tidm_job_config_load(&cfg, "job.yaml"), 0);
+	assert_string_equal(cfg->name, "b");
+	assert_int_equal(cfg->type, TIDM_JOB_ALL);
+	tidm_job_config_free(cfg);
 }
 
 static void test_job_config__json_body(void **state)
@@ -343,6 +350,11 @@ static void test_job_config__malformed_yaml(void **state)
 	expect_error_silent("# nothing yet\n",
 			    "job.yaml:1:1: the job file is empty; expected a mapping with name, type, source and target");
 	expect_error("name: a\nname: b\n", "job.yaml:2:1: invalid YAML: duplicate key");
+	expect_error("\xff\xfe\x00\x01", "job.yaml:1:1: invalid YAML: the text cannot be parsed; expected a UTF-8 YAML or JSON text");
+	expect_error("name: a\ntype: full\n---\nname: b\n",
+		     "job.yaml:4:1: a second YAML document (after ---); expected one job per file");
+	expect_error("name: a\ntype: full\n---\nname: \"b\n",
+		     "job.yaml:4:8: invalid YAML: double-quoted scalar without closing quote");
 	expect_error("- name: a\n",
 		     "job.yaml:1:1: the job is a list; expected a mapping with keys name, type, mode, source, target, "
 		     "objects, start, spec, safe-mode");
