@@ -1,0 +1,1527 @@
+/*
+ * full.c - the existing-data phase, logical mode (see full.h).
+ *
+ * DESIGN
+ *  1. Discover: the selected base tables and views of the source (information_schema,
+ *     filtered by the job's tidm_filter; system schemas never).
+ *  2. Job record: `tidm_meta` on the target holds one row per job (stage, state, snapshot
+ *     position), one per planned table and one per chunk (bounds, state). A job whose row
+ *     says it is unfinished is resumed: the original snapshot position is kept, planned
+ *     chunks are read back and only those not marked done are copied again. Chunks of
+ *     tables with a key are copied with REPLACE, so a half-copied chunk copied again
+ *     leaves no duplicate; a keyless table is one chunk copied in a single target
+ *     transaction together with its "done" mark, so it is all-or-nothing.
+ *  3. Snapshot: every dump connection starts `START TRANSACTION WITH CONSISTENT SNAPSHOT`
+ *     while the coordinator holds FLUSH TABLES WITH READ LOCK (needs RELOAD), or, where
+ *     that is refused (RDS, Aurora, Cloud SQL), `LOCK TABLES ... READ` on the selected
+ *     tables (needs LOCK TABLES): writers of those tables wait, so the binlog position
+ *     read under the lock is exactly the snapshot's. The lock is released at once.
+ *  4. Schema: databases, then tables (SHOW CREATE TABLE, adapted to the target dialect by
+ *     db/dialect), then views (definer removed; several passes for views on views).
+ *  5. Plan: chunk bounds walk the key in key order, `chunk_rows` rows apart
+ *     (`WHERE key > prev ORDER BY key LIMIT 1 OFFSET n-1`), so composite and string keys
+ *     work and every row falls in exactly one chunk: chunk i is (b[i-1], b[i]]. Bounds are
+ *     stored as SQL literals (numbers, or hex with a charset introducer) so they compare
+ *     with the column's own collation.
+ *  6. Copy: `dump_threads` dump workers each own a snapshot connection, stream a chunk,
+ *     and cut it into REPLACE statements of at most `statement_bytes`; these travel over a
+ *     bounded queue to `load_threads` load workers that own target connections. A chunk
+ *     carries a reference count (1 for its producer plus 1 per statement in flight); the
+ *     worker that drops it to zero marks the chunk done in tidm_meta. Memory is bounded by
+ *     the queue: about (2 * load_threads + dump_threads) * statement_bytes.
+ *  Errors: the first error stops every worker (a shared flag polled per statement); the
+ *  job row is left "running" so the next run resumes.
+ */
+#include "dump/full.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/conn.h"
+#include "db/dialect.h"
+#include "db/quote.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define META_DB "tidm_meta"
+
+typedef struct table {
+	char *db;
+	char *name;
+	bool is_view;
+	uint64_t est_rows;
+	char **cols; /* insertable columns, in order */
+	size_t ncols;
+	char **key; /* chunk key columns; nkey == 0: no usable key */
+	size_t nkey;
+	tidm_buf col_list; /* "(`a`,`b`)" */
+	tidm_buf head;     /* "REPLACE INTO `db`.`t` (`a`,`b`) VALUES " */
+	_Atomic uint64_t chunks_left;
+	bool planned; /* chunk plan stored in tidm_meta */
+	bool created; /* views: created on the target */
+} table;
+
+typedef struct chunk {
+	table *t;
+	unsigned no;
+	char *lower; /* comma-separated literals; NULL = unbounded */
+	char *upper;
+	_Atomic int refs;
+	_Atomic uint64_t rows;
+	_Atomic uint64_t bytes;
+} chunk;
+
+typedef struct stmt {
+	chunk *c;
+	char *sql;
+	size_t len;
+	uint64_t rows;
+} stmt;
+
+typedef struct run {
+	const tidm_job_config *cfg;
+	tidm_full_progress *prog;
+	volatile sig_atomic_t *cancel;
+	tidm_conn_opts src_opts;
+	tidm_conn_opts tgt_opts;
+
+	table *tables;
+	size_t ntables;
+	chunk **todo; /* chunks left to copy */
+	size_t ntodo;
+	_Atomic size_t next_chunk;
+
+	/* statement queue: ring buffer, guarded by mu */
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty;
+	pthread_cond_t not_full;
+	stmt *ring;
+	size_t cap, head, count;
+	unsigned producers_left;
+
+	_Atomic int stop;
+	int err_code;
+	unsigned err_db;
+	char err_msg[2048];
+} run;
+
+static bool stopping(run *r)
+{
+	return atomic_load(&r->stop) || (r->cancel && *r->cancel);
+}
+
+/* Record the first error of any thread (from this thread's last error) and stop all. */
+static void fail(run *r)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->err_code) {
+		r->err_code = tidm_err_code() ? tidm_err_code() : TIDM_ERROR;
+		r->err_db = tidm_err_dberr();
+		snprintf(r->err_msg, sizeof(r->err_msg), "%s", tidm_err_msg());
+	}
+	atomic_store(&r->stop, 1);
+	pthread_cond_broadcast(&r->not_empty);
+	pthread_cond_broadcast(&r->not_full);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void opts_from(tidm_conn_opts *o, const tidm_endpoint *e, enum tidm_role role)
+{
+	memset(o, 0, sizeof(*o));
+	o->role = role;
+	o->host = e->host;
+	o->port = e->port;
+	o->user = e->user;
+	o->password = e->password;
+	o->tls_ca = e->tls_ca;
+	o->tls_cert = e->tls_cert;
+	o->tls_key = e->tls_key;
+	o->connect_timeout = e->connect_timeout;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+	if (!p)
+		abort();
+	return p;
+}
+
+static void table_dispose(table *t)
+{
+	size_t i;
+
+	free(t->db);
+	free(t->name);
+	for (i = 0; i < t->ncols; i++)
+		free(t->cols[i]);
+	free(t->cols);
+	for (i = 0; i < t->nkey; i++)
+		free(t->key[i]);
+	free(t->key);
+	tidm_buf_dispose(&t->col_list);
+	tidm_buf_dispose(&t->head);
+}
+
+static void chunk_free(chunk *c)
+{
+	if (!c)
+		return;
+	free(c->lower);
+	free(c->upper);
+	free(c);
+}
+
+/* ---- the job record in tidm_meta ---------------------------------------------------- */
+
+static int meta_ensure(tidm_conn *tgt)
+{
+	static const char *ddl[] = {
+		"CREATE DATABASE IF NOT EXISTS `" META_DB "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+		"CREATE TABLE IF NOT EXISTS `" META_DB "`.`jobs` ("
+		" `name` VARCHAR(64) NOT NULL PRIMARY KEY,"
+		" `type` VARCHAR(16) NOT NULL,"
+		" `state` VARCHAR(16) NOT NULL,"
+		" `stage` VARCHAR(32) NOT NULL,"
+		" `snap_file` VARCHAR(255) NOT NULL DEFAULT '',"
+		" `snap_pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" `snap_gtid` LONGTEXT NULL,"
+		" `snap_method` VARCHAR(32) NOT NULL DEFAULT '',"
+		" `updated_at` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"
+		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+		"CREATE TABLE IF NOT EXISTS `" META_DB "`.`tables` ("
+		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
+		" `chunks` INT UNSIGNED NOT NULL,"
+		" PRIMARY KEY (`job`, `db`, `tbl`)"
+		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+		"CREATE TABLE IF NOT EXISTS `" META_DB "`.`chunks` ("
+		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
+		" `no` INT UNSIGNED NOT NULL,"
+		" `lower_sql` LONGTEXT NULL, `upper_sql` LONGTEXT NULL,"
+		" `state` VARCHAR(16) NOT NULL,"
+		" `rows_copied` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" `bytes_copied` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" PRIMARY KEY (`job`, `db`, `tbl`, `no`)"
+		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+	};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++)
+		if ((rc = tidm_conn_exec(tgt, ddl[i], strlen(ddl[i]))) < 0) {
+			tidm_err_prefix("cannot create the job store `" META_DB "` on the target: ");
+			return rc;
+		}
+	return 0;
+}
+
+/* Append "'job'" etc.: a string value, escaped. */
+static void put_str(tidm_buf *b, const char *s)
+{
+	tidm_quote_string(b, s, strlen(s));
+}
+
+/* Start a new job record, or find the unfinished one. Sets *resumed and the snapshot. */
+static int meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_pos *snap)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	int rc;
+
+	*resumed = false;
+	tidm_buf_puts(&q, "SELECT `state`, `snap_file`, `snap_pos`, `snap_gtid`, `snap_method` FROM `" META_DB
+			  "`.`jobs` WHERE `name` = ");
+	put_str(&q, r->cfg->name);
+	rc = tidm_conn_query(tgt, &res, q.data);
+	if (rc < 0)
+		goto out;
+	if (tidm_res_next(res) == 1 && strcmp(tidm_res_get(res, 0), "finished") != 0) {
+		*resumed = true;
+		snprintf(snap->file, sizeof(snap->file), "%s", tidm_res_get(res, 1));
+		snap->pos = strtoull(tidm_res_get(res, 2), NULL, 10);
+		snap->gtid_set = tidm_res_get(res, 3) ? xstrdup(tidm_res_get(res, 3)) : NULL;
+		snprintf(snap->method, sizeof(snap->method), "%s", tidm_res_get(res, 4));
+	}
+	tidm_res_free(res);
+	res = NULL;
+	if (!*resumed) {
+		/* A fresh run (or a finished job run again): forget old chunks. */
+		const char *tbls[] = {"chunks", "tables"};
+		size_t i;
+		for (i = 0; i < 2; i++) {
+			tidm_buf_clear(&q);
+			tidm_buf_printf(&q, "DELETE FROM `" META_DB "`.`%s` WHERE `job` = ", tbls[i]);
+			put_str(&q, r->cfg->name);
+			if ((rc = tidm_conn_exec(tgt, q.data, q.len)) < 0)
+				goto out;
+		}
+	}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+static int meta_save_job(run *r, tidm_conn *tgt, const char *state, const char *stage,
+			 const tidm_snapshot_pos *snap)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	int rc;
+
+	tidm_buf_puts(&q, "REPLACE INTO `" META_DB "`.`jobs` (`name`,`type`,`state`,`stage`,`snap_file`,"
+			  "`snap_pos`,`snap_gtid`,`snap_method`) VALUES (");
+	put_str(&q, r->cfg->name);
+	tidm_buf_putc(&q, ',');
+	put_str(&q, tidm_job_type_name(r->cfg->type));
+	tidm_buf_putc(&q, ',');
+	put_str(&q, state);
+	tidm_buf_putc(&q, ',');
+	put_str(&q, stage);
+	tidm_buf_putc(&q, ',');
+	put_str(&q, snap->file);
+	tidm_buf_printf(&q, ",%llu,", (unsigned long long)snap->pos);
+	if (snap->gtid_set)
+		put_str(&q, snap->gtid_set);
+	else
+		tidm_buf_puts(&q, "NULL");
+	tidm_buf_putc(&q, ',');
+	put_str(&q, snap->method);
+	tidm_buf_putc(&q, ')');
+	rc = tidm_conn_exec(tgt, q.data, q.len);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+static void put_chunk_where(tidm_buf *q, const run *r, const chunk *c)
+{
+	tidm_buf_puts(q, " WHERE `job` = ");
+	put_str(q, r->cfg->name);
+	tidm_buf_puts(q, " AND `db` = ");
+	put_str(q, c->t->db);
+	tidm_buf_puts(q, " AND `tbl` = ");
+	put_str(q, c->t->name);
+	tidm_buf_printf(q, " AND `no` = %u", c->no);
+}
+
+static int meta_chunk_done(run *r, tidm_conn *tgt, chunk *c)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	int rc;
+
+	tidm_buf_printf(&q, "UPDATE `" META_DB "`.`chunks` SET `state` = 'done', `rows_copied` = %llu, "
+			    "`bytes_copied` = %llu",
+			(unsigned long long)atomic_load(&c->rows), (unsigned long long)atomic_load(&c->bytes));
+	put_chunk_where(&q, r, c);
+	rc = tidm_conn_exec(tgt, q.data, q.len);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+/* ---- discovery -------------------------------------------------------------------------- */
+
+static int add_table(run *r, const char *db, const char *name, bool is_view, uint64_t est)
+{
+	table *t;
+	table *grown = realloc(r->tables, (r->ntables + 1) * sizeof(*r->tables));
+
+	if (!grown)
+		abort();
+	r->tables = grown;
+	t = &r->tables[r->ntables++];
+	memset(t, 0, sizeof(*t));
+	t->db = xstrdup(db);
+	t->name = xstrdup(name);
+	t->is_view = is_view;
+	t->est_rows = est;
+	return 0;
+}
+
+static int discover(run *r, tidm_conn *src)
+{
+	tidm_res *res = NULL;
+	int rc;
+
+	rc = tidm_conn_query(src, &res,
+			     "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IFNULL(TABLE_ROWS, 0) "
+			     "FROM information_schema.TABLES "
+			     "WHERE TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys') "
+			     "ORDER BY TABLE_SCHEMA, TABLE_NAME");
+	if (rc < 0) {
+		tidm_err_prefix("cannot list the source's tables: ");
+		return rc;
+	}
+	while (tidm_res_next(res) == 1) {
+		const char *db = tidm_res_get(res, 0), *name = tidm_res_get(res, 1);
+		const char *type = tidm_res_get(res, 2);
+
+		if (!tidm_filter_match_table(&r->cfg->objects, db, name))
+			continue;
+		if (!strcmp(type, "VIEW"))
+			add_table(r, db, name, true, 0);
+		else if (!strcmp(type, "BASE TABLE") || !strcmp(type, "SYSTEM VERSIONED"))
+			add_table(r, db, name, false, strtoull(tidm_res_get(res, 3), NULL, 10));
+		else
+			tidm_warn("skipping `%s`.`%s`: %s objects are not migrated", db, name, type);
+	}
+	tidm_res_free(res);
+	return 0;
+}
+
+/* Columns (insertable ones) and the chunk key of a base table. */
+static int describe(run *r, tidm_conn *src, table *t)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	char *best = NULL;
+	bool best_ok = false;
+	int rc;
+	size_t i;
+
+	(void)r;
+	tidm_buf_puts(&q, "SELECT COLUMN_NAME, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
+	put_str(&q, t->db);
+	tidm_buf_puts(&q, " AND TABLE_NAME = ");
+	put_str(&q, t->name);
+	tidm_buf_puts(&q, " ORDER BY ORDINAL_POSITION");
+	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
+		goto out;
+	t->cols = calloc(tidm_res_rows(res) + 1, sizeof(char *));
+	if (!t->cols)
+		abort();
+	while (tidm_res_next(res) == 1) {
+		const char *extra = tidm_res_get(res, 1);
+		if (extra && strstr(extra, "GENERATED"))
+			continue; /* computed by the target itself */
+		t->cols[t->ncols++] = xstrdup(tidm_res_get(res, 0));
+	}
+	tidm_res_free(res);
+	res = NULL;
+	if (t->ncols == 0) {
+		rc = tidm_err_set(TIDM_ENOTFOUND,
+				  "table `%s`.`%s` was dropped on the source during the migration", t->db,
+				  t->name);
+		goto out;
+	}
+
+	/* The primary key, else the first unique index whose columns are all NOT NULL. */
+	tidm_buf_clear(&q);
+	tidm_buf_puts(&q, "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.IS_NULLABLE, s.SUB_PART "
+			  "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
+			  "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME "
+			  "AND c.COLUMN_NAME = s.COLUMN_NAME "
+			  "WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA = ");
+	put_str(&q, t->db);
+	tidm_buf_puts(&q, " AND s.TABLE_NAME = ");
+	put_str(&q, t->name);
+	tidm_buf_puts(&q, " ORDER BY s.INDEX_NAME <> 'PRIMARY', s.INDEX_NAME, s.SEQ_IN_INDEX");
+	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
+		goto out;
+	t->key = calloc(tidm_res_rows(res) + 1, sizeof(char *));
+	if (!t->key)
+		abort();
+	while (tidm_res_next(res) == 1) {
+		const char *idx = tidm_res_get(res, 0);
+		bool usable = !strcmp(tidm_res_get(res, 2), "NO") && tidm_res_get(res, 3) == NULL;
+
+		if (best && strcmp(best, idx) != 0) {
+			if (best_ok)
+				break; /* a complete usable key was found */
+			/* previous index unusable: start over with this one */
+			for (i = 0; i < t->nkey; i++)
+				free(t->key[i]);
+			t->nkey = 0;
+			free(best);
+			best = NULL;
+		}
+		if (!best) {
+			best = xstrdup(idx);
+			best_ok = true;
+		}
+		if (!usable)
+			best_ok = false;
+		t->key[t->nkey++] = xstrdup(tidm_res_get(res, 1));
+	}
+	if (!best_ok) {
+		for (i = 0; i < t->nkey; i++)
+			free(t->key[i]);
+		t->nkey = 0;
+	}
+
+	tidm_buf_putc(&t->col_list, '(');
+	for (i = 0; i < t->ncols; i++) {
+		if (i)
+			tidm_buf_putc(&t->col_list, ',');
+		tidm_quote_ident(&t->col_list, t->cols[i]);
+	}
+	tidm_buf_putc(&t->col_list, ')');
+	tidm_buf_puts(&t->head, t->nkey ? "REPLACE INTO " : "INSERT INTO ");
+	tidm_quote_qualified(&t->head, t->db, t->name);
+	tidm_buf_putc(&t->head, ' ');
+	tidm_buf_put(&t->head, t->col_list.data, t->col_list.len);
+	tidm_buf_puts(&t->head, " VALUES ");
+out:
+	free(best);
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+/* ---- snapshot ----------------------------------------------------------------------------- */
+
+static int read_position(tidm_conn *src, tidm_snapshot_pos *snap)
+{
+	const tidm_server_info *info = tidm_conn_info(src);
+	tidm_res *res = NULL;
+	int rc;
+
+	if (info->flavor == TIDM_FLAVOR_MYSQL && info->version >= 80400)
+		rc = tidm_conn_query(src, &res, "SHOW BINARY LOG STATUS");
+	else
+		rc = tidm_conn_query(src, &res, "SHOW MASTER STATUS");
+	if (rc < 0)
+		return rc;
+	if (tidm_res_next(res) == 1) {
+		snprintf(snap->file, sizeof(snap->file), "%s", tidm_res_get(res, 0) ? tidm_res_get(res, 0) : "");
+		snap->pos = strtoull(tidm_res_get(res, 1) ? tidm_res_get(res, 1) : "0", NULL, 10);
+		if (tidm_res_cols(res) >= 5 && tidm_res_get(res, 4) && tidm_res_get(res, 4)[0])
+			snap->gtid_set = xstrdup(tidm_res_get(res, 4));
+	}
+	tidm_res_free(res);
+	if (info->flavor == TIDM_FLAVOR_MARIADB && snap->file[0]) {
+		char *v = NULL;
+		if (tidm_conn_query_value(src, &v, "SELECT @@GLOBAL.gtid_binlog_pos") == 0 && v && v[0])
+			snap->gtid_set = v;
+		else
+			free(v);
+	}
+	return 0;
+}
+
+/* Start the consistent snapshot on every dump connection; record the position. */
+static int take_snapshot(run *r, tidm_conn *coord, tidm_conn **dumpers, unsigned n, tidm_snapshot_pos *snap)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	bool locked = false;
+	unsigned i;
+	size_t k;
+	int rc;
+
+	rc = tidm_conn_exec(coord, "FLUSH TABLES WITH READ LOCK", 27);
+	if (rc == 0) {
+		snprintf(snap->method, sizeof(snap->method), "FTWRL");
+		locked = true;
+	} else {
+		tidm_info("FLUSH TABLES WITH READ LOCK refused (%s); using LOCK TABLES ... READ instead",
+			  tidm_err_msg());
+		tidm_buf_puts(&q, "LOCK TABLES ");
+		for (k = 0; k < r->ntables; k++) {
+			if (r->tables[k].is_view)
+				continue;
+			if (locked)
+				tidm_buf_putc(&q, ',');
+			tidm_quote_qualified(&q, r->tables[k].db, r->tables[k].name);
+			tidm_buf_puts(&q, " READ");
+			locked = true;
+		}
+		if (locked) {
+			rc = tidm_conn_exec(coord, q.data, q.len);
+			if (rc < 0) {
+				tidm_err_set(rc, "cannot take a consistent snapshot of the source: FLUSH TABLES WITH "
+						 "READ LOCK and LOCK TABLES were both refused (%s); grant the "
+						 "migration user RELOAD or LOCK TABLES",
+					     tidm_err_msg());
+				goto out;
+			}
+		}
+		snprintf(snap->method, sizeof(snap->method), "LOCK TABLES");
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = tidm_conn_exec(dumpers[i], "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", 55)) < 0 ||
+		    (rc = tidm_conn_exec(dumpers[i], "START TRANSACTION WITH CONSISTENT SNAPSHOT", 42)) < 0)
+			goto unlock;
+	}
+	rc = read_position(coord, snap);
+unlock:
+	if (locked) {
+		int urc = tidm_conn_exec(coord, "UNLOCK TABLES", 13);
+		if (rc == 0)
+			rc = urc;
+	}
+out:
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+/* ---- schema -------------------------------------------------------------------------------- */
+
+static bool db_done_before(const run *r, size_t upto, const char *db)
+{
+	size_t k;
+	for (k = 0; k < upto; k++)
+		if (!strcmp(r->tables[k].db, db))
+			return true;
+	return false;
+}
+
+static int create_database(run *r, tidm_conn *src, tidm_conn *tgt, const char *db, tidm_buf *report)
+{
+	const tidm_server_info *ti = tidm_conn_info(tgt);
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	int rc;
+
+	(void)r;
+	tidm_buf_puts(&q, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+			  "WHERE SCHEMA_NAME = ");
+	put_str(&q, db);
+	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
+		goto out;
+	tidm_buf_clear(&q);
+	tidm_buf_puts(&q, "CREATE DATABASE IF NOT EXISTS ");
+	tidm_quote_ident(&q, db);
+	if (tidm_res_next(res) == 1) {
+		const char *why = NULL;
+		const char *coll = tidm_res_get(res, 1);
+		const char *mapped = tidm_dialect_map_collation(ti->flavor, ti->version, coll, &why);
+		if (mapped) {
+			if (strcmp(mapped, coll) != 0)
+				tidm_buf_printf(report, "database `%s`: collation %s mapped to %s (%s)\n", db, coll,
+						mapped, why ? why : "target lacks it");
+			tidm_buf_puts(&q, " COLLATE ");
+			tidm_buf_puts(&q, mapped);
+		}
+	}
+	rc = tidm_conn_exec(tgt, q.data, q.len);
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+/* "CREATE TABLE `t`" → "CREATE TABLE IF NOT EXISTS `t`" (first occurrence only). */
+static void if_not_exists(tidm_buf *out, const char *sql, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!strncmp(sql, prefix, n)) {
+		tidm_buf_put(out, sql, n);
+		tidm_buf_puts(out, " IF NOT EXISTS");
+		tidm_buf_puts(out, sql + n);
+	} else {
+		tidm_buf_puts(out, sql);
+	}
+}
+
+static int use_db(tidm_conn *c, const char *db)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	int rc;
+
+	tidm_buf_puts(&q, "USE ");
+	tidm_quote_ident(&q, db);
+	rc = tidm_conn_exec(c, q.data, q.len);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+static int create_table(tidm_conn *src, tidm_conn *tgt, table *t, tidm_buf *report)
+{
+	const tidm_server_info *si = tidm_conn_info(src), *ti = tidm_conn_info(tgt);
+	tidm_buf q = TIDM_BUF_INIT, adapted = TIDM_BUF_INIT, sql = TIDM_BUF_INIT, rep = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	int rc;
+
+	tidm_buf_puts(&q, "SHOW CREATE TABLE ");
+	tidm_quote_qualified(&q, t->db, t->name);
+	if ((rc = tidm_conn_query(src, &res, q.data)) < 0) {
+		if (rc == TIDM_ENOTFOUND)
+			tidm_err_set(rc, "table `%s`.`%s` was dropped on the source during the migration", t->db,
+				     t->name);
+		goto out;
+	}
+	if (tidm_res_next(res) != 1 || tidm_res_cols(res) < 2) {
+		rc = tidm_err_set(TIDM_ERROR, "SHOW CREATE TABLE `%s`.`%s` returned nothing", t->db, t->name);
+		goto out;
+	}
+	if ((rc = tidm_dialect_adapt_create(&adapted, tidm_res_get(res, 1), si->flavor, ti->flavor, ti->version,
+					    &rep)) < 0)
+		goto out;
+	if (rep.len)
+		tidm_buf_printf(report, "`%s`.`%s`: %s%s", t->db, t->name, rep.data,
+				rep.data[rep.len - 1] == '\n' ? "" : "\n");
+	if_not_exists(&sql, adapted.data, "CREATE TABLE");
+	if ((rc = use_db(tgt, t->db)) < 0 || (rc = tidm_conn_exec(tgt, sql.data, sql.len)) < 0)
+		tidm_err_prefix("cannot create table `%s`.`%s` on the target: ", t->db, t->name);
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	tidm_buf_dispose(&adapted);
+	tidm_buf_dispose(&sql);
+	tidm_buf_dispose(&rep);
+	return rc;
+}
+
+/* Remove "DEFINER=`u`@`h` " from a SHOW CREATE VIEW text (the definer may not exist on the target). */
+static void strip_definer(tidm_buf *out, const char *sql)
+{
+	const char *d = strstr(sql, " DEFINER=");
+	const char *p;
+
+	if (!d) {
+		tidm_buf_puts(out, sql);
+		return;
+	}
+	tidm_buf_put(out, sql, (size_t)(d - sql));
+	p = d + 9;
+	/* user@host, each part backquoted (doubled backticks inside) or bare */
+	while (*p && *p != ' ') {
+		if (*p == '`') {
+			p++;
+			while (*p && !(*p == '`' && p[1] != '`'))
+				p += (*p == '`') ? 2 : 1;
+			if (*p)
+				p++;
+		} else {
+			p++;
+		}
+	}
+	tidm_buf_puts(out, p);
+}
+
+static int create_view(tidm_conn *src, tidm_conn *tgt, table *t)
+{
+	tidm_buf q = TIDM_BUF_INIT, sql = TIDM_BUF_INIT, tmp = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	int rc;
+
+	tidm_buf_puts(&q, "SHOW CREATE VIEW ");
+	tidm_quote_qualified(&q, t->db, t->name);
+	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
+		goto out;
+	if (tidm_res_next(res) != 1 || tidm_res_cols(res) < 2) {
+		rc = tidm_err_set(TIDM_ERROR, "SHOW CREATE VIEW `%s`.`%s` returned nothing", t->db, t->name);
+		goto out;
+	}
+	strip_definer(&tmp, tidm_res_get(res, 1));
+	if (!strncmp(tmp.data, "CREATE ", 7)) {
+		tidm_buf_puts(&sql, "CREATE OR REPLACE ");
+		tidm_buf_puts(&sql, tmp.data + 7);
+	} else {
+		tidm_buf_put(&sql, tmp.data, tmp.len);
+	}
+	if ((rc = use_db(tgt, t->db)) == 0)
+		rc = tidm_conn_exec(tgt, sql.data, sql.len);
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	tidm_buf_dispose(&sql);
+	tidm_buf_dispose(&tmp);
+	return rc;
+}
+
+static int create_schema(run *r, tidm_conn *src, tidm_conn *tgt, tidm_buf *report)
+{
+	size_t k, pending;
+	int rc;
+
+	for (k = 0; k < r->ntables; k++) {
+		if (!db_done_before(r, k, r->tables[k].db) &&
+		    (rc = create_database(r, src, tgt, r->tables[k].db, report)) < 0) {
+			tidm_err_prefix("cannot create database `%s` on the target: ", r->tables[k].db);
+			return rc;
+		}
+	}
+	for (k = 0; k < r->ntables; k++)
+		if (!r->tables[k].is_view && (rc = create_table(src, tgt, &r->tables[k], report)) < 0)
+			return rc;
+	/* Views may use other views: retry the failed ones while each pass makes progress. */
+	for (;;) {
+		size_t made = 0;
+		pending = 0;
+		for (k = 0; k < r->ntables; k++) {
+			table *t = &r->tables[k];
+			if (!t->is_view || t->created)
+				continue;
+			if (create_view(src, tgt, t) == 0) {
+				t->created = true;
+				made++;
+			} else {
+				pending++;
+			}
+		}
+		if (!pending)
+			break;
+		if (!made) {
+			for (k = 0; k < r->ntables; k++)
+				if (r->tables[k].is_view && !r->tables[k].created) {
+					create_view(src, tgt, &r->tables[k]); /* sets the error again */
+					tidm_err_prefix("cannot create view `%s`.`%s` on the target: ", r->tables[k].db,
+							r->tables[k].name);
+					return TIDM_ERROR;
+				}
+		}
+	}
+	return 0;
+}
+
+/* ---- chunk planning ------------------------------------------------------------------------- */
+
+/* Append the SQL literal of one streamed value: number as is, text as _utf8mb4 X'..', bytes as X'..'. */
+static void put_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n)
+{
+	if (kind == TIDM_COL_NUMBER) {
+		tidm_buf_put(b, v, n);
+		return;
+	}
+	if (kind == TIDM_COL_STRING)
+		tidm_buf_puts(b, "_utf8mb4 ");
+	tidm_quote_hex(b, v, n);
+}
+
+/* Split a stored bound "l1,l2" into its literals (literals never contain commas). */
+static size_t split_bound(const char *bound, const char **starts, size_t *lens, size_t max)
+{
+	size_t n = 0;
+	const char *p = bound;
+
+	while (n < max) {
+		const char *e = strchr(p, ',');
+		starts[n] = p;
+		lens[n] = e ? (size_t)(e - p) : strlen(p);
+		n++;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return n;
+}
+
+/* (k1,..,kn) > (v1,..,vn) written with OR/AND so any server uses the index range. */
+static void put_key_cmp(tidm_buf *b, const table *t, const char *bound, bool greater)
+{
+	const char *starts[64];
+	size_t lens[64], n, i, j;
+
+	n = split_bound(bound, starts, lens, 64);
+	if (n > t->nkey)
+		n = t->nkey;
+	tidm_buf_putc(b, '(');
+	for (i = 0; i < n; i++) {
+		if (i)
+			tidm_buf_puts(b, " OR ");
+		tidm_buf_putc(b, '(');
+		for (j = 0; j < i; j++) {
+			tidm_quote_ident(b, t->key[j]);
+			tidm_buf_puts(b, " = ");
+			tidm_buf_put(b, starts[j], lens[j]);
+			tidm_buf_puts(b, " AND ");
+		}
+		tidm_quote_ident(b, t->key[i]);
+		tidm_buf_puts(b, greater ? " > " : " < ");
+		tidm_buf_put(b, starts[i], lens[i]);
+		tidm_buf_putc(b, ')');
+	}
+	if (!greater) { /* <= : also the bound itself */
+		tidm_buf_puts(b, " OR (");
+		for (j = 0; j < n; j++) {
+			if (j)
+				tidm_buf_puts(b, " AND ");
+			tidm_quote_ident(b, t->key[j]);
+			tidm_buf_puts(b, " = ");
+			tidm_buf_put(b, starts[j], lens[j]);
+		}
+		tidm_buf_putc(b, ')');
+	}
+	tidm_buf_putc(b, ')');
+}
+
+static void put_key_list(tidm_buf *b, const table *t)
+{
+	size_t i;
+	for (i = 0; i < t->nkey; i++) {
+		if (i)
+			tidm_buf_putc(b, ',');
+		tidm_quote_ident(b, t->key[i]);
+	}
+}
+
+static chunk *chunk_new(table *t, unsigned no, const char *lower, const char *upper)
+{
+	chunk *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->t = t;
+	c->no = no;
+	c->lower = lower ? xstrdup(lower) : NULL;
+	c->upper = upper ? xstrdup(upper) : NULL;
+	return c;
+}
+
+static void todo_push(run *r, chunk *c)
+{
+	chunk **grown = realloc(r->todo, (r->ntodo + 1) * sizeof(*r->todo));
+	if (!grown)
+		abort();
+	r->todo = grown;
+	r->todo[r->ntodo++] = c;
+}
+
+/* Walk the key to find chunk bounds; store them with the table's plan in one transaction. */
+static int plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
+{
+	tidm_buf q = TIDM_BUF_INIT, ins = TIDM_BUF_INIT, prev = TIDM_BUF_INIT, cur = TIDM_BUF_INIT;
+	chunk **made = NULL;
+	size_t nmade = 0, i;
+	unsigned no = 0;
+	int rc = 0;
+	uint64_t step = r->cfg->chunk_rows ? r->cfg->chunk_rows : 100000;
+
+	for (;;) {
+		const char *const *vals;
+		const unsigned long *lens;
+		int got;
+		unsigned col;
+
+		if (t->nkey == 0)
+			break;
+		if (stopping(r)) {
+			rc = TIDM_ECANCELED;
+			goto out;
+		}
+		tidm_buf_clear(&q);
+		tidm_buf_puts(&q, "SELECT ");
+		put_key_list(&q, t);
+		tidm_buf_puts(&q, " FROM ");
+		tidm_quote_qualified(&q, t->db, t->name);
+		if (prev.len) {
+			tidm_buf_puts(&q, " WHERE ");
+			put_key_cmp(&q, t, prev.data, true);
+		}
+		tidm_buf_puts(&q, " ORDER BY ");
+		put_key_list(&q, t);
+		tidm_buf_printf(&q, " LIMIT 1 OFFSET %llu", (unsigned long long)(step - 1));
+		if ((rc = tidm_conn_stream_begin(src, q.data)) < 0)
+			goto out;
+		got = tidm_conn_stream_next(src, &vals, &lens);
+		tidm_buf_clear(&cur);
+		if (got == 1)
+			for (col = 0; col < tidm_conn_stream_cols(src); col++) {
+				if (col)
+					tidm_buf_putc(&cur, ',');
+				put_literal(&cur, tidm_conn_stream_kind(src, col), vals[col], lens[col]);
+			}
+		while (got == 1)
+			got = tidm_conn_stream_next(src, &vals, &lens);
+		tidm_conn_stream_end(src);
+		if (got < 0) {
+			rc = got;
+			goto out;
+		}
+		if (!cur.len)
+			break;
+		made = realloc(made, (nmade + 1) * sizeof(*made));
+		if (!made)
+			abort();
+		made[nmade++] = chunk_new(t, no++, prev.len ? prev.data : NULL, cur.data);
+		tidm_buf_clear(&prev);
+		tidm_buf_put(&prev, cur.data, cur.len);
+	}
+	made = realloc(made, (nmade + 1) * sizeof(*made));
+	if (!made)
+		abort();
+	made[nmade++] = chunk_new(t, no++, prev.len ? prev.data : NULL, NULL);
+
+	/* Persist the plan: chunks first, then the table row that says the plan is complete. */
+	if ((rc = tidm_conn_begin(tgt)) < 0)
+		goto out;
+	for (i = 0; i < nmade; i++) {
+		tidm_buf_clear(&ins);
+		tidm_buf_puts(&ins, "REPLACE INTO `" META_DB "`.`chunks` (`job`,`db`,`tbl`,`no`,`lower_sql`,`upper_sql`,`state`) VALUES (");
+		put_str(&ins, r->cfg->name);
+		tidm_buf_putc(&ins, ',');
+		put_str(&ins, t->db);
+		tidm_buf_putc(&ins, ',');
+		put_str(&ins, t->name);
+		tidm_buf_printf(&ins, ",%u,", made[i]->no);
+		if (made[i]->lower)
+			put_str(&ins, made[i]->lower);
+		else
+			tidm_buf_puts(&ins, "NULL");
+		tidm_buf_putc(&ins, ',');
+		if (made[i]->upper)
+			put_str(&ins, made[i]->upper);
+		else
+			tidm_buf_puts(&ins, "NULL");
+		tidm_buf_puts(&ins, ",'pending')");
+		if ((rc = tidm_conn_exec(tgt, ins.data, ins.len)) < 0)
+			break;
+	}
+	if (rc == 0) {
+		tidm_buf_clear(&ins);
+		tidm_buf_puts(&ins, "REPLACE INTO `" META_DB "`.`tables` (`job`,`db`,`tbl`,`chunks`) VALUES (");
+		put_str(&ins, r->cfg->name);
+		tidm_buf_putc(&ins, ',');
+		put_str(&ins, t->db);
+		tidm_buf_putc(&ins, ',');
+		put_str(&ins, t->name);
+		tidm_buf_printf(&ins, ",%zu)", nmade);
+		rc = tidm_conn_exec(tgt, ins.data, ins.len);
+	}
+	if (rc < 0) {
+		tidm_conn_rollback(tgt);
+		goto out;
+	}
+	if ((rc = tidm_conn_commit(tgt)) < 0)
+		goto out;
+	atomic_store(&t->chunks_left, nmade);
+	atomic_fetch_add(&r->prog->chunks_total, nmade);
+	for (i = 0; i < nmade; i++)
+		todo_push(r, made[i]);
+	nmade = 0;
+out:
+	for (i = 0; i < nmade; i++)
+		chunk_free(made[i]);
+	free(made);
+	tidm_buf_dispose(&q);
+	tidm_buf_dispose(&ins);
+	tidm_buf_dispose(&prev);
+	tidm_buf_dispose(&cur);
+	return rc;
+}
+
+static table *find_table(run *r, const char *db, const char *name)
+{
+	size_t k;
+	for (k = 0; k < r->ntables; k++)
+		if (!r->tables[k].is_view && !strcmp(r->tables[k].db, db) && !strcmp(r->tables[k].name, name))
+			return &r->tables[k];
+	return NULL;
+}
+
+/* Read back the plans of an earlier run: pending chunks go to the todo list. */
+static int load_plans(run *r, tidm_conn *tgt)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	int rc;
+
+	tidm_buf_puts(&q, "SELECT t.`db`, t.`tbl`, c.`no`, c.`lower_sql`, c.`upper_sql`, c.`state`, c.`rows_copied`, "
+			  "c.`bytes_copied` FROM `" META_DB "`.`tables` t JOIN `" META_DB "`.`chunks` c "
+			  "ON c.`job` = t.`job` AND c.`db` = t.`db` AND c.`tbl` = t.`tbl` WHERE t.`job` = ");
+	put_str(&q, r->cfg->name);
+	tidm_buf_puts(&q, " ORDER BY t.`db`, t.`tbl`, c.`no`");
+	if ((rc = tidm_conn_query(tgt, &res, q.data)) < 0)
+		goto out;
+	while (tidm_res_next(res) == 1) {
+		table *t = find_table(r, tidm_res_get(res, 0), tidm_res_get(res, 1));
+		if (!t)
+			continue; /* no longer selected or no longer on the source */
+		t->planned = true;
+		atomic_fetch_add(&r->prog->chunks_total, 1);
+		if (!strcmp(tidm_res_get(res, 5), "done")) {
+			atomic_fetch_add(&r->prog->chunks_done, 1);
+			atomic_fetch_add(&r->prog->chunks_skipped, 1);
+			atomic_fetch_add(&r->prog->rows_done, strtoull(tidm_res_get(res, 6), NULL, 10));
+			atomic_fetch_add(&r->prog->bytes_done, strtoull(tidm_res_get(res, 7), NULL, 10));
+			continue;
+		}
+		atomic_fetch_add(&t->chunks_left, 1);
+		todo_push(r, chunk_new(t, (unsigned)strtoul(tidm_res_get(res, 2), NULL, 10), tidm_res_get(res, 3),
+				       tidm_res_get(res, 4)));
+	}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+/* ---- copy ------------------------------------------------------------------------------------ */
+
+static void queue_push(run *r, stmt s)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count == r->cap && !atomic_load(&r->stop))
+		pthread_cond_wait(&r->not_full, &r->mu);
+	if (atomic_load(&r->stop)) {
+		pthread_mutex_unlock(&r->mu);
+		free(s.sql);
+		atomic_fetch_sub(&s.c->refs, 1);
+		return;
+	}
+	r->ring[(r->head + r->count) % r->cap] = s;
+	r->count++;
+	pthread_cond_signal(&r->not_empty);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* 1 = got one, 0 = no more (all producers finished or stopping). */
+static int queue_pop(run *r, stmt *out)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count == 0 && r->producers_left > 0 && !atomic_load(&r->stop))
+		pthread_cond_wait(&r->not_empty, &r->mu);
+	if (r->count == 0 || atomic_load(&r->stop)) {
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
+	*out = r->ring[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->count--;
+	pthread_cond_signal(&r->not_full);
+	pthread_mutex_unlock(&r->mu);
+	return 1;
+}
+
+static int open_target(run *r, tidm_conn **out)
+{
+	int rc = tidm_conn_open(out, &r->tgt_opts);
+	if (rc == 0)
+		tidm_conn_exec(*out, "SET SESSION foreign_key_checks = 0", 34);
+	return rc;
+}
+
+/* Drop one reference of a chunk; the last one records it as done. */
+static int chunk_release(run *r, chunk *c, tidm_conn *tgt)
+{
+	int rc;
+
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return 0;
+	if ((rc = meta_chunk_done(r, tgt, c)) < 0)
+		return rc;
+	atomic_fetch_add(&r->prog->chunks_done, 1);
+	if (atomic_fetch_sub(&c->t->chunks_left, 1) == 1)
+		atomic_fetch_add(&r->prog->tables_done, 1);
+	return 0;
+}
+
+/* Execute one data statement, reconnecting on a lost connection (statements are idempotent). */
+static int exec_retry(run *r, tidm_conn **tgt, const char *sql, size_t len)
+{
+	unsigned attempt;
+	int rc = 0;
+
+	for (attempt = 0; attempt < 5; attempt++) {
+		if (!*tgt && (rc = open_target(r, tgt)) < 0) {
+			if (rc != TIDM_ECONN)
+				return rc;
+		} else {
+			rc = tidm_conn_exec(*tgt, sql, len);
+			if (rc != TIDM_ECONN)
+				return rc;
+			tidm_warn("lost the target connection (%s); retrying", tidm_err_msg());
+			tidm_conn_close(*tgt);
+			*tgt = NULL;
+		}
+		if (stopping(r))
+			return TIDM_ECANCELED;
+		sleep(1u << attempt);
+	}
+	return tidm_err_set(rc, "the target connection was lost and could not be re-established (%s); run "
+				"the same command again to resume",
+			    tidm_err_msg());
+}
+
+static void *load_worker(void *arg)
+{
+	run *r = arg;
+	tidm_conn *tgt = NULL;
+	stmt s;
+
+	if (open_target(r, &tgt) < 0) {
+		fail(r);
+		return NULL;
+	}
+	while (queue_pop(r, &s)) {
+		int rc = exec_retry(r, &tgt, s.sql, s.len);
+		free(s.sql);
+		if (rc < 0) {
+			tidm_err_prefix("copying `%s`.`%s` (chunk %u): ", s.c->t->db, s.c->t->name, s.c->no);
+			fail(r);
+			break;
+		}
+		atomic_fetch_add(&s.c->rows, s.rows);
+		atomic_fetch_add(&s.c->bytes, s.len);
+		atomic_fetch_add(&r->prog->rows_done, s.rows);
+		atomic_fetch_add(&r->prog->bytes_done, s.len);
+		if (chunk_release(r, s.c, tgt) < 0) {
+			fail(r);
+			break;
+		}
+	}
+	tidm_conn_close(tgt);
+	return NULL;
+}
+
+typedef struct dump_ctx {
+	run *r;
+	tidm_conn *src; /* snapshot connection, owned */
+	tidm_conn *tgt; /* for keyless tables and chunk marks, opened lazily */
+} dump_ctx;
+
+static void put_row(tidm_buf *b, tidm_conn *src, const char *const *vals, const unsigned long *lens, unsigned ncols)
+{
+	unsigned i;
+
+	tidm_buf_putc(b, '(');
+	for (i = 0; i < ncols; i++) {
+		if (i)
+			tidm_buf_putc(b, ',');
+		if (!vals[i]) {
+			tidm_buf_puts(b, "NULL");
+			continue;
+		}
+		switch (tidm_conn_stream_kind(src, i)) {
+		case TIDM_COL_NUMBER:
+			tidm_buf_put(b, vals[i], lens[i]);
+			break;
+		case TIDM_COL_STRING:
+			tidm_quote_string(b, vals[i], lens[i]);
+			break;
+		case TIDM_COL_BINARY:
+		case TIDM_COL_BIT:
+		default:
+			tidm_quote_hex(b, vals[i], lens[i]);
+			break;
+		}
+	}
+	tidm_buf_putc(b, ')');
+}
+
+static int dump_chunk(dump_ctx *d, chunk *c)
+{
+	run *r = d->r;
+	table *t = c->t;
+	tidm_buf q = TIDM_BUF_INIT, stmt_buf = TIDM_BUF_INIT;
+	const char *const *vals;
+	const unsigned long *lens;
+	uint64_t rows_in_stmt = 0, rows_total = 0;
+	size_t limit = r->cfg->statement_bytes ? r->cfg->statement_bytes : (1u << 20);
+	bool keyless = t->nkey == 0;
+	int rc, got;
+	size_t i;
+
+	atomic_store(&c->refs, 1);
+	if (keyless) {
+		if (!d->tgt && (rc = open_target(r, &d->tgt)) < 0)
+			goto out;
+		if ((rc = tidm_conn_begin(d->tgt)) < 0)
+			goto out;
+	}
+	tidm_buf_puts(&q, "SELECT ");
+	for (i = 0; i < t->ncols; i++) {
+		if (i)
+			tidm_buf_putc(&q, ',');
+		tidm_quote_ident(&q, t->cols[i]);
+	}
+	tidm_buf_puts(&q, " FROM ");
+	tidm_quote_qualified(&q, t->db, t->name);
+	if (c->lower || c->upper) {
+		tidm_buf_puts(&q, " WHERE ");
+		if (c->lower)
+			put_key_cmp(&q, t, c->lower, true);
+		if (c->lower && c->upper)
+			tidm_buf_puts(&q, " AND ");
+		if (c->upper)
+			put_key_cmp(&q, t, c->upper, false);
+	}
+	if ((rc = tidm_conn_stream_begin(d->src, q.data)) < 0) {
+		if (rc == TIDM_ENOTFOUND)
+			tidm_err_set(rc, "table `%s`.`%s` was dropped on the source during the migration", t->db,
+				     t->name);
+		goto out;
+	}
+	while ((got = tidm_conn_stream_next(d->src, &vals, &lens)) == 1) {
+		if (!stmt_buf.len)
+			tidm_buf_put(&stmt_buf, t->head.data, t->head.len);
+		else
+			tidm_buf_putc(&stmt_buf, ',');
+		put_row(&stmt_buf, d->src, vals, lens, (unsigned)t->ncols);
+		rows_in_stmt++;
+		if (stmt_buf.len >= limit) {
+			if (stopping(r)) {
+				rc = TIDM_ECANCELED;
+				break;
+			}
+			if (keyless) {
+				if ((rc = tidm_conn_exec(d->tgt, stmt_buf.data, stmt_buf.len)) < 0)
+					break;
+				atomic_fetch_add(&c->rows, rows_in_stmt);
+				atomic_fetch_add(&c->bytes, stmt_buf.len);
+				rows_total += rows_in_stmt;
+				tidm_buf_clear(&stmt_buf);
+			} else {
+				stmt s = {c, NULL, stmt_buf.len, rows_in_stmt};
+				atomic_fetch_add(&c->refs, 1);
+				s.sql = tidm_buf_detach(&stmt_buf);
+				queue_push(r, s);
+			}
+			rows_in_stmt = 0;
+		}
+	}
+	if (got < 0)
+		rc = got;
+	tidm_conn_stream_end(d->src);
+	if (rc < 0)
+		goto out;
+	if (stmt_buf.len) {
+		if (keyless) {
+			if ((rc = tidm_conn_exec(d->tgt, stmt_buf.data, stmt_buf.len)) < 0)
+				goto out;
+			atomic_fetch_add(&c->rows, rows_in_stmt);
+			atomic_fetch_add(&c->bytes, stmt_buf.len);
+			rows_total += rows_in_stmt;
+		} else {
+			stmt s = {c, NULL, stmt_buf.len, rows_in_stmt};
+			atomic_fetch_add(&c->refs, 1);
+			s.sql = tidm_buf_detach(&stmt_buf);
+			queue_push(r, s);
+		}
+	}
+	if (keyless) {
+		/* rows and their "done" mark commit together */
+		if ((rc = meta_chunk_done(r, d->tgt, c)) < 0 || (rc = tidm_conn_commit(d->tgt)) < 0)
+			goto out;
+		atomic_fetch_add(&r->prog->rows_done, rows_total);
+		atomic_fetch_add(&r->prog->bytes_done, atomic_load(&c->bytes));
+		atomic_fetch_add(&r->prog->chunks_done, 1);
+		if (atomic_fetch_sub(&t->chunks_left, 1) == 1)
+			atomic_fetch_add(&r->prog->tables_done, 1);
+	} else {
+		if (!d->tgt && (rc = open_target(r, &d->tgt)) < 0)
+			goto out;
+		rc = chunk_release(r, c, d->tgt);
+	}
+out:
+	if (rc < 0 && keyless && d->tgt)
+		tidm_conn_rollback(d->tgt);
+	tidm_buf_dispose(&q);
+	tidm_buf_dispose(&stmt_buf);
+	return rc;
+}
+
+static void *dump_worker(void *arg)
+{
+	dump_ctx *d = arg;
+	run *r = d->r;
+
+	while (!stopping(r)) {
+		size_t i = atomic_fetch_add(&r->next_chunk, 1);
+		int rc;
+		if (i >= r->ntodo)
+			break;
+		rc = dump_chunk(d, r->todo[i]);
+		if (rc < 0) {
+			if (rc != TIDM_ECANCELED || !stopping(r)) {
+				if (!strstr(tidm_err_msg(), "`"))
+					tidm_err_prefix("copying `%s`.`%s` (chunk %u): ", r->todo[i]->t->db,
+							r->todo[i]->t->name, r->todo[i]->no);
+				fail(r);
+			}
+			break;
+		}
+	}
+	pthread_mutex_lock(&r->mu);
+	r->producers_left--;
+	pthread_cond_broadcast(&r->not_empty);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Biggest tables first, chunk order within a table: keeps all workers busy to the end. */
+static int cmp_chunk(const void *a, const void *b)
+{
+	const chunk *x = *(chunk *const *)a, *y = *(chunk *const *)b;
+	if (x->t != y->t) {
+		if (x->t->est_rows != y->t->est_rows)
+			return x->t->est_rows > y->t->est_rows ? -1 : 1;
+		return x->t < y->t ? -1 : 1;
+	}
+	return x->no < y->no ? -1 : x->no > y->no;
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
+void tidm_full_result_dispose(tidm_full_result *res)
+{
+	free(res->snapshot.gtid_set);
+	res->snapshot.gtid_set = NULL;
+	tidm_buf_dispose(&res->mapping_report);
+}
+
+int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_full_result *out,
+		  volatile sig_atomic_t *cancel)
+{
+	run r;
+	tidm_conn *src = NULL, *tgt = NULL;
+	tidm_conn **dumpers = NULL;
+	dump_ctx *dctx = NULL;
+	pthread_t *dthreads = NULL, *lthreads = NULL;
+	unsigned ndump = cfg->dump_threads ? cfg->dump_threads : 4;
+	unsigned nload = cfg->load_threads ? cfg->load_threads : 4;
+	unsigned i, dstarted = 0, lstarted = 0;
+	size_t k;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.prog = prog;
+	r.cancel = cancel;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.not_empty, NULL);
+	pthread_cond_init(&r.not_full, NULL);
+	opts_from(&r.src_opts, &cfg->source, TIDM_ROLE_SOURCE);
+	opts_from(&r.tgt_opts, &cfg->target, TIDM_ROLE_TARGET);
+
+	atomic_store(&prog->stage, TIDM_FULL_CONNECTING);
+	if ((rc = tidm_conn_open(&src, &r.src_opts)) < 0 || (rc = open_target(&r, &tgt)) < 0)
+		goto out;
+	tidm_info("source: %s, target: %s", tidm_conn_info(src)->version_str, tidm_conn_info(tgt)->version_str);
+	if ((rc = meta_ensure(tgt)) < 0 || (rc = meta_load_job(&r, tgt, &out->resumed, &out->snapshot)) < 0)
+		goto out;
+	if ((rc = discover(&r, src)) < 0)
+		goto out;
+	for (k = 0; k < r.ntables; k++) {
+		table *t = &r.tables[k];
+		if (t->is_view) {
+			out->views++;
+			continue;
+		}
+		out->tables++;
+		if ((rc = describe(&r, src, t)) < 0)
+			goto out;
+		atomic_fetch_add(&prog->rows_estimate, t->est_rows);
+	}
+	atomic_store(&prog->tables_total, out->tables);
+	if (r.ntables == 0)
+		tidm_warn("no table of the source matches the job's selection");
+
+	/* dump connections, then the snapshot (first run only: a resumed run keeps the position) */
+	atomic_store(&prog->stage, TIDM_FULL_SNAPSHOT);
+	dumpers = calloc(ndump, sizeof(*dumpers));
+	if (!dumpers)
+		abort();
+	for (i = 0; i < ndump; i++)
+		if ((rc = tidm_conn_open(&dumpers[i], &r.src_opts)) < 0)
+			goto out;
+	{
+		tidm_snapshot_pos fresh;
+		memset(&fresh, 0, sizeof(fresh));
+		if ((rc = take_snapshot(&r, src, dumpers, ndump, &fresh)) < 0) {
+			free(fresh.gtid_set);
+			goto out;
+		}
+		if (!out->resumed) {
+			out->snapshot = fresh;
+		} else {
+			tidm_info("resuming job %s (snapshot position %s:%llu kept)", cfg->name, out->snapshot.file,
+				  (unsigned long long)out->snapshot.pos);
+			free(fresh.gtid_set);
+		}
+	}
+	if ((rc = meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)
+		goto out;
+
+	atomic_store(&prog->stage, TIDM_FULL_SCHEMA);
+	if ((rc = create_schema(&r, src, tgt, &out->mapping_report)) < 0)
+		goto out;
+
+	atomic_store(&prog->stage, TIDM_FULL_PLANNING);
+	if (out->resumed && (rc = load_plans(&r, tgt)) < 0)
+		goto out;
+	for (k = 0; k < r.ntables; k++) {
+		table *t = &r.tables[k];
+		if (t->is_view || t->planned)
+			continue;
+		if ((rc = plan_table(&r, src, tgt, t)) < 0)
+			goto out;
+	}
+	/* tables whose every chunk was done before */
+	for (k = 0; k < r.ntables; k++)
+		if (!r.tables[k].is_view && atomic_load(&r.tables[k].chunks_left) == 0)
+			atomic_fetch_add(&prog->tables_done, 1);
+	qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
+
+	atomic_store(&prog->stage, TIDM_FULL_COPYING);
+	r.cap = 2 * (size_t)nload;
+	r.ring = calloc(r.cap, sizeof(*r.ring));
+	dctx = calloc(ndump, sizeof(*dctx));
+	dthreads = calloc(ndump, sizeof(*dthreads));
+	lthreads = calloc(nload, sizeof(*lthreads));
+	if (!r.ring || !dctx || !dthreads || !lthreads)
+		abort();
+	r.producers_left = ndump;
+	for (i = 0; i < nload; i++, lstarted++)
+		if (pthread_create(&lthreads[i], NULL, load_worker, &r) != 0) {
+			tidm_err_set(TIDM_ERROR, "cannot start a load thread");
+			fail(&r);
+			break;
+		}
+	for (i = 0; i < ndump; i++) {
+		dctx[i].r = &r;
+		dctx[i].src = dumpers[i];
+		dumpers[i] = NULL;
+		if (pthread_create(&dthreads[i], NULL, dump_worker, &dctx[i]) != 0) {
+			tidm_err_set(TIDM_ERROR, "cannot start a dump thread");
+			fail(&r);
+			pthread_mutex_lock(&r.mu);
+			r.producers_left -= ndump - i;
+			pthread_cond_broadcast(&r.not_empty);
+			pthread_mutex_unlock(&r.mu);
+			break;
+		}
+		dstarted++;
+	}
+	for (i = 0; i < dstarted; i++)
+		pthread_join(dthreads[i], NULL);
+	for (i = 0; i < lstarted; i++)
+		pthread_join(lthreads[i], NULL);
+	/* statements left in the queue after a stop */
+	while (r.count) {
+		free(r.ring[r.head].sql);
+		r.head = (r.head + 1) % r.cap;
+		r.count--;
+	}
+	if (r.err_code) {
+		rc = tidm_err_set_db(r.err_code, r.err_db, "%s", r.err_msg);
+		goto out;
+	}
+	if (cancel && *cancel) {
+		rc = tidm_err_set(TIDM_ECANCELED, "interrupted; run the same command again to resume");
+		goto out;
+	}
+	if ((rc = meta_save_job(&r, tgt, cfg->type == TIDM_JOB_FULL ? "finished" : "running",
+				cfg->type == TIDM_JOB_FULL ? "done" : "sync", &out->snapshot)) < 0)
+		goto out;
+	atomic_store(&prog->stage, TIDM_FULL_DONE);
+out:
+	if (dctx)
+		for (i = 0; i < ndump; i++) {
+			tidm_conn_close(dctx[i].src);
+			tidm_conn_close(dctx[i].tgt);
+		}
+	if (dumpers)
+		for (i = 0; i < ndump; i++)
+			tidm_conn_close(dumpers[i]);
+	free(dumpers);
+	free(dctx);
+	free(dthreads);
+	free(lthreads);
+	free(r.ring);
+	for (k = 0; k < r.ntodo; k++)
+		chunk_free(r.todo[k]);
+	free(r.todo);
+	for (k = 0; k < r.ntables; k++)
+		table_dispose(&r.tables[k]);
+	free(r.tables);
+	tidm_conn_close(src);
+	tidm_conn_close(tgt);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.not_empty);
+	pthread_cond_destroy(&r.not_full);
+	return rc;
+}
