@@ -4,11 +4,11 @@
  *
  * Design.
  *  - libfyaml builds a document tree (exactly one document: a second one after `---` is
- *    an error rather than silently ignored); we walk it once, top to bottom, mapping by mapping.
- *    Each mapping has a fixed table of allowed keys: a key not in the table is an error
- *    listing the table, so a typo never silently becomes a default. Values are checked
- *    as they are met (document order), cross-field rules (required keys, one password
- *    form, cert with key, start only with type incremental) once their mapping is done.
+ *    an error, not silently ignored); we walk it once, top to bottom. Each mapping has
+ *    a fixed table of allowed keys: a key not in the table is an error listing the
+ *    table, so a typo never silently becomes a default. Values are checked as they are
+ *    met (document order); cross-field rules (required keys, one password form, cert
+ *    with key, start only with type incremental) once their mapping is done.
  *  - Every message is "ORIGIN:LINE:COLUMN: what is wrong; expected ...", 1-based as an
  *    editor shows it. Scalars take their position from their token; mappings and
  *    sequences have no public position accessor in libfyaml 0.7/0.8, so we ask libfyaml
