@@ -1,14 +1,640 @@
 /*
- * cmd_binlog.c - `tidm binlog`. Not implemented yet.
+ * cmd_binlog.c - `tidm binlog decode FILE... [--format json|text] [--no-output] [--count]`.
+ *
+ * Prints every event of each binlog file, one line per event (SPEC section 7.2): JSON
+ * objects with "type", "pos" (start offset), "next_pos" and the event's fields; rows events
+ * with "db", "table" and "rows", each row an object of column name (or "@N") -> value, and
+ * UPDATE rows as {"before": {...}, "after": {...}}. Events inside a TRANSACTION_PAYLOAD are
+ * printed after it, each marked "in_payload": true with the outer event's pos/next_pos and
+ * its own "payload_offset". On a corrupt or truncated file the command prints everything
+ * before the bad event, then the error with its offset on stderr, and exits 1.
+ *
+ * Design: output is built in one tidm_buf and written in large blocks; values are formatted
+ * by tidm_binlog_value_to_json(), so the CLI holds no type knowledge. --no-output decodes
+ * every value (DECIMAL and JSON converted to text too) but prints nothing, --count prints
+ * per-type event counts: both exist to measure the decoder alone.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "binlog/event.h"
+#include "binlog/file.h"
+#include "binlog/rows.h"
 #include "cli/cmd.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/gtid.h"
+
+enum out_format { FMT_JSON, FMT_TEXT, FMT_NONE };
+
+typedef struct ctx {
+	enum out_format fmt;
+	bool count;
+	bool multi;
+	const char *path;
+	tidm_buf out;
+	tidm_buf scratch;
+	uint64_t counts[256];
+	uint64_t rows;
+	uint64_t inner_next; /* next_pos printed for events inside a payload */
+} ctx;
+
+static void flush_out(ctx *c, bool force)
+{
+	if (c->out.len && (force || c->out.len >= (1u << 16))) {
+		fwrite(c->out.data, 1, c->out.len, stdout);
+		tidm_buf_clear(&c->out);
+	}
+}
+
+static void jstr(tidm_buf *b, const char *s, size_t n)
+{
+	/* JSON string for server-provided text (SQL, names): escape, keep bytes >= 0x80 as is
+	 * when they form UTF-8, otherwise \u00XX per byte (latin1 view) */
+	tidm_buf_putc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			tidm_buf_putc(b, '\\');
+			tidm_buf_putc(b, (char)ch);
+		} else if (ch == '\n') {
+			tidm_buf_puts(b, "\\n");
+		} else if (ch == '\r') {
+			tidm_buf_puts(b, "\\r");
+		} else if (ch == '\t') {
+			tidm_buf_puts(b, "\\t");
+		} else if (ch < 0x20) {
+			tidm_buf_printf(b, "\\u%04x", ch);
+		} else if (ch < 0x80) {
+			tidm_buf_putc(b, (char)ch);
+		} else {
+			size_t k = 0;
+			if (ch >= 0xc2 && ch <= 0xdf)
+				k = 2;
+			else if (ch >= 0xe0 && ch <= 0xef)
+				k = 3;
+			else if (ch >= 0xf0 && ch <= 0xf4)
+				k = 4;
+			bool ok = k > 0 && i + k <= n;
+			for (size_t j = 1; ok && j < k; j++)
+				ok = ((unsigned char)s[i + j] & 0xc0) == 0x80;
+			if (ok) {
+				tidm_buf_put(b, s + i, k);
+				i += k - 1;
+			} else {
+				tidm_buf_printf(b, "\\u%04x", ch);
+			}
+		}
+	}
+	tidm_buf_putc(b, '"');
+}
+
+static void jkey(tidm_buf *b, const char *k) { tidm_buf_printf(b, ",\"%s\":", k); }
+
+static void put_uuid(tidm_buf *b, const uint8_t sid[16])
+{
+	char u[37];
+	tidm_binlog_uuid_format(u, sid);
+	tidm_buf_puts(b, u);
+}
+
+static const char *rows_verb(uint8_t kind)
+{
+	return kind == TIDM_ROWS_INSERT ? "INSERT" : kind == TIDM_ROWS_UPDATE ? "UPDATE" : "DELETE";
+}
+
+/* One image as a JSON object (or text list). */
+static int put_image(ctx *c, const tidm_binlog_table *t, const tidm_binlog_value *vals)
+{
+	tidm_buf *b = &c->out;
+	bool first = true;
+	tidm_buf_putc(b, c->fmt == FMT_JSON ? '{' : '(');
+	for (unsigned i = 0; i < t->ncols; i++) {
+		if (vals[i].kind == TIDM_BV_ABSENT)
+			continue;
+		if (!first)
+			tidm_buf_puts(b, c->fmt == FMT_JSON ? "," : ", ");
+		first = false;
+		if (c->fmt == FMT_JSON) {
+			if (t->cols[i].name)
+				jstr(b, t->cols[i].name, strlen(t->cols[i].name));
+			else
+				tidm_buf_printf(b, "\"@%u\"", i + 1);
+			tidm_buf_putc(b, ':');
+		} else {
+			if (t->cols[i].name)
+				tidm_buf_printf(b, "%s=", t->cols[i].name);
+			else
+				tidm_buf_printf(b, "@%u=", i + 1);
+		}
+		int rc = tidm_binlog_value_to_json(b, &vals[i], &t->cols[i]);
+		if (rc < 0) {
+			tidm_err_prefix("`%s`.`%s` column %u: ", t->db, t->table, i + 1);
+			return rc;
+		}
+	}
+	tidm_buf_putc(b, c->fmt == FMT_JSON ? '}' : ')');
+	return 0;
+}
+
+/* Decode (and for --no-output, still convert) every row of a rows event. */
+static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *ev)
+{
+	const tidm_binlog_rows *r = &ev->u.rows;
+	tidm_binlog_row_iter it;
+	tidm_binlog_row row;
+	tidm_buf *b = &c->out;
+	int rc, n = 0;
+
+	rc = tidm_binlog_rows_begin(&it, dec, ev);
+	if (rc < 0)
+		return rc;
+	if (c->fmt == FMT_JSON)
+		tidm_buf_puts(b, ",\"rows\":[");
+	while ((rc = tidm_binlog_rows_next(&it, &row)) == 1) {
+		c->rows++;
+		if (c->fmt == FMT_NONE) {
+			/* decode-only: still turn DECIMAL and JSON into text */
+			for (int img = 0; img < 2; img++) {
+				const tidm_binlog_value *vals = img ? row.after : row.before;
+				if (!vals)
+					continue;
+				for (unsigned i = 0; i < row.ncols; i++) {
+					tidm_buf_clear(&c->scratch);
+					if (vals[i].kind == TIDM_BV_DECIMAL)
+						rc = tidm_binlog_value_decimal_text(&c->scratch, &vals[i]);
+					else if (vals[i].kind == TIDM_BV_JSON)
+						rc = tidm_binlog_value_json_text(&c->scratch, &vals[i]);
+					if (rc < 0)
+						return rc;
+				}
+			}
+			continue;
+		}
+		if (c->fmt == FMT_JSON) {
+			if (n++)
+				tidm_buf_putc(b, ',');
+		} else {
+			tidm_buf_printf(b, "\n  %s ", rows_verb(r->kind));
+		}
+		if (r->kind == TIDM_ROWS_UPDATE) {
+			if (c->fmt == FMT_JSON)
+				tidm_buf_puts(b, "{\"before\":");
+			rc = put_image(c, r->table, row.before);
+			if (rc < 0)
+				return rc;
+			tidm_buf_puts(b, c->fmt == FMT_JSON ? ",\"after\":" : " -> ");
+			rc = put_image(c, r->table, row.after);
+			if (rc < 0)
+				return rc;
+			if (c->fmt == FMT_JSON)
+				tidm_buf_putc(b, '}');
+		} else {
+			rc = put_image(c, r->table, row.after ? row.after : row.before);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (c->fmt == FMT_JSON)
+		tidm_buf_putc(b, ']');
+	return 0;
+}
+
+static const char *csum_name(uint8_t alg)
+{
+	return alg == TIDM_BINLOG_CSUM_CRC32 ? "CRC32" : alg == TIDM_BINLOG_CSUM_OFF ? "NONE" : "UNDEF";
+}
+
+/* The type-specific fields of an event, JSON. */
+static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *ev)
+{
+	tidm_buf *b = &c->out;
+	switch (ev->hdr.type) {
+	case TIDM_BINLOG_FORMAT_DESCRIPTION:
+		jkey(b, "binlog_version");
+		tidm_buf_put_u64(b, ev->u.fde.binlog_version);
+		jkey(b, "server_version");
+		jstr(b, ev->u.fde.server_version, strlen(ev->u.fde.server_version));
+		jkey(b, "checksum");
+		tidm_buf_printf(b, "\"%s\"", csum_name(ev->u.fde.checksum_alg));
+		return 0;
+	case TIDM_BINLOG_ROTATE:
+		jkey(b, "file");
+		jstr(b, ev->u.rotate.name, ev->u.rotate.name_len);
+		jkey(b, "position");
+		tidm_buf_put_u64(b, ev->u.rotate.position);
+		return 0;
+	case TIDM_BINLOG_QUERY:
+	case TIDM_BINLOG_MARIA_QUERY_COMPRESSED: {
+		const tidm_binlog_query *q = &ev->u.query;
+		jkey(b, "thread_id");
+		tidm_buf_put_u64(b, q->thread_id);
+		jkey(b, "exec_time");
+		tidm_buf_put_u64(b, q->exec_time);
+		jkey(b, "error_code");
+		tidm_buf_put_u64(b, q->error_code);
+		jkey(b, "db");
+		jstr(b, q->db, q->db_len);
+		if (q->has_sql_mode) {
+			jkey(b, "sql_mode");
+			tidm_buf_put_u64(b, q->sql_mode);
+		}
+		if (q->has_charset)
+			tidm_buf_printf(b,
+					",\"charset\":{\"client\":%u,\"connection\":%u,\"server\":%u}",
+					q->charset_client, q->collation_connection, q->collation_server);
+		if (q->has_time_zone) {
+			jkey(b, "time_zone");
+			jstr(b, q->time_zone, q->time_zone_len);
+		}
+		if (q->has_ddl_xid) {
+			jkey(b, "ddl_xid");
+			tidm_buf_put_u64(b, q->ddl_xid);
+		}
+		jkey(b, "sql");
+		jstr(b, q->sql, q->sql_len);
+		return 0;
+	}
+	case TIDM_BINLOG_XID:
+		jkey(b, "xid");
+		tidm_buf_put_u64(b, ev->u.xid);
+		return 0;
+	case TIDM_BINLOG_INTVAR:
+		jkey(b, "var");
+		tidm_buf_puts(b, ev->u.intvar.type == 1   ? "\"LAST_INSERT_ID\""
+				 : ev->u.intvar.type == 2 ? "\"INSERT_ID\""
+							  : "\"?\"");
+		jkey(b, "value");
+		tidm_buf_put_u64(b, ev->u.intvar.value);
+		return 0;
+	case TIDM_BINLOG_RAND:
+		tidm_buf_printf(b, ",\"seed1\":%llu,\"seed2\":%llu",
+				(unsigned long long)ev->u.rand.seed1,
+				(unsigned long long)ev->u.rand.seed2);
+		return 0;
+	case TIDM_BINLOG_USER_VAR: {
+		const tidm_binlog_user_var *u = &ev->u.user_var;
+		jkey(b, "name");
+		jstr(b, u->name, u->name_len);
+		jkey(b, "value");
+		if (u->is_null) {
+			tidm_buf_puts(b, "null");
+		} else if (u->value_type == 2 && u->value_len == 8) {
+			uint64_t v = 0;
+			memcpy(&v, u->value, 8);
+			if (u->flags & 1)
+				tidm_buf_put_u64(b, v);
+			else
+				tidm_buf_put_i64(b, (int64_t)v);
+		} else if (u->value_type == 1 && u->value_len == 8) {
+			double d;
+			memcpy(&d, u->value, 8);
+			tidm_buf_printf(b, "%.17g", d);
+		} else {
+			jstr(b, (const char *)u->value, u->value_len);
+		}
+		return 0;
+	}
+	case TIDM_BINLOG_INCIDENT:
+		jkey(b, "incident");
+		tidm_buf_put_u64(b, ev->u.incident.type);
+		jkey(b, "message");
+		jstr(b, ev->u.incident.message ? ev->u.incident.message : "",
+		     ev->u.incident.message_len);
+		return 0;
+	case TIDM_BINLOG_HEARTBEAT:
+	case TIDM_BINLOG_HEARTBEAT_V2:
+		jkey(b, "file");
+		jstr(b, ev->u.heartbeat.name ? ev->u.heartbeat.name : "", ev->u.heartbeat.name_len);
+		jkey(b, "position");
+		tidm_buf_put_u64(b, ev->u.heartbeat.position);
+		return 0;
+	case TIDM_BINLOG_ROWS_QUERY:
+	case TIDM_BINLOG_MARIA_ANNOTATE_ROWS:
+		jkey(b, "query");
+		jstr(b, ev->u.text.text, ev->u.text.len);
+		return 0;
+	case TIDM_BINLOG_MARIA_BINLOG_CHECKPOINT:
+		jkey(b, "file");
+		jstr(b, ev->u.checkpoint.name, ev->u.checkpoint.len);
+		return 0;
+	case TIDM_BINLOG_GTID:
+	case TIDM_BINLOG_ANONYMOUS_GTID:
+	case TIDM_BINLOG_GTID_TAGGED: {
+		const tidm_binlog_gtid *g = &ev->u.gtid;
+		tidm_buf_puts(b, ",\"gtid\":\"");
+		put_uuid(b, g->sid);
+		if (g->tag_len) {
+			tidm_buf_putc(b, ':');
+			tidm_buf_put(b, g->tag, g->tag_len);
+		}
+		tidm_buf_printf(b, ":%lld\"", (long long)g->gno);
+		if (g->has_logical_ts)
+			tidm_buf_printf(b, ",\"last_committed\":%lld,\"sequence_number\":%lld",
+					(long long)g->last_committed, (long long)g->sequence_number);
+		if (g->has_commit_ts)
+			tidm_buf_printf(b,
+					",\"immediate_commit_ts\":%llu,\"original_commit_ts\":%llu",
+					(unsigned long long)g->immediate_commit_ts,
+					(unsigned long long)g->original_commit_ts);
+		if (g->has_trx_length)
+			tidm_buf_printf(b, ",\"transaction_length\":%llu",
+					(unsigned long long)g->transaction_length);
+		if (g->has_server_version)
+			tidm_buf_printf(b,
+					",\"immediate_server_version\":%u,\"original_server_version\":%u",
+					g->immediate_server_version, g->original_server_version);
+		return 0;
+	}
+	case TIDM_BINLOG_PREVIOUS_GTIDS: {
+		tidm_gtid_set set;
+		tidm_gtid_set_init(&set, TIDM_GTID_MYSQL);
+		int rc = tidm_gtid_set_decode_mysql(&set, ev->u.previous_gtids.data,
+						    ev->u.previous_gtids.len);
+		if (rc == 0) {
+			tidm_buf_clear(&c->scratch);
+			tidm_gtid_set_format(&set, &c->scratch);
+			jkey(b, "gtid_set");
+			jstr(b, c->scratch.data ? c->scratch.data : "", c->scratch.len);
+		}
+		tidm_gtid_set_dispose(&set);
+		if (rc < 0)
+			tidm_err_prefix("PREVIOUS_GTIDS event: ");
+		return rc;
+	}
+	case TIDM_BINLOG_MARIA_GTID: {
+		const tidm_binlog_maria_gtid *g = &ev->u.maria_gtid;
+		tidm_buf_printf(b, ",\"gtid\":\"%u-%u-%llu\",\"flags2\":%u", g->domain_id, g->server_id,
+				(unsigned long long)g->seq_no, g->flags2);
+		if (g->flags2 & 2)
+			tidm_buf_printf(b, ",\"commit_id\":%llu", (unsigned long long)g->commit_id);
+		return 0;
+	}
+	case TIDM_BINLOG_MARIA_GTID_LIST: {
+		const tidm_binlog_maria_gtid_list *l = &ev->u.gtid_list;
+		tidm_buf_puts(b, ",\"gtid_list\":\"");
+		for (uint32_t i = 0; i < l->count; i++) {
+			const uint8_t *e = l->entries + 16 * (size_t)i;
+			uint32_t dom, srv;
+			uint64_t seq;
+			memcpy(&dom, e, 4);
+			memcpy(&srv, e + 4, 4);
+			memcpy(&seq, e + 8, 8);
+			tidm_buf_printf(b, "%s%u-%u-%llu", i ? "," : "", dom, srv, (unsigned long long)seq);
+		}
+		tidm_buf_putc(b, '"');
+		return 0;
+	}
+	case TIDM_BINLOG_XA_PREPARE: {
+		const tidm_binlog_xa_prepare *x = &ev->u.xa_prepare;
+		tidm_buf_printf(b, ",\"one_phase\":%s,\"format_id\":%d,\"gtrid\":",
+				x->one_phase ? "true" : "false", x->format_id);
+		jstr(b, (const char *)x->data, x->gtrid_len);
+		jkey(b, "bqual");
+		jstr(b, (const char *)x->data + x->gtrid_len, x->bqual_len);
+		return 0;
+	}
+	case TIDM_BINLOG_TRANSACTION_PAYLOAD:
+		tidm_buf_printf(b,
+				",\"compression\":\"%s\",\"payload_size\":%llu,\"uncompressed_size\":%llu",
+				ev->u.payload.compression == 0 ? "ZSTD" : "NONE",
+				(unsigned long long)ev->u.payload.payload_size,
+				(unsigned long long)ev->u.payload.uncompressed_size);
+		return 0;
+	case TIDM_BINLOG_TABLE_MAP: {
+		const tidm_binlog_table *t = ev->u.table_map;
+		tidm_buf_printf(b, ",\"table_id\":%llu,\"db\":", (unsigned long long)t->table_id);
+		jstr(b, t->db, strlen(t->db));
+		jkey(b, "table");
+		jstr(b, t->table, strlen(t->table));
+		tidm_buf_puts(b, ",\"columns\":[");
+		for (unsigned i = 0; i < t->ncols; i++) {
+			const tidm_binlog_column *col = &t->cols[i];
+			tidm_buf_printf(b, "%s{\"type\":\"%s\"", i ? "," : "",
+					tidm_binlog_coltype_name(col->type));
+			if (col->name) {
+				jkey(b, "name");
+				jstr(b, col->name, strlen(col->name));
+			}
+			tidm_buf_printf(b, ",\"meta\":%u,\"nullable\":%s", col->meta,
+					col->nullable ? "true" : "false");
+			if (col->is_unsigned)
+				tidm_buf_puts(b, ",\"unsigned\":true");
+			if (col->charset)
+				tidm_buf_printf(b, ",\"charset\":%u", col->charset);
+			if (!col->visible)
+				tidm_buf_puts(b, ",\"visible\":false");
+			if (col->in_pk)
+				tidm_buf_puts(b, ",\"primary_key\":true");
+			if (col->vector_dim)
+				tidm_buf_printf(b, ",\"dimensions\":%u", col->vector_dim);
+			tidm_buf_putc(b, '}');
+		}
+		tidm_buf_putc(b, ']');
+		return 0;
+	}
+	default:
+		if (ev->unsupported) {
+			tidm_buf_puts(b, ",\"decoded\":false");
+			return 0;
+		}
+		break;
+	}
+	/* rows events */
+	const tidm_binlog_rows *r = &ev->u.rows;
+	tidm_buf_printf(b, ",\"table_id\":%llu", (unsigned long long)r->table_id);
+	if (r->table) {
+		jkey(b, "db");
+		jstr(b, r->table->db, strlen(r->table->db));
+		jkey(b, "table");
+		jstr(b, r->table->table, strlen(r->table->table));
+	}
+	tidm_buf_printf(b, ",\"flags\":%u", r->flags);
+	return put_rows(c, dec, ev);
+}
+
+static bool is_rows(uint8_t t)
+{
+	return (t >= TIDM_BINLOG_WRITE_ROWS_V1 && t <= TIDM_BINLOG_DELETE_ROWS_V1) ||
+	       (t >= TIDM_BINLOG_WRITE_ROWS_V2 && t <= TIDM_BINLOG_DELETE_ROWS_V2) ||
+	       t == TIDM_BINLOG_PARTIAL_UPDATE_ROWS ||
+	       (t >= TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1 &&
+		t <= TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1);
+}
+
+static int put_event(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *ev, uint64_t pos,
+		     bool inner, size_t inner_off)
+{
+	tidm_buf *b = &c->out;
+	const char *name = tidm_binlog_type_name(ev->hdr.type);
+	uint64_t next = pos + (inner ? 0 : ev->hdr.event_size);
+	int rc;
+
+	c->counts[ev->hdr.type]++;
+	if (c->fmt == FMT_NONE)
+		return is_rows(ev->hdr.type) && !ev->unsupported ? put_rows(c, dec, ev) : 0;
+	size_t start = b->len;
+	if (c->fmt == FMT_TEXT) {
+		tidm_buf_printf(b, "#%llu %s", (unsigned long long)pos, name ? name : "UNKNOWN");
+		if (inner)
+			tidm_buf_printf(b, " (in payload at %zu)", inner_off);
+		if (is_rows(ev->hdr.type) && ev->u.rows.table)
+			tidm_buf_printf(b, " `%s`.`%s`", ev->u.rows.table->db, ev->u.rows.table->table);
+		rc = is_rows(ev->hdr.type) ? put_rows(c, dec, ev) : 0;
+		tidm_buf_putc(b, '\n');
+		if (rc < 0)
+			tidm_buf_truncate(b, start);
+		return rc;
+	}
+	tidm_buf_puts(b, "{\"type\":");
+	if (name)
+		tidm_buf_printf(b, "\"%s\"", name);
+	else
+		tidm_buf_printf(b, "\"UNKNOWN_%u\"", ev->hdr.type);
+	if (c->multi) {
+		jkey(b, "file");
+		jstr(b, c->path, strlen(c->path));
+	}
+	tidm_buf_printf(b, ",\"pos\":%llu,\"next_pos\":%llu", (unsigned long long)pos,
+			(unsigned long long)(inner ? c->inner_next : next));
+	if (inner)
+		tidm_buf_printf(b, ",\"in_payload\":true,\"payload_offset\":%zu", inner_off);
+	tidm_buf_printf(b, ",\"timestamp\":%u,\"server_id\":%u,\"log_pos\":%u,\"size\":%u",
+			ev->hdr.timestamp, ev->hdr.server_id, ev->hdr.log_pos, ev->hdr.event_size);
+	rc = put_fields(c, dec, ev);
+	if (rc < 0) {
+		tidm_buf_truncate(b, start);
+		return rc;
+	}
+	tidm_buf_puts(b, "}\n");
+	return 0;
+}
+
+static int decode_file(ctx *c, const char *path)
+{
+	tidm_binlog_file *f;
+	tidm_binlog_event ev, inner;
+	int rc;
+
+	c->path = path;
+	rc = tidm_binlog_file_open(&f, path);
+	if (rc < 0)
+		return rc;
+	tidm_binlog_decoder *dec = tidm_binlog_file_decoder(f);
+	while ((rc = tidm_binlog_file_next(f, &ev)) == 1) {
+		uint64_t pos = tidm_binlog_file_offset(f);
+		uint64_t next = pos + ev.hdr.event_size;
+		rc = put_event(c, dec, &ev, pos, false, 0);
+		if (rc == 0 && ev.hdr.type == TIDM_BINLOG_TRANSACTION_PAYLOAD) {
+			size_t off = 0;
+			c->inner_next = next;
+			rc = tidm_binlog_decoder_payload_begin(dec, &ev);
+			while (rc == 0) {
+				int k = tidm_binlog_decoder_payload_next(dec, &inner);
+				if (k <= 0) {
+					rc = k;
+					break;
+				}
+				rc = put_event(c, dec, &inner, pos, true, off);
+				off += inner.hdr.event_size;
+			}
+		}
+		if (rc < 0) {
+			tidm_err_prefix("%s event at offset %llu: ",
+					tidm_binlog_type_name(ev.hdr.type) ? tidm_binlog_type_name(ev.hdr.type)
+									   : "UNKNOWN",
+					(unsigned long long)pos);
+			break;
+		}
+		flush_out(c, false);
+	}
+	flush_out(c, true);
+	tidm_binlog_file_close(f);
+	return rc;
+}
+
+static void usage(void)
+{
+	fputs("usage: tidm binlog decode FILE... [--format json|text] [--no-output] [--count]\n",
+	      stderr);
+}
 
 int tidm_cmd_binlog(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("tidm: 'binlog' is not implemented yet\n", stderr);
-	return TIDM_EXIT_FAILED;
+	ctx c;
+	int nfiles = 0, rc = 0;
+	const char **files;
+
+	if (argc < 2 || strcmp(argv[1], "decode") != 0) {
+		usage();
+		return TIDM_EXIT_USAGE;
+	}
+	memset(&c, 0, sizeof(c));
+	files = calloc((size_t)argc, sizeof(*files));
+	if (!files)
+		return TIDM_EXIT_FAILED;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			const char *f = argv[++i];
+			if (strcmp(f, "json") == 0)
+				c.fmt = FMT_JSON;
+			else if (strcmp(f, "text") == 0)
+				c.fmt = FMT_TEXT;
+			else {
+				fprintf(stderr, "tidm: unknown format '%s' (json or text)\n", f);
+				free(files);
+				return TIDM_EXIT_USAGE;
+			}
+		} else if (strncmp(argv[i], "--format=", 9) == 0) {
+			c.fmt = strcmp(argv[i] + 9, "text") == 0 ? FMT_TEXT : FMT_JSON;
+		} else if (strcmp(argv[i], "--no-output") == 0) {
+			c.fmt = FMT_NONE;
+		} else if (strcmp(argv[i], "--count") == 0) {
+			c.count = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "tidm: unknown option '%s'\n", argv[i]);
+			usage();
+			free(files);
+			return TIDM_EXIT_USAGE;
+		} else {
+			files[nfiles++] = argv[i];
+		}
+	}
+	if (nfiles == 0) {
+		usage();
+		free(files);
+		return TIDM_EXIT_USAGE;
+	}
+	if (c.count && c.fmt != FMT_NONE)
+		c.fmt = FMT_NONE;
+	c.multi = nfiles > 1;
+	tidm_buf_init(&c.out);
+	tidm_buf_init(&c.scratch);
+	for (int i = 0; i < nfiles && rc == 0; i++) {
+		rc = decode_file(&c, files[i]);
+		if (rc < 0) {
+			fflush(stdout);
+			fprintf(stderr, "tidm: %s: %s\n", files[i], tidm_err_msg());
+		}
+	}
+	if (c.count) {
+		uint64_t total = 0;
+		for (int t = 1; t < 256; t++) {
+			if (!c.counts[t])
+				continue;
+			const char *n = tidm_binlog_type_name((unsigned)t);
+			printf("%s %llu\n", n ? n : "UNKNOWN", (unsigned long long)c.counts[t]);
+			total += c.counts[t];
+		}
+		printf("events %llu\nrows %llu\n", (unsigned long long)total,
+		       (unsigned long long)c.rows);
+	}
+	fflush(stdout);
+	tidm_buf_dispose(&c.out);
+	tidm_buf_dispose(&c.scratch);
+	free(files);
+	return rc < 0 ? TIDM_EXIT_FAILED : TIDM_EXIT_OK;
 }

@@ -1,0 +1,303 @@
+/*
+ * value.c - text forms of decoded column values: exact DECIMAL text, JSON documents, SQL
+ * temporal literals, and the JSON value printed by `tidm binlog decode`.
+ *
+ * Design: row decoding (rows.c) leaves DECIMAL and binary JSON as raw bytes; the conversions
+ * happen here, only for the values a consumer prints. All output is appended to a caller's
+ * tidm_buf, so a consumer that reuses one buffer allocates nothing in steady state.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "binlog/decimal.h"
+#include "binlog/json.h"
+#include "binlog/rows.h"
+#include "util/err.h"
+
+int tidm_binlog_value_decimal_text(tidm_buf *out, const tidm_binlog_value *v)
+{
+	if (v->kind != TIDM_BV_DECIMAL)
+		return tidm_err_set(TIDM_EINVAL, "not a DECIMAL value");
+	return tidm_binlog_decimal_to_text(out, v->v.bytes, v->len, v->meta >> 8, v->meta & 0xff,
+					   NULL);
+}
+
+int tidm_binlog_value_json_text(tidm_buf *out, const tidm_binlog_value *v)
+{
+	size_t before = out->len;
+	int rc;
+	if (v->kind == TIDM_BV_JSON_TEXT) {
+		tidm_buf_put(out, v->v.bytes, v->len);
+		return 0;
+	}
+	if (v->kind != TIDM_BV_JSON)
+		return tidm_err_set(TIDM_EINVAL, "not a JSON value");
+	rc = tidm_binlog_json_to_text(out, v->v.bytes, v->len);
+	if (rc < 0)
+		tidm_buf_truncate(out, before);
+	return rc;
+}
+
+static void put_frac(tidm_buf *out, uint32_t usec, unsigned fsp)
+{
+	static const uint32_t div[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+	if (fsp == 0)
+		return;
+	if (fsp > 6)
+		fsp = 6;
+	tidm_buf_printf(out, ".%0*u", (int)fsp, usec / div[fsp]);
+}
+
+void tidm_binlog_value_time_text(tidm_buf *out, const tidm_binlog_value *v)
+{
+	const tidm_binlog_time *t = &v->v.t;
+	switch (v->kind) {
+	case TIDM_BV_DATE:
+		tidm_buf_printf(out, "%04d-%02u-%02u", (int)t->year, t->month, t->day);
+		return;
+	case TIDM_BV_TIME:
+		tidm_buf_printf(out, "%s%02u:%02u:%02u", t->neg ? "-" : "", t->hour, t->minute,
+				t->second);
+		put_frac(out, t->usec, v->fsp);
+		return;
+	case TIDM_BV_DATETIME:
+		tidm_buf_printf(out, "%04d-%02u-%02u %02u:%02u:%02u", (int)t->year, t->month, t->day,
+				t->hour, t->minute, t->second);
+		put_frac(out, t->usec, v->fsp);
+		return;
+	case TIDM_BV_TIMESTAMP: {
+		struct tm tm;
+		time_t s = (time_t)v->v.ts.sec;
+		if (v->v.ts.sec == 0 || !gmtime_r(&s, &tm)) {
+			tidm_buf_puts(out, "0000-00-00 00:00:00");
+		} else {
+			tidm_buf_printf(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
+					tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		}
+		put_frac(out, v->v.ts.usec, v->fsp);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (0 if invalid). */
+static size_t utf8_len(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static bool valid_utf8(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k = utf8_len(p + i, n - i);
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static void put_hex(tidm_buf *out, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	tidm_buf_reserve(out, 2 * n);
+	for (size_t i = 0; i < n; i++) {
+		out->data[out->len++] = hex[p[i] >> 4];
+		out->data[out->len++] = hex[p[i] & 15];
+	}
+	out->data[out->len] = '\0';
+}
+
+/* A JSON string of valid UTF-8 bytes. */
+static void put_json_str(tidm_buf *out, const uint8_t *p, size_t n)
+{
+	size_t run = 0;
+	tidm_buf_putc(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		tidm_buf_put(out, p + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':
+			tidm_buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			tidm_buf_puts(out, "\\\\");
+			break;
+		case '\n':
+			tidm_buf_puts(out, "\\n");
+			break;
+		case '\r':
+			tidm_buf_puts(out, "\\r");
+			break;
+		case '\t':
+			tidm_buf_puts(out, "\\t");
+			break;
+		default:
+			tidm_buf_printf(out, "\\u%04x", c);
+			break;
+		}
+	}
+	tidm_buf_put(out, p + run, n - run);
+	tidm_buf_putc(out, '"');
+}
+
+/* Text bytes: a JSON string when valid UTF-8, else {"hex":"..."}. */
+static void put_bytes(tidm_buf *out, const uint8_t *p, size_t n)
+{
+	if (valid_utf8(p, n)) {
+		put_json_str(out, p, n);
+		return;
+	}
+	tidm_buf_puts(out, "{\"hex\":\"");
+	put_hex(out, p, n);
+	tidm_buf_puts(out, "\"}");
+}
+
+/* Shortest text that reads back as the same double (or float when single). */
+static void put_double(tidm_buf *out, double d, bool single)
+{
+	char tmp[40];
+	if (!isfinite(d)) {
+		tidm_buf_puts(out, "null");
+		return;
+	}
+	for (int prec = single ? 6 : 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (single ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
+			break;
+	}
+	tidm_buf_puts(out, tmp);
+}
+
+int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
+			      const tidm_binlog_column *col)
+{
+	int rc;
+	switch (v->kind) {
+	case TIDM_BV_ABSENT:
+	case TIDM_BV_NULL:
+		tidm_buf_puts(out, "null");
+		return 0;
+	case TIDM_BV_INT:
+	case TIDM_BV_YEAR:
+		tidm_buf_put_i64(out, v->v.i);
+		return 0;
+	case TIDM_BV_UINT:
+	case TIDM_BV_BIT:
+		tidm_buf_put_u64(out, v->v.u);
+		return 0;
+	case TIDM_BV_FLOAT:
+	case TIDM_BV_DOUBLE:
+		put_double(out, v->v.d, v->kind == TIDM_BV_FLOAT);
+		return 0;
+	case TIDM_BV_DECIMAL: {
+		size_t at = out->len;
+		tidm_buf_putc(out, '"');
+		rc = tidm_binlog_value_decimal_text(out, v);
+		if (rc < 0) {
+			tidm_buf_truncate(out, at);
+			return rc;
+		}
+		tidm_buf_putc(out, '"');
+		return 0;
+	}
+	case TIDM_BV_STRING:
+	case TIDM_BV_BLOB:
+		put_bytes(out, v->v.bytes, v->len);
+		return 0;
+	case TIDM_BV_DATE:
+	case TIDM_BV_TIME:
+	case TIDM_BV_DATETIME:
+	case TIDM_BV_TIMESTAMP:
+		tidm_buf_putc(out, '"');
+		tidm_binlog_value_time_text(out, v);
+		tidm_buf_putc(out, '"');
+		return 0;
+	case TIDM_BV_JSON:
+	case TIDM_BV_JSON_TEXT:
+		return tidm_binlog_value_json_text(out, v);
+	case TIDM_BV_JSON_DIFF:
+		tidm_buf_puts(out, "{\"json_diff_hex\":\"");
+		put_hex(out, v->v.bytes, v->len);
+		tidm_buf_puts(out, "\"}");
+		return 0;
+	case TIDM_BV_ENUM:
+		if (col && col->strs && v->v.u <= col->n_strs) {
+			if (v->v.u == 0)
+				tidm_buf_puts(out, "\"\"");
+			else
+				put_bytes(out, (const uint8_t *)col->strs[v->v.u - 1],
+					  col->strs_len[v->v.u - 1]);
+		} else {
+			tidm_buf_put_u64(out, v->v.u);
+		}
+		return 0;
+	case TIDM_BV_SET:
+		if (col && col->strs) {
+			bool first = true;
+			tidm_buf_putc(out, '[');
+			for (unsigned i = 0; i < 64 && i < col->n_strs; i++) {
+				if (!((v->v.u >> i) & 1))
+					continue;
+				if (!first)
+					tidm_buf_putc(out, ',');
+				first = false;
+				put_bytes(out, (const uint8_t *)col->strs[i], col->strs_len[i]);
+			}
+			tidm_buf_putc(out, ']');
+		} else {
+			tidm_buf_put_u64(out, v->v.u);
+		}
+		return 0;
+	case TIDM_BV_GEOMETRY:
+		tidm_buf_puts(out, "{\"hex\":\"");
+		put_hex(out, v->v.bytes, v->len);
+		tidm_buf_puts(out, "\"}");
+		return 0;
+	case TIDM_BV_VECTOR:
+		tidm_buf_putc(out, '[');
+		for (uint32_t i = 0; i + 4 <= v->len; i += 4) {
+			float f;
+			memcpy(&f, v->v.bytes + i, 4);
+			if (i)
+				tidm_buf_putc(out, ',');
+			put_double(out, f, true);
+		}
+		tidm_buf_putc(out, ']');
+		return 0;
+	default:
+		return tidm_err_set(TIDM_EINVAL, "value kind %u", v->kind);
+	}
+}
