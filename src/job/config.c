@@ -37,6 +37,7 @@
 
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/gtid.h"
 
 #define JOB_FILE_MAX (1u << 20)     /* a job file is a few hundred bytes */
 #define PASSWORD_FILE_MAX 65536u
@@ -802,6 +803,23 @@ static int parse_objects(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	return 0;
 }
 
+static const char gtid_expected[] =
+	"a GTID set such as 3E11FA47-71CA-11E1-9E33-C80AA9429562:1-23 (MySQL) or 0-1-100 (MariaDB)";
+
+/* The start GTID set must parse (util/gtid), so that a typo fails now, not at start. */
+static int check_gtid(struct ctx *c, struct fy_node *at, const char *text)
+{
+	tidm_gtid_set set;
+	int rc;
+
+	tidm_gtid_set_init(&set, TIDM_GTID_AUTO);
+	rc = tidm_gtid_set_parse(&set, TIDM_GTID_AUTO, text);
+	tidm_gtid_set_dispose(&set);
+	if (rc == TIDM_EINVAL)
+		return fail(c, at, "gtid in start is not valid (%s); expected %s", tidm_err_msg(), gtid_expected);
+	return rc;
+}
+
 static int parse_start(struct ctx *c, struct fy_node *key, struct fy_node *v)
 {
 	static const char expected[] = "gtid, or binlog-file with binlog-pos";
@@ -842,8 +860,9 @@ static int parse_start(struct ctx *c, struct fy_node *key, struct fy_node *v)
 		switch (idx) {
 		case 0:
 			gtid = k;
-			rc = get_string(c, k, val, what, "a GTID set such as 3E11FA47-71CA-11E1-9E33-C80AA9429562:1-23",
-					false, &cfg->start_gtid);
+			rc = get_string(c, k, val, what, gtid_expected, false, &cfg->start_gtid);
+			if (rc == 0)
+				rc = check_gtid(c, val, cfg->start_gtid);
 			break;
 		case 1:
 			file = k;

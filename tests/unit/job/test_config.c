@@ -379,8 +379,8 @@ static void test_job_config__unknown_keys(void **state)
 		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds");
 	expect_error("name: a\nobjects:\n  database: [shop]\n",
 		     "job.yaml:3:3: unknown key \"database\" in objects; expected one of databases, tables, exclude");
-	expect_error("name: a\nstart: {gtid: x, pos: 4}\n",
-		     "job.yaml:2:18: unknown key \"pos\" in start; expected one of gtid, binlog-file, binlog-pos");
+	expect_error("name: a\nstart: {gtid: 0-1-5, pos: 4}\n",
+		     "job.yaml:2:22: unknown key \"pos\" in start; expected one of gtid, binlog-file, binlog-pos");
 }
 
 static void test_job_config__missing_keys(void **state)
@@ -516,7 +516,7 @@ static void test_job_config__tls_errors(void **state)
 static void test_job_config__start_rules(void **state)
 {
 	(void)state;
-	expect_error("name: a\ntype: full\n" MIN_SOURCE MIN_TARGET "start:\n  gtid: \"u:1-5\"\n",
+	expect_error("name: a\ntype: full\n" MIN_SOURCE MIN_TARGET "start:\n  gtid: \"0-1-5\"\n",
 		     "job.yaml:10:1: start is only allowed with type incremental (type full copies existing data only and "
 		     "reads no binlog); expected no start, or type: incremental");
 	/* type may come after start: the rule is checked once the whole job is read */
@@ -527,11 +527,14 @@ static void test_job_config__start_rules(void **state)
 		     "job.yaml:4:3: start has binlog-file but no binlog-pos; expected both binlog-file and binlog-pos");
 	expect_error("name: a\ntype: incremental\nstart:\n  binlog-pos: 5122\n",
 		     "job.yaml:4:3: start has binlog-pos but no binlog-file; expected both binlog-file and binlog-pos");
-	expect_error("name: a\ntype: incremental\nstart:\n  gtid: u:1\n  binlog-file: f\n  binlog-pos: 4\n",
+	expect_error("name: a\ntype: incremental\nstart:\n  gtid: 0-1-1\n  binlog-file: f\n  binlog-pos: 4\n",
 		     "job.yaml:5:3: start has both gtid and binlog-file; expected gtid, or binlog-file with binlog-pos");
 	expect_error("name: a\ntype: incremental\nstart:\n  binlog-file: f\n  binlog-pos: 3\n",
 		     "job.yaml:5:15: binlog-pos in start is \"3\"; expected a whole number from 4 to "
 		     "18446744073709551615");
+	expect_error("name: a\ntype: incremental\nstart:\n  gtid: \"3E11FA47-71CA-11E1-9E33:1-23\"\n",
+		     "job.yaml:4:9: gtid in start is not valid (bad GTID set: bad UUID \"3E11FA47-71CA-11E1-9E33\"); "
+		     "expected a GTID set such as 3E11FA47-71CA-11E1-9E33-C80AA9429562:1-23 (MySQL) or 0-1-100 (MariaDB)");
 	expect_error("name: a\ntype: incremental\nstart: now\n",
 		     "job.yaml:3:8: start is \"now\"; expected a mapping with gtid, or binlog-file with binlog-pos");
 }
