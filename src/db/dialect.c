@@ -42,14 +42,14 @@ static const char why_charset[] = "target lacks the character set; values are st
 static const char why_pad[] = "target lacks it; trailing spaces now compare as PAD SPACE";
 
 /* Names built by the maps live here: 4 per thread, reused round-robin. */
-static _Thread_local char ring[4][64];
+static _Thread_local char ring[4][128];
 static _Thread_local unsigned ring_next;
 
 static const char *ring_cat(const char *a, const char *b)
 {
 	char *r = ring[ring_next++ % 4];
 
-	snprintf(r, sizeof(ring[0]), "%s%s", a, b);
+	snprintf(r, sizeof(ring[0]), "%.63s%.63s", a, b);
 	return r;
 }
 
@@ -225,8 +225,7 @@ static const char *mariadb_collation(const char *c, unsigned v, const char **why
 			return ring_cat(ucs, nopad ? "_nopad_bin" : "_bin");
 		return ring_cat(ucs, nopad ? "_unicode_520_nopad_ci" : "_unicode_520_ci");
 	}
-	*why = NULL;
-	return c;
+	return NULL;
 }
 
 static const char *mysql_collation(const char *c, unsigned v, const char **why)
@@ -272,8 +271,7 @@ static const char *mysql_collation(const char *c, unsigned v, const char **why)
 		*why = why_alias;
 		return ring_cat("utf8", c + 7);
 	}
-	*why = NULL;
-	return c;
+	return NULL;
 }
 
 const char *tidm_dialect_map_collation(enum tidm_flavor target, unsigned target_version, const char *collation,
@@ -288,15 +286,16 @@ const char *tidm_dialect_map_collation(enum tidm_flavor target, unsigned target_
 	if (!collation || strlen(collation) >= sizeof(c))
 		return collation;
 	lower_copy(c, sizeof(c), collation);
+	/* each map returns NULL when the target has the collation */
 	switch (target) {
 	case TIDM_FLAVOR_TIDB:
-		r = tidb_has_collation(c, target_version) ? c : tidb_collation(c, target_version, why);
+		r = tidb_has_collation(c, target_version) ? NULL : tidb_collation(c, target_version, why);
 		break;
 	case TIDM_FLAVOR_MARIADB: r = mariadb_collation(c, target_version, why); break;
 	case TIDM_FLAVOR_MYSQL: r = mysql_collation(c, target_version, why); break;
-	default: r = c; break;
+	default: r = NULL; break;
 	}
-	if (r == c || strcmp(r, c) == 0) {
+	if (!r || strcmp(r, c) == 0) {
 		*why = NULL;
 		return collation;
 	}
