@@ -7,9 +7,10 @@
  * the raw cause. Transient failures (connection refused/lost, too many connections,
  * lock wait timeout, deadlock) map to TIDM_ECONN; access denied to TIDM_EAUTH.
  *
- * Error codes of statements: lost connection (2006/2013/2055), deadlock (1213) and lock
- * wait timeout (1205) → TIDM_ECONN (after a lost connection close and reopen: there is
- * no automatic reconnect); duplicate key (1062) → TIDM_EDUPKEY; unknown table/database
+ * Error codes of statements: lost connection (2006/2013/2055, 1053, 1927), deadlock
+ * (1213), lock wait timeout (1205) and TiDB's retryable 8005/8028/9001/9002/9005/9007 →
+ * TIDM_ECONN (retry the transaction; after a lost connection close and reopen: there is
+ * no automatic reconnect); interrupted by KILL QUERY (1317) → TIDM_ECANCELED; duplicate key (1062) → TIDM_EDUPKEY; unknown table/database
  * (1146/1049) → TIDM_ENOTFOUND; privilege errors (1044/1045/1142/1143/1227) → TIDM_EAUTH;
  * out of storage (1021, 1114, ENOSPC) → TIDM_ERROR with a message saying the database is
  * out of storage; anything else TIDM_ERROR. The message names the side, the first 200

@@ -733,6 +733,10 @@ static void test_db_conn__statement_errors(void **state)
 		{.sql = "INSERT INTO big VALUES (2)", .err = 1114, .msg = "The table 'big' is full"},
 		{.sql = "INSERT INTO big VALUES (3)", .err = 3, .msg = "Error writing file './db/big.ibd' (Errcode: 28 \"No space left on device\")"},
 		{.sql = "SELECT bad syntax", .err = 1064, .msg = "You have an error in your SQL syntax"},
+		{.sql = "SELECT SLEEP(100)", .err = 1317, .msg = "Query execution was interrupted"},
+		{.sql = "COMMIT", .err = 9007, .msg = "Write conflict, txnStartTS=1, conflictStartTS=2 [try again later]"},
+		{.sql = "SELECT 3", .err = 1927, .msg = "Connection was killed"},
+		{.sql = "INSERT INTO tikv VALUES (1)", .err = 8121, .msg = "TiKV disk full"},
 		{.sql = long_sql, .err = 1064, .msg = "You have an error in your SQL syntax"},
 	};
 	static const struct {
@@ -762,6 +766,12 @@ static void test_db_conn__statement_errors(void **state)
 		 "Error writing file './db/big.ibd' (Errcode: 28 \"No space left on device\") (errno 3)"},
 		{"SELECT bad syntax", TIDM_ERROR, 1064,
 		 "target query failed (statement: SELECT bad syntax): You have an error in your SQL syntax (errno 1064)"},
+		{"SELECT SLEEP(100)", TIDM_ECANCELED, 1317, NULL},
+		{"COMMIT", TIDM_ECONN, 9007, NULL},
+		{"SELECT 3", TIDM_ECONN, 1927, NULL},
+		{"INSERT INTO tikv VALUES (1)", TIDM_ERROR, 8121,
+		 "the target database is out of storage; free space and resume (statement: INSERT INTO tikv VALUES (1)): "
+		 "TiKV disk full (errno 8121)"},
 	};
 	tidm_conn_opts o = src_opts();
 	tidm_conn *c;
