@@ -6,9 +6,10 @@
  *   conn.h, "Session settings"): utf8mb4 on the wire, time_zone '+00:00', a fixed
  *   sql_mode without NO_BACKSLASH_ESCAPES/ANSI_QUOTES (db/quote.c relies on it), then the
  *   caller's init_sql. Character set choice: the server converts every text column to
- *   utf8mb4 on the way out and back to the column's charset on the way in; every MySQL
- *   charset round-trips through Unicode (latin1 included: MySQL's latin1 maps all 256
- *   bytes), binary columns (charsetnr 63) are never converted and are written back as hex
+ *   utf8mb4 on the way out and back to the column's charset on the way in; every character
+ *   round-trips through Unicode (latin1 included: MySQL's latin1 maps all 256 bytes;
+ *   bytes that are no character of their charset, e.g. cp1250 0x81, become '?'), binary
+ *   columns (charsetnr 63) are never converted and are written back as hex
  *   (TIDM_COL_BINARY). Literals in WHERE clauses then compare under the column's
  *   collation, which chunk boundaries need ("SET NAMES binary" would make them compare
  *   bytewise).

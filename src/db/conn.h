@@ -30,9 +30,13 @@
  * Session settings, applied to every connection right after connecting, before
  * opts.init_sql:
  *   SET NAMES utf8mb4                 values travel as utf8mb4 and the server converts to
- *                                     and from each column's charset (lossless for every
- *                                     MySQL charset); binary columns are not converted and
- *                                     are reported as TIDM_COL_BINARY (write them as hex);
+ *                                     and from each column's charset: exact for every
+ *                                     character (checked: all 256 latin1 bytes); bytes that
+ *                                     are no character of the column's charset (cp1250
+ *                                     0x81, invalid UTF-8) are not preserved. Binary
+ *                                     columns are not converted and are reported as
+ *                                     TIDM_COL_BINARY (write them as hex). Literals then
+ *                                     compare under the column's collation (chunk ranges);
  *   time_zone = '+00:00'              TIMESTAMP values are read and written as UTC;
  *   sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'
  *                                     no NO_BACKSLASH_ESCAPES (db/quote.h relies on it), no
