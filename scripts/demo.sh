@@ -3,7 +3,7 @@
 #
 # Starts the throwaway source and target servers (scripts/testdb.sh), loads a small shop
 # database into the source (customers, products, orders, order_items, page_views without a
-# primary key, a view; ~112k rows with JSON and utf8mb4 text, generated in SQL), writes the
+# primary key, a view; ~117k rows with JSON and utf8mb4 text, generated in SQL), writes the
 # job file .tidm/demo-job.yaml, runs `tidm migrate` on it and prints the row counts of
 # both sides. The servers keep running afterwards; `bash scripts/testdb.sh stop` ends them.
 #
