@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "binlog/cursor.h"
 #include "binlog/decimal.h"
 #include "binlog/json.h"
 #include "binlog/rows.h"
@@ -201,6 +202,47 @@ static void put_double(tidm_buf *out, double d, bool single)
 	tidm_buf_puts(out, tmp);
 }
 
+/* PARTIAL_UPDATE_ROWS diffs without a before document: {"json_diffs":[{"op","path","value"}]}
+ * (binlog-protocol.md 3.8). */
+static int put_json_diffs(tidm_buf *out, const uint8_t *p, size_t n)
+{
+	static const char *const ops[] = {"replace", "insert", "remove"};
+	tidm_binlog_cursor c;
+	size_t at = out->len;
+	int first = 1;
+
+	tidm_binlog_cursor_init(&c, p, n);
+	tidm_buf_puts(out, "{\"json_diffs\":[");
+	while (tidm_binlog_cursor_left(&c) > 0) {
+		uint8_t op;
+		const uint8_t *path, *val;
+		size_t plen, vlen;
+		if (!tidm_binlog_cursor_u8(&c, &op) || op > 2 ||
+		    !tidm_binlog_cursor_lenenc_bytes(&c, &path, &plen))
+			goto bad;
+		if (!first)
+			tidm_buf_putc(out, ',');
+		first = 0;
+		tidm_buf_printf(out, "{\"op\":\"%s\",\"path\":", ops[op]);
+		put_bytes(out, path, plen);
+		if (op != 2) {
+			if (!tidm_binlog_cursor_lenenc_bytes(&c, &val, &vlen))
+				goto bad;
+			tidm_buf_puts(out, ",\"value\":");
+			if (tidm_binlog_json_to_text(out, val, vlen) < 0) {
+				tidm_buf_truncate(out, at);
+				return tidm_err_code();
+			}
+		}
+		tidm_buf_putc(out, '}');
+	}
+	tidm_buf_puts(out, "]}");
+	return 0;
+bad:
+	tidm_buf_truncate(out, at);
+	return tidm_err_set(TIDM_ECORRUPT, "malformed JSON diff at byte %zu", (size_t)(c.p - p));
+}
+
 int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 			      const tidm_binlog_column *col)
 {
@@ -249,10 +291,7 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 	case TIDM_BV_JSON_TEXT:
 		return tidm_binlog_value_json_text(out, v);
 	case TIDM_BV_JSON_DIFF:
-		tidm_buf_puts(out, "{\"json_diff_hex\":\"");
-		put_hex(out, v->v.bytes, v->len);
-		tidm_buf_puts(out, "\"}");
-		return 0;
+		return put_json_diffs(out, v->v.bytes, v->len);
 	case TIDM_BV_ENUM:
 		if (col && col->strs && v->v.u <= col->n_strs) {
 			if (v->v.u == 0)

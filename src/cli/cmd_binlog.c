@@ -203,6 +203,15 @@ static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *e
 	return 0;
 }
 
+static bool is_rows(uint8_t t)
+{
+	return (t >= TIDM_BINLOG_WRITE_ROWS_V1 && t <= TIDM_BINLOG_DELETE_ROWS_V1) ||
+	       (t >= TIDM_BINLOG_WRITE_ROWS_V2 && t <= TIDM_BINLOG_DELETE_ROWS_V2) ||
+	       t == TIDM_BINLOG_PARTIAL_UPDATE_ROWS ||
+	       (t >= TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1 &&
+		t <= TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1);
+}
+
 static const char *csum_name(uint8_t alg)
 {
 	return alg == TIDM_BINLOG_CSUM_CRC32 ? "CRC32" : alg == TIDM_BINLOG_CSUM_OFF ? "NONE" : "UNDEF";
@@ -441,6 +450,8 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 			tidm_buf_puts(b, ",\"decoded\":false");
 			return 0;
 		}
+		if (!is_rows(ev->hdr.type))
+			return 0; /* no fields (STOP) */
 		break;
 	}
 	/* rows events */
@@ -456,14 +467,6 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	return put_rows(c, dec, ev);
 }
 
-static bool is_rows(uint8_t t)
-{
-	return (t >= TIDM_BINLOG_WRITE_ROWS_V1 && t <= TIDM_BINLOG_DELETE_ROWS_V1) ||
-	       (t >= TIDM_BINLOG_WRITE_ROWS_V2 && t <= TIDM_BINLOG_DELETE_ROWS_V2) ||
-	       t == TIDM_BINLOG_PARTIAL_UPDATE_ROWS ||
-	       (t >= TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1 &&
-		t <= TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1);
-}
 
 static int put_event(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *ev, uint64_t pos,
 		     bool inner, size_t inner_off)
