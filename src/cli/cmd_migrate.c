@@ -175,9 +175,9 @@ int tidm_cmd_migrate(int argc, char **argv)
 		usleep(200000);
 		if (atomic_load(&m.prog.stage) < TIDM_FULL_COPYING) {
 			started = now_s();
-			rows0 = atomic_load(&m.prog.rows_done);
 			continue;
 		}
+		rows0 = atomic_load(&m.prog.rows_skipped);
 		if (tty) {
 			progress_line(line, sizeof(line), &m, started, rows0);
 			fprintf(stderr, "\r%s\033[K", line);
@@ -203,7 +203,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 		code = TIDM_EXIT_FAILED;
 	} else {
 		double el = now_s() - started;
-		uint64_t rows = atomic_load(&m.prog.rows_done) - rows0;
+		uint64_t rows = atomic_load(&m.prog.rows_done) - atomic_load(&m.prog.rows_skipped);
 		fmt_bytes(bytes, sizeof(bytes), (double)atomic_load(&m.prog.bytes_done));
 		printf("job %s: full migration finished%s\n", cfg->name, m.res.resumed ? " (resumed)" : "");
 		printf("  tables   %llu (%llu views)\n", (unsigned long long)m.res.tables, (unsigned long long)m.res.views);

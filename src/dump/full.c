@@ -1026,6 +1026,7 @@ static int load_plans(run *r, tidm_conn *tgt)
 			atomic_fetch_add(&r->prog->chunks_done, 1);
 			atomic_fetch_add(&r->prog->chunks_skipped, 1);
 			atomic_fetch_add(&r->prog->rows_done, strtoull(tidm_res_get(res, 6), NULL, 10));
+			atomic_fetch_add(&r->prog->rows_skipped, strtoull(tidm_res_get(res, 6), NULL, 10));
 			atomic_fetch_add(&r->prog->bytes_done, strtoull(tidm_res_get(res, 7), NULL, 10));
 			continue;
 		}
@@ -1079,9 +1080,18 @@ static int queue_pop(run *r, stmt *out)
 static int open_target(run *r, tidm_conn **out)
 {
 	int rc = tidm_conn_open(out, &r->tgt_opts);
-	if (rc == 0)
-		tidm_conn_exec(*out, "SET SESSION foreign_key_checks = 0", 34);
-	return rc;
+
+	if (rc < 0)
+		return rc;
+	/* Rows are written in any table order: foreign keys are checked by the source already. */
+	if ((rc = tidm_conn_exec(*out, "SET SESSION foreign_key_checks = 0", 34)) < 0)
+		return rc;
+	/* Like myloader: the copy does not go to the target's own binlog unless asked
+	 * (`target: binlog: true`); without the privilege the setting is simply kept. */
+	if (!r->cfg->target_binlog && tidm_conn_info(*out)->flavor != TIDM_FLAVOR_TIDB &&
+	    tidm_conn_exec(*out, "SET SESSION sql_log_bin = 0", 27) < 0)
+		tidm_debug("target keeps binary logging for the copy: %s", tidm_err_msg());
+	return 0;
 }
 
 /* Drop one reference of a chunk; the last one records it as done. */
@@ -1444,7 +1454,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	for (k = 0; k < r.ntables; k++)
 		if (!r.tables[k].is_view && atomic_load(&r.tables[k].chunks_left) == 0)
 			atomic_fetch_add(&prog->tables_done, 1);
-	qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
+	if (r.ntodo)
+		qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
 
 	atomic_store(&prog->stage, TIDM_FULL_COPYING);
 	r.cap = 2 * (size_t)nload;

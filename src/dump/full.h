@@ -27,7 +27,8 @@ typedef struct tidm_full_progress {
 	_Atomic uint64_t chunks_done;
 	_Atomic uint64_t chunks_skipped; /* finished in an earlier run */
 	_Atomic uint64_t rows_estimate;  /* from table statistics */
-	_Atomic uint64_t rows_done;
+	_Atomic uint64_t rows_done;      /* includes rows_skipped */
+	_Atomic uint64_t rows_skipped;   /* rows of chunks finished in an earlier run */
 	_Atomic uint64_t bytes_done;     /* SQL bytes written to the target */
 } tidm_full_progress;
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# A non-empty target: rows with the same key are replaced by the source's (not duplicated,
+# not an error); rows only the target has are left alone.
+. "$(dirname "$0")/../harness/lib.sh"
+
+db=$(test_db)
+schema="CREATE DATABASE \`$db\`; CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, u VARCHAR(20) NOT NULL, v VARCHAR(20), UNIQUE KEY (u));"
+src_sql "$schema"
+tgt_sql "$schema"
+src_sql "INSERT INTO \`$db\`.t SELECT seq, CONCAT('u', seq), CONCAT('source-', seq) FROM \`$db\`.seq_1_to_5000"
+# same keys with other values, a row that collides only on the unique key, and target-only rows
+tgt_sql "INSERT INTO \`$db\`.t SELECT seq, CONCAT('u', seq), 'stale' FROM \`$db\`.seq_1_to_2500;
+INSERT INTO \`$db\`.t VALUES (90001, 'u4000', 'collides on u'), (90002, 'only-target', 'kept')"
+
+write_job "$TEST_TMP/job.yaml" "databases=$db" spec.chunk-rows=1000
+tidm migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/out" 2>&1 || fail "tidm migrate failed: $(cat "$TEST_TMP/out")"
+
+assert_eq 5001 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.t")" "target rows = source rows + the target-only row"
+assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.t WHERE v = 'stale' OR id = 90001")" "stale and colliding rows replaced"
+assert_eq "kept" "$(tgt_sql "SELECT v FROM \`$db\`.t WHERE id = 90002")" "target-only row untouched"
+tgt_sql "DELETE FROM \`$db\`.t WHERE id = 90002"
+assert_tables_equal "$db"
