@@ -61,7 +61,7 @@ _tidm_on_exit() {
 	if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
 		[ -n "${TEST_TMP:-}" ] && rm -rf "$TEST_TMP"
 	else
-		echo "test $TEST_NAME failed (exit $rc); scratch files kept in ${TEST_TMP:-?}" >&2
+		[ -n "${TEST_TMP:-}" ] && echo "test $TEST_NAME failed (exit $rc); scratch files kept in $TEST_TMP" >&2
 	fi
 	return "$rc"
 }
@@ -105,6 +105,14 @@ _sql() {
 }
 src_sql() { _sql source "$@"; }
 tgt_sql() { _sql target "$@"; }
+
+# An env file left behind by servers that are gone counts as "no servers".
+for _tidm_side in source target; do
+	if ! _sql "$_tidm_side" "SELECT 1" >/dev/null 2>&1; then
+		[ "${CI:-}" = true ] && fail "the $_tidm_side test server in $TIDM_TESTDB_DIR does not answer"
+		skip "the $_tidm_side test server in $TIDM_TESTDB_DIR does not answer (run: scripts/testdb.sh start)"
+	fi
+done
 
 # Unique database names: t_<test>_<pid>[_suffix], at most 64 characters.
 _tidm_db_prefix="t_$(printf '%s' "$TEST_NAME" | tr -c 'A-Za-z0-9_' '_' | cut -c1-30)_$$"
@@ -169,7 +177,7 @@ _yaml_list() {
 write_job() {
 	local file=$1 kv key val side sub
 	shift
-	local -A top=([name]="$(printf '%s' "${TEST_NAME:-test}" | tr -c 'A-Za-z0-9_-' '-' | sed 's/^[^A-Za-z]*/t/' | cut -c1-50)" [type]=full)
+	local -A top=([name]="$(printf '%s' "${TEST_NAME:-test}" | tr -c 'A-Za-z0-9_-' '-' | sed -E 's/^([^A-Za-z])/t\1/' | cut -c1-50)" [type]=full)
 	local -A ep=(
 		[source.host]=$TIDM_TEST_SOURCE_HOST [source.port]=$TIDM_TEST_SOURCE_PORT
 		[source.user]=$TIDM_TEST_SOURCE_USER [source.password]=$TIDM_TEST_SOURCE_PASSWORD

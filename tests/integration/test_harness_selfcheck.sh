@@ -73,6 +73,7 @@ job=$TEST_TMP/job.yaml
 write_job "$job" type=all databases="$db,other" exclude='x.tmp_*' target.password-env=TIDM_TEST_TARGET_PASSWORD \
 	spec.batch=50 source.tls.ca="$TIDM_TEST_TLS_CA"
 text=$(cat "$job")
+assert_contains "$text" "name: harness_selfcheck"
 assert_contains "$text" "type: all"
 assert_contains "$text" "port: $TIDM_TEST_SOURCE_PORT"
 assert_contains "$text" "databases: [\"$db\", \"other\"]"
