@@ -1087,8 +1087,8 @@ static int open_target(run *r, tidm_conn **out)
 	if ((rc = tidm_conn_exec(*out, "SET SESSION foreign_key_checks = 0", 34)) < 0)
 		return rc;
 	/* Like myloader: the copy does not go to the target's own binlog unless asked
-	 * (`target: binlog: true`); without the privilege the setting is simply kept. */
-	if (!r->cfg->target_binlog && tidm_conn_info(*out)->flavor != TIDM_FLAVOR_TIDB &&
+	 * (`target: {binlog: true}`); without the privilege the setting is simply kept. */
+	if (!r->cfg->target.write_binlog && tidm_conn_info(*out)->flavor != TIDM_FLAVOR_TIDB &&
 	    tidm_conn_exec(*out, "SET SESSION sql_log_bin = 0", 27) < 0)
 		tidm_debug("target keeps binary logging for the copy: %s", tidm_err_msg());
 	return 0;

@@ -68,7 +68,7 @@ struct ctx {
 static const char *const job_keys[] = {"name", "type", "mode", "source", "target", "objects",
 				       "start", "spec", "safe-mode", NULL};
 static const char *const endpoint_keys[] = {"host", "port", "user", "password", "password-env",
-					    "password-file", "tls", "connect-timeout", NULL};
+					    "password-file", "tls", "connect-timeout", "binlog", NULL};
 static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
 static const char *const objects_keys[] = {"databases", "tables", "exclude", NULL};
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
@@ -706,8 +706,13 @@ static int parse_endpoint(struct ctx *c, struct fy_node *key, struct fy_node *v,
 		case 6:
 			rc = parse_tls(c, k, val, side, ep);
 			break;
-		default:
+		case 7:
 			rc = get_unsigned(c, k, val, what, 1, 3600, &ep->connect_timeout);
+			break;
+		default:
+			if (strcmp(side, "target") != 0)
+				return fail(c, k, "\"binlog\" is a target setting; expected it under target");
+			rc = get_bool(c, k, val, what, &ep->write_binlog);
 			break;
 		}
 		if (rc < 0)

@@ -22,6 +22,8 @@ typedef struct tidm_endpoint {
 	char *tls_cert;
 	char *tls_key;
 	unsigned connect_timeout; /* seconds, default 10 */
+	bool write_binlog;        /* target only (`binlog: true`): the copy also goes to the
+				   * target's own binlog; default false, like myloader */
 } tidm_endpoint;
 
 typedef struct tidm_job_config {
