@@ -10,7 +10,7 @@
  *   round-trips through Unicode (latin1 included: MySQL's latin1 maps all 256 bytes;
  *   bytes that are no character of their charset, e.g. cp1250 0x81, become '?'), binary
  *   columns (charsetnr 63) are never converted and are written back as hex
- *   (TIDM_COL_BINARY). Literals in WHERE clauses then compare under the column's
+ *   (TIDM_KIND_BINARY). Literals in WHERE clauses then compare under the column's
  *   collation, which chunk boundaries need ("SET NAMES binary" would make them compare
  *   bytewise).
  * - Opening retries transient failures (refused, unknown host, timeout, lost, too many
@@ -724,9 +724,9 @@ static enum tidm_col_kind col_kind(const MYSQL_FIELD *f)
 	case MYSQL_TYPE_FLOAT:
 	case MYSQL_TYPE_DOUBLE:
 	case MYSQL_TYPE_YEAR:
-		return TIDM_COL_NUMBER;
+		return TIDM_KIND_NUMBER;
 	case MYSQL_TYPE_BIT:
-		return TIDM_COL_BIT;
+		return TIDM_KIND_BIT;
 	case MYSQL_TYPE_STRING:
 	case MYSQL_TYPE_VAR_STRING:
 	case MYSQL_TYPE_VARCHAR:
@@ -736,10 +736,10 @@ static enum tidm_col_kind col_kind(const MYSQL_FIELD *f)
 	case MYSQL_TYPE_BLOB:
 	case MYSQL_TYPE_GEOMETRY:
 		/* temporal types also report charset 63, so only string types are checked */
-		return f->charsetnr == 63 ? TIDM_COL_BINARY : TIDM_COL_STRING;
+		return f->charsetnr == 63 ? TIDM_KIND_BINARY : TIDM_KIND_STRING;
 	default:
 		/* dates, times, JSON, ENUM/SET: text in the connection charset */
-		return TIDM_COL_STRING;
+		return TIDM_KIND_STRING;
 	}
 }
 
@@ -774,7 +774,7 @@ unsigned tidm_conn_stream_cols(const tidm_conn *c) { return c->stream ? c->strea
 enum tidm_col_kind tidm_conn_stream_kind(const tidm_conn *c, unsigned col)
 {
 	if (!c->stream || col >= c->stream_ncols)
-		return TIDM_COL_STRING;
+		return TIDM_KIND_STRING;
 	return c->kinds[col];
 }
 

@@ -35,7 +35,7 @@
  *                                     are no character of the column's charset (cp1250
  *                                     0x81, invalid UTF-8) are not preserved. Binary
  *                                     columns are not converted and are reported as
- *                                     TIDM_COL_BINARY (write them as hex). Literals then
+ *                                     TIDM_KIND_BINARY (write them as hex). Literals then
  *                                     compare under the column's collation (chunk ranges);
  *   time_zone = '+00:00'              TIMESTAMP values are read and written as UTC;
  *   sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'
@@ -121,7 +121,7 @@ int tidm_conn_query_value(tidm_conn *c, char **out, const char *sql);
  * nothing else until tidm_conn_stream_end(). Per column the kind tells how to write the
  * value back as SQL.
  */
-enum tidm_col_kind { TIDM_COL_NUMBER, TIDM_COL_STRING, TIDM_COL_BINARY, TIDM_COL_BIT };
+enum tidm_col_kind { TIDM_KIND_NUMBER, TIDM_KIND_STRING, TIDM_KIND_BINARY, TIDM_KIND_BIT };
 int tidm_conn_stream_begin(tidm_conn *c, const char *sql);
 unsigned tidm_conn_stream_cols(const tidm_conn *c);
 enum tidm_col_kind tidm_conn_stream_kind(const tidm_conn *c, unsigned col);

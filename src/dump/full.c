@@ -773,11 +773,11 @@ static int create_schema(run *r, tidm_conn *src, tidm_conn *tgt, tidm_buf *repor
 /* Append the SQL literal of one streamed value: number as is, text as _utf8mb4 X'..', bytes as X'..'. */
 static void put_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n)
 {
-	if (kind == TIDM_COL_NUMBER) {
+	if (kind == TIDM_KIND_NUMBER) {
 		tidm_buf_put(b, v, n);
 		return;
 	}
-	if (kind == TIDM_COL_STRING)
+	if (kind == TIDM_KIND_STRING)
 		tidm_buf_puts(b, "_utf8mb4 ");
 	tidm_quote_hex(b, v, n);
 }
@@ -1186,14 +1186,14 @@ static void put_row(tidm_buf *b, tidm_conn *src, const char *const *vals, const 
 			continue;
 		}
 		switch (tidm_conn_stream_kind(src, i)) {
-		case TIDM_COL_NUMBER:
+		case TIDM_KIND_NUMBER:
 			tidm_buf_put(b, vals[i], lens[i]);
 			break;
-		case TIDM_COL_STRING:
+		case TIDM_KIND_STRING:
 			tidm_quote_string(b, vals[i], lens[i]);
 			break;
-		case TIDM_COL_BINARY:
-		case TIDM_COL_BIT:
+		case TIDM_KIND_BINARY:
+		case TIDM_KIND_BIT:
 		default:
 			tidm_quote_hex(b, vals[i], lens[i]);
 			break;

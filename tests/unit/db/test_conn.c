@@ -867,10 +867,10 @@ static void test_db_conn__results(void **state)
 
 	assert_int_equal(tidm_conn_stream_begin(c, "SELECT id, name, blob, flags FROM t"), 0);
 	assert_int_equal(tidm_conn_stream_cols(c), 4);
-	assert_int_equal(tidm_conn_stream_kind(c, 0), TIDM_COL_NUMBER);
-	assert_int_equal(tidm_conn_stream_kind(c, 1), TIDM_COL_STRING);
-	assert_int_equal(tidm_conn_stream_kind(c, 2), TIDM_COL_BINARY);
-	assert_int_equal(tidm_conn_stream_kind(c, 3), TIDM_COL_BIT);
+	assert_int_equal(tidm_conn_stream_kind(c, 0), TIDM_KIND_NUMBER);
+	assert_int_equal(tidm_conn_stream_kind(c, 1), TIDM_KIND_STRING);
+	assert_int_equal(tidm_conn_stream_kind(c, 2), TIDM_KIND_BINARY);
+	assert_int_equal(tidm_conn_stream_kind(c, 3), TIDM_KIND_BIT);
 	assert_int_equal(tidm_conn_stream_next(c, &vals, &lens), 1);
 	assert_string_equal(vals[0], "1");
 	assert_int_equal(lens[2], 2);
@@ -880,10 +880,10 @@ static void test_db_conn__results(void **state)
 	tidm_conn_stream_end(c);
 
 	assert_int_equal(tidm_conn_stream_begin(c, "SELECT d, g, dec, j FROM t"), 0);
-	assert_int_equal(tidm_conn_stream_kind(c, 0), TIDM_COL_STRING); /* charset 63, yet text */
-	assert_int_equal(tidm_conn_stream_kind(c, 1), TIDM_COL_BINARY);
-	assert_int_equal(tidm_conn_stream_kind(c, 2), TIDM_COL_NUMBER);
-	assert_int_equal(tidm_conn_stream_kind(c, 3), TIDM_COL_STRING);
+	assert_int_equal(tidm_conn_stream_kind(c, 0), TIDM_KIND_STRING); /* charset 63, yet text */
+	assert_int_equal(tidm_conn_stream_kind(c, 1), TIDM_KIND_BINARY);
+	assert_int_equal(tidm_conn_stream_kind(c, 2), TIDM_KIND_NUMBER);
+	assert_int_equal(tidm_conn_stream_kind(c, 3), TIDM_KIND_STRING);
 	assert_int_equal(tidm_conn_stream_next(c, &vals, &lens), 0);
 	/* closing with a stream still open releases it */
 	tidm_conn_close(c);
