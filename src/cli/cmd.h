@@ -11,6 +11,8 @@ enum { TIDM_EXIT_OK = 0, TIDM_EXIT_FAILED = 1, TIDM_EXIT_USAGE = 2, TIDM_EXIT_PR
 int tidm_cmd_migrate(int argc, char **argv);
 int tidm_cmd_precheck(int argc, char **argv);
 int tidm_cmd_binlog(int argc, char **argv);
+/* `tidm binlog stream ...` (argv[0] == "stream"), dispatched from tidm_cmd_binlog. */
+int tidm_cmd_binlog_stream(int argc, char **argv);
 int tidm_cmd_verify(int argc, char **argv);
 
 #endif

@@ -571,6 +571,8 @@ int tidm_cmd_binlog(int argc, char **argv)
 	int nfiles = 0, rc = 0;
 	const char **files;
 
+	if (argc >= 2 && strcmp(argv[1], "stream") == 0)
+		return tidm_cmd_binlog_stream(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "decode") != 0) {
 		usage();
 		return TIDM_EXIT_USAGE;

@@ -25,6 +25,7 @@
  *   variables); after TIDM_ECONN for a lost connection the caller closes and reopens.
  */
 #include "db/conn.h"
+#include "db/conn_int.h"
 
 #include <errno.h>
 #include <mysql.h>
@@ -557,6 +558,11 @@ void tidm_conn_close(tidm_conn *c)
 }
 
 const tidm_server_info *tidm_conn_info(const tidm_conn *c) { return &c->info; }
+
+/* db-private accessors (db/conn_int.h) */
+MYSQL *tidm_conn_handle(tidm_conn *c) { return c->my; }
+
+const char *tidm_conn_password(const tidm_conn *c) { return c->password; }
 
 unsigned long tidm_conn_thread_id(const tidm_conn *c) { return mysql_thread_id(c->my); }
 
