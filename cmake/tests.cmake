@@ -9,6 +9,12 @@ set(TIDM_TEST_ENV
     "TIDM_BUILD=${CMAKE_BINARY_DIR}"
     "TIDM_TESTDB_DIR=${CMAKE_BINARY_DIR}/testdb")
 
+# tidm_fake_primary: a scripted MySQL 8.0.36 primary serving a fixture binlog (test-only;
+# tests/harness/fake_primary.c, used by tests/integration/test_repl_fake_primary.sh).
+add_executable(tidm_fake_primary ${CMAKE_SOURCE_DIR}/tests/harness/fake_primary.c)
+target_link_libraries(tidm_fake_primary PRIVATE tidm_pure)
+list(APPEND TIDM_TEST_ENV "TIDM_FAKE_PRIMARY=$<TARGET_FILE:tidm_fake_primary>")
+
 if(CMOCKA_FOUND)
   file(GLOB_RECURSE TIDM_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*/test_*.c)
   foreach(src IN LISTS TIDM_UNIT_TESTS)

@@ -1,0 +1,896 @@
+/*
+ * fake_primary.c - a scripted fake MySQL 8.0.36 primary for replication tests
+ * (tidm_fake_primary, test-only; not part of tidm).
+ *
+ *   tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR]
+ *                     [--fail-purged] [--name NAME]
+ *
+ * Listens on 127.0.0.1:N (0 or absent: a free port) and prints the port on stdout, one
+ * line, as soon as it listens. Serves one client at a time, forever (kill it to stop).
+ *
+ * Protocol: handshake v10 with mysql_native_password (the scramble is verified against
+ * the configured password; a wrong one gets error 1045), then:
+ *   COM_QUERY: SET ... -> OK (the heartbeat period and the declared checksum are noted);
+ *     SELECT VERSION() -> 8.0.36; tidb_version()/AURORA_VERSION() -> error 1305;
+ *     SELECT @@[global.]binlog_checksum / @master_binlog_checksum -> the file's (CRC32 or
+ *     NONE); @@gtid_mode -> ON; @@server_id, @@server_uuid, @@version_comment,
+ *     @@innodb_read_only; SHOW MASTER STATUS / SHOW BINARY LOG STATUS -> (NAME, size of
+ *     FILE, the file's executed GTID set); SHOW BINARY LOGS; anything else -> error 1064
+ *     naming the statement (1193 for an unknown @@variable).
+ *   COM_PING, COM_REGISTER_SLAVE -> OK; COM_QUIT.
+ *   COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID -> a fake ROTATE (CRC iff the client declared
+ *     CRC32), the FDE (log_pos 0 and CRC recomputed when starting past it, like a real
+ *     server), then every event of FILE from the requested position (GTID dump: from the
+ *     start; the GTID set is decoded and logged, not used to skip), each as a 0x00-prefixed
+ *     packet; then an EOF packet for BINLOG_DUMP_NON_BLOCK, else heartbeats every
+ *     heartbeat period until the client goes away. --fail-purged answers the dump with
+ *     error 1236 "Could not find first log file name in binary log index file".
+ *
+ * Design: plain blocking sockets, one buffer per packet, every length from the wire
+ * checked against what was read; FILE is read once into memory (in place from the
+ * fixtures directory, never copied) and its events are framed with their header sizes
+ * checked against the file end. The binlog decoder of tidm (tidm_pure) is only used to
+ * learn the file's checksum algorithm and GTID set; the bytes sent are the file's own.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "binlog/event.h"
+#include "binlog/file.h"
+#include "util/buf.h"
+#include "util/gtid.h"
+
+#define MAX_PACKET (16u << 20)
+#define SERVER_VERSION "8.0.36"
+#define SERVER_UUID "5a0c1c7e-8b0a-11ee-9f00-0242ac120002"
+
+/* capability flags */
+enum {
+	CLIENT_LONG_PASSWORD = 0x1,
+	CLIENT_FOUND_ROWS = 0x2,
+	CLIENT_LONG_FLAG = 0x4,
+	CLIENT_CONNECT_WITH_DB = 0x8,
+	CLIENT_PROTOCOL_41 = 0x200,
+	CLIENT_TRANSACTIONS = 0x2000,
+	CLIENT_SECURE_CONNECTION = 0x8000,
+	CLIENT_MULTI_STATEMENTS = 0x10000,
+	CLIENT_MULTI_RESULTS = 0x20000,
+	CLIENT_PLUGIN_AUTH = 0x80000,
+	CLIENT_CONNECT_ATTRS = 0x100000,
+	CLIENT_PLUGIN_AUTH_LENENC = 0x200000,
+};
+
+static struct {
+	const char *path, *name, *user, *password;
+	bool fail_purged;
+	uint8_t *data;
+	size_t size;
+	uint8_t alg; /* the file's checksum algorithm */
+	char *gtid;  /* executed set of the file (text) */
+} cfg;
+
+typedef struct client {
+	int fd;
+	uint8_t seq;
+	uint8_t salt[20];
+	unsigned long long hb_ns;
+	bool declared_crc;
+	tidm_buf in;
+} client;
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("fake_primary: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* ---- SHA-1 (FIPS 180-1), for mysql_native_password ---- */
+
+typedef struct sha1 {
+	uint32_t h[5];
+	uint64_t len;
+	uint8_t buf[64];
+	size_t n;
+} sha1;
+
+static uint32_t rol(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+static void sha1_block(sha1 *s, const uint8_t *p)
+{
+	uint32_t w[80], a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 80; i++)
+		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	for (int i = 0; i < 80; i++) {
+		uint32_t f, k;
+		if (i < 20)
+			f = (b & c) | (~b & d), k = 0x5a827999;
+		else if (i < 40)
+			f = b ^ c ^ d, k = 0x6ed9eba1;
+		else if (i < 60)
+			f = (b & c) | (b & d) | (c & d), k = 0x8f1bbcdc;
+		else
+			f = b ^ c ^ d, k = 0xca62c1d6;
+		uint32_t t = rol(a, 5) + f + e + k + w[i];
+		e = d, d = c, c = rol(b, 30), b = a, a = t;
+	}
+	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d, s->h[4] += e;
+}
+
+static void sha1_init(sha1 *s)
+{
+	static const uint32_t h0[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+	memcpy(s->h, h0, sizeof(h0));
+	s->len = 0;
+	s->n = 0;
+}
+
+static void sha1_update(sha1 *s, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	s->len += n;
+	while (n--) {
+		s->buf[s->n++] = *p++;
+		if (s->n == 64) {
+			sha1_block(s, s->buf);
+			s->n = 0;
+		}
+	}
+}
+
+static void sha1_final(sha1 *s, uint8_t out[20])
+{
+	uint64_t bits = s->len * 8;
+	uint8_t pad = 0x80, z = 0, l[8];
+	sha1_update(s, &pad, 1);
+	while (s->n != 56)
+		sha1_update(s, &z, 1);
+	for (int i = 0; i < 8; i++)
+		l[i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha1_update(s, l, 8);
+	for (int i = 0; i < 5; i++)
+		for (int j = 0; j < 4; j++)
+			out[4 * i + j] = (uint8_t)(s->h[i] >> (24 - 8 * j));
+}
+
+static void sha1_of(uint8_t out[20], const void *a, size_t an, const void *b, size_t bn)
+{
+	sha1 s;
+	sha1_init(&s);
+	sha1_update(&s, a, an);
+	if (b)
+		sha1_update(&s, b, bn);
+	sha1_final(&s, out);
+}
+
+/* ---- packets ---- */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+	while (n) {
+		ssize_t k = send(fd, q, n, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		q += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+	uint8_t *q = p;
+	while (n) {
+		ssize_t k = recv(fd, q, n, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		q += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Send one payload, split into 0xffffff pieces as the protocol requires. */
+static int send_packet(client *c, const void *payload, size_t n)
+{
+	const uint8_t *p = payload;
+	for (;;) {
+		size_t k = n >= 0xffffff ? 0xffffff : n;
+		uint8_t h[4] = {(uint8_t)k, (uint8_t)(k >> 8), (uint8_t)(k >> 16), c->seq++};
+		if (write_all(c->fd, h, 4) < 0 || write_all(c->fd, p, k) < 0)
+			return -1;
+		p += k;
+		n -= k;
+		if (k < 0xffffff)
+			return 0;
+	}
+}
+
+/* Read one payload (continuations joined) into c->in. */
+static int read_packet(client *c)
+{
+	tidm_buf_clear(&c->in);
+	for (;;) {
+		uint8_t h[4];
+		if (read_all(c->fd, h, 4) < 0)
+			return -1;
+		size_t k = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+		c->seq = (uint8_t)(h[3] + 1);
+		if (c->in.len + k > MAX_PACKET) {
+			logf_("client packet over %u bytes: closing", MAX_PACKET);
+			return -1;
+		}
+		tidm_buf_reserve(&c->in, k);
+		if (read_all(c->fd, c->in.data + c->in.len, k) < 0)
+			return -1;
+		c->in.len += k;
+		c->in.data[c->in.len] = '\0';
+		if (k < 0xffffff)
+			return 0;
+	}
+}
+
+static void put_lenenc(tidm_buf *b, uint64_t v)
+{
+	if (v < 251) {
+		tidm_buf_putc(b, (char)v);
+	} else if (v < 65536) {
+		uint8_t x[3] = {0xfc, (uint8_t)v, (uint8_t)(v >> 8)};
+		tidm_buf_put(b, x, 3);
+	} else if (v < 16777216) {
+		uint8_t x[4] = {0xfd, (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16)};
+		tidm_buf_put(b, x, 4);
+	} else {
+		uint8_t x[9] = {0xfe};
+		for (int i = 0; i < 8; i++)
+			x[1 + i] = (uint8_t)(v >> (8 * i));
+		tidm_buf_put(b, x, 9);
+	}
+}
+
+static void put_lenstr(tidm_buf *b, const char *s)
+{
+	put_lenenc(b, strlen(s));
+	tidm_buf_puts(b, s);
+}
+
+static void put_le(tidm_buf *b, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		tidm_buf_putc(b, (char)(uint8_t)(v >> (8 * i)));
+}
+
+static int send_ok(client *c)
+{
+	static const uint8_t ok[] = {0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00};
+	return send_packet(c, ok, sizeof(ok));
+}
+
+static int send_err(client *c, unsigned code, const char *state, const char *msg)
+{
+	tidm_buf b = TIDM_BUF_INIT;
+	tidm_buf_putc(&b, (char)0xff);
+	put_le(&b, code, 2);
+	tidm_buf_putc(&b, '#');
+	tidm_buf_put(&b, state, 5);
+	tidm_buf_puts(&b, msg);
+	int rc = send_packet(c, b.data, b.len);
+	tidm_buf_dispose(&b);
+	return rc;
+}
+
+static int send_eof(client *c)
+{
+	static const uint8_t eof[] = {0xfe, 0x00, 0x00, 0x02, 0x00};
+	return send_packet(c, eof, sizeof(eof));
+}
+
+/* A text result set: ncols names, nrows rows of values (NULL = SQL NULL). */
+static int send_result(client *c, int ncols, const char *const *names, int nrows, const char *const *vals)
+{
+	tidm_buf b = TIDM_BUF_INIT;
+	int rc = 0;
+
+	put_lenenc(&b, (uint64_t)ncols);
+	rc |= send_packet(c, b.data, b.len);
+	for (int i = 0; i < ncols && rc == 0; i++) {
+		tidm_buf_clear(&b);
+		put_lenstr(&b, "def");
+		put_lenstr(&b, "");
+		put_lenstr(&b, "");
+		put_lenstr(&b, "");
+		put_lenstr(&b, names[i]);
+		put_lenstr(&b, "");
+		tidm_buf_putc(&b, 0x0c);
+		put_le(&b, 45, 2);   /* utf8mb4_general_ci */
+		put_le(&b, 1024, 4); /* column length */
+		tidm_buf_putc(&b, (char)0xfd); /* VAR_STRING */
+		put_le(&b, 0, 2);
+		tidm_buf_putc(&b, 0);
+		put_le(&b, 0, 2);
+		rc |= send_packet(c, b.data, b.len);
+	}
+	rc |= send_eof(c);
+	for (int r = 0; r < nrows && rc == 0; r++) {
+		tidm_buf_clear(&b);
+		for (int i = 0; i < ncols; i++) {
+			const char *v = vals[r * ncols + i];
+			if (v)
+				put_lenstr(&b, v);
+			else
+				tidm_buf_putc(&b, (char)0xfb);
+		}
+		rc |= send_packet(c, b.data, b.len);
+	}
+	rc |= send_eof(c);
+	tidm_buf_dispose(&b);
+	return rc ? -1 : 0;
+}
+
+static int send_value(client *c, const char *name, const char *value)
+{
+	return send_result(c, 1, &name, 1, &value);
+}
+
+/* ---- handshake ---- */
+
+static int handshake(client *c, uint32_t conn_id)
+{
+	tidm_buf b = TIDM_BUF_INIT;
+	uint32_t caps = CLIENT_LONG_PASSWORD | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_CONNECT_WITH_DB |
+			CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_STATEMENTS |
+			CLIENT_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC;
+	int rc;
+
+	for (int i = 0; i < 20; i++) {
+		/* printable, non-zero salt bytes as real servers send */
+		c->salt[i] = (uint8_t)(33 + rand() % 90);
+	}
+	c->seq = 0;
+	tidm_buf_putc(&b, 10);
+	tidm_buf_puts(&b, SERVER_VERSION);
+	tidm_buf_putc(&b, 0);
+	put_le(&b, conn_id, 4);
+	tidm_buf_put(&b, c->salt, 8);
+	tidm_buf_putc(&b, 0);
+	put_le(&b, caps & 0xffff, 2);
+	tidm_buf_putc(&b, 45);
+	put_le(&b, 2, 2); /* status: autocommit */
+	put_le(&b, caps >> 16, 2);
+	tidm_buf_putc(&b, 21);
+	for (int i = 0; i < 10; i++)
+		tidm_buf_putc(&b, 0);
+	tidm_buf_put(&b, c->salt + 8, 12);
+	tidm_buf_putc(&b, 0);
+	tidm_buf_puts(&b, "mysql_native_password");
+	tidm_buf_putc(&b, 0);
+	rc = send_packet(c, b.data, b.len);
+	tidm_buf_dispose(&b);
+	if (rc < 0 || read_packet(c) < 0)
+		return -1;
+
+	/* HandshakeResponse41 */
+	const uint8_t *p = (const uint8_t *)c->in.data, *end = p + c->in.len;
+	if (c->in.len < 32) {
+		logf_("short handshake response (%zu bytes; TLS request?)", c->in.len);
+		send_err(c, 1043, "08S01", "Bad handshake");
+		return -1;
+	}
+	uint32_t ccaps = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	p += 32;
+	const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+	if (!nul) {
+		send_err(c, 1043, "08S01", "Bad handshake");
+		return -1;
+	}
+	char user[128];
+	snprintf(user, sizeof(user), "%.*s", (int)(nul - p), (const char *)p);
+	p = nul + 1;
+	const uint8_t *auth = p;
+	size_t alen = 0;
+	if (ccaps & CLIENT_PLUGIN_AUTH_LENENC) {
+		if (p >= end || *p >= 251) {
+			send_err(c, 1043, "08S01", "Bad handshake");
+			return -1;
+		}
+		alen = *p;
+		auth = p + 1;
+	} else if (ccaps & CLIENT_SECURE_CONNECTION) {
+		if (p >= end) {
+			send_err(c, 1043, "08S01", "Bad handshake");
+			return -1;
+		}
+		alen = *p;
+		auth = p + 1;
+	} else {
+		const uint8_t *z = memchr(p, 0, (size_t)(end - p));
+		alen = z ? (size_t)(z - p) : 0;
+	}
+	if (auth + alen > end) {
+		send_err(c, 1043, "08S01", "Bad handshake");
+		return -1;
+	}
+	uint8_t resp[20];
+	size_t rlen = alen > 20 ? 20 : alen;
+	memcpy(resp, auth, rlen);
+
+	/* expected scramble: SHA1(pw) XOR SHA1(salt + SHA1(SHA1(pw))) */
+	bool ok = strcmp(user, cfg.user) == 0;
+	const char *pw = cfg.password ? cfg.password : "";
+	if (ok && *pw) {
+		uint8_t h1[20], h2[20], h3[20];
+		sha1_of(h1, pw, strlen(pw), NULL, 0);
+		sha1_of(h2, h1, 20, NULL, 0);
+		sha1_of(h3, c->salt, 20, h2, 20);
+		for (int i = 0; i < 20; i++)
+			h3[i] ^= h1[i];
+		ok = alen == 20 && memcmp(h3, resp, 20) == 0;
+	} else if (ok) {
+		ok = alen == 0;
+	}
+	if (!ok) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "Access denied for user '%s'@'127.0.0.1' (using password: %s)", user,
+			 alen ? "YES" : "NO");
+		logf_("%s", msg);
+		send_err(c, 1045, "28000", msg);
+		return -1;
+	}
+	return send_ok(c);
+}
+
+/* ---- queries ---- */
+
+static bool starts_ci(const char *s, const char *prefix) { return strncasecmp(s, prefix, strlen(prefix)) == 0; }
+
+static bool contains_ci(const char *s, const char *needle)
+{
+	for (size_t n = strlen(needle); *s; s++)
+		if (strncasecmp(s, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static const char *csum_name(void) { return cfg.alg == TIDM_BINLOG_CSUM_CRC32 ? "CRC32" : "NONE"; }
+
+static int handle_set(client *c, const char *q)
+{
+	const char *hb = strstr(q, "@master_heartbeat_period");
+	if (!hb)
+		hb = strstr(q, "@source_heartbeat_period");
+	if (hb && (hb = strchr(hb, '=')) != NULL)
+		c->hb_ns = strtoull(hb + 1, NULL, 10);
+	if (contains_ci(q, "@master_binlog_checksum") || contains_ci(q, "@source_binlog_checksum")) {
+		if (contains_ci(q, "'NONE'"))
+			c->declared_crc = false;
+		else if (contains_ci(q, "'CRC32'"))
+			c->declared_crc = true;
+		else
+			c->declared_crc = cfg.alg == TIDM_BINLOG_CSUM_CRC32;
+	}
+	return send_ok(c);
+}
+
+static int handle_query(client *c, const char *q)
+{
+	char size[32];
+
+	while (*q == ' ' || *q == '\t' || *q == '\n')
+		q++;
+	snprintf(size, sizeof(size), "%zu", cfg.size);
+	if (starts_ci(q, "SET "))
+		return handle_set(c, q);
+	if (starts_ci(q, "SELECT VERSION()"))
+		return send_value(c, "VERSION()", SERVER_VERSION);
+	if (starts_ci(q, "SELECT tidb_version()"))
+		return send_err(c, 1305, "42000", "FUNCTION tidb_version does not exist");
+	if (starts_ci(q, "SELECT AURORA_VERSION()"))
+		return send_err(c, 1305, "42000", "FUNCTION aurora_version does not exist");
+	if (starts_ci(q, "SELECT @@global.binlog_checksum") || starts_ci(q, "SELECT @@binlog_checksum"))
+		return send_value(c, "@@global.binlog_checksum", csum_name());
+	if (starts_ci(q, "SELECT @master_binlog_checksum") || starts_ci(q, "SELECT @source_binlog_checksum"))
+		return send_value(c, "@master_binlog_checksum", c->declared_crc ? "CRC32" : "NONE");
+	if (starts_ci(q, "SELECT @@global.gtid_mode") || starts_ci(q, "SELECT @@gtid_mode"))
+		return send_value(c, "@@GLOBAL.gtid_mode", "ON");
+	if (starts_ci(q, "SELECT @@global.server_uuid") || starts_ci(q, "SELECT @@server_uuid"))
+		return send_value(c, "@@server_uuid", SERVER_UUID);
+	if (starts_ci(q, "SELECT @@global.server_id") || starts_ci(q, "SELECT @@server_id"))
+		return send_value(c, "@@server_id", "1");
+	if (starts_ci(q, "SELECT @@version_comment"))
+		return send_value(c, "@@version_comment", "tidm fake primary");
+	if (starts_ci(q, "SELECT @@innodb_read_only"))
+		return send_value(c, "@@innodb_read_only", "0");
+	if (starts_ci(q, "SELECT @@global.gtid_executed") || starts_ci(q, "SELECT @@gtid_executed"))
+		return send_value(c, "@@GLOBAL.gtid_executed", cfg.gtid);
+	if (starts_ci(q, "SHOW MASTER STATUS") || starts_ci(q, "SHOW BINARY LOG STATUS")) {
+		static const char *const names[] = {"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB",
+						    "Executed_Gtid_Set"};
+		const char *vals[] = {cfg.name, size, "", "", cfg.gtid};
+		return send_result(c, 5, names, 1, vals);
+	}
+	if (starts_ci(q, "SHOW BINARY LOGS") || starts_ci(q, "SHOW MASTER LOGS")) {
+		static const char *const names[] = {"Log_name", "File_size", "Encrypted"};
+		const char *vals[] = {cfg.name, size, "No"};
+		return send_result(c, 3, names, 1, vals);
+	}
+	char msg[300];
+	if (starts_ci(q, "SELECT @@")) {
+		snprintf(msg, sizeof(msg), "Unknown system variable '%.100s'", q + 9);
+		return send_err(c, 1193, "HY000", msg);
+	}
+	snprintf(msg, sizeof(msg), "tidm fake primary does not answer this statement: %.200s", q);
+	logf_("%s", msg);
+	return send_err(c, 1064, "42000", msg);
+}
+
+/* ---- binlog dump ---- */
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Send an event as a 0x00-prefixed packet; crc: recompute its trailing CRC32 first. */
+static int send_event(client *c, const uint8_t *ev, size_t n, bool recompute_crc)
+{
+	tidm_buf b = TIDM_BUF_INIT;
+	tidm_buf_putc(&b, 0);
+	tidm_buf_put(&b, ev, n);
+	if (recompute_crc && n >= TIDM_BINLOG_HEADER_LEN + 4) {
+		uint8_t *e = (uint8_t *)b.data + 1;
+		wr32(e + n - 4, tidm_binlog_crc32(0, e, n - 4));
+	}
+	int rc = send_packet(c, b.data, b.len);
+	tidm_buf_dispose(&b);
+	return rc;
+}
+
+/* A header + body (+ CRC when crc) event, built in b. */
+static void build_event(tidm_buf *b, uint8_t type, uint32_t log_pos, uint16_t flags, const void *body, size_t n,
+			bool crc)
+{
+	uint32_t size = (uint32_t)(TIDM_BINLOG_HEADER_LEN + n + (crc ? 4 : 0));
+	tidm_buf_clear(b);
+	put_le(b, 0, 4); /* timestamp 0 */
+	tidm_buf_putc(b, (char)type);
+	put_le(b, 1, 4); /* server_id */
+	put_le(b, size, 4);
+	put_le(b, log_pos, 4);
+	put_le(b, flags, 2);
+	tidm_buf_put(b, body, n);
+	if (crc)
+		put_le(b, tidm_binlog_crc32(0, (const uint8_t *)b->data, b->len), 4);
+}
+
+static int dump(client *c, uint64_t pos, unsigned flags, bool gtid_mode)
+{
+	tidm_buf ev = TIDM_BUF_INIT, body = TIDM_BUF_INIT;
+	bool file_crc = cfg.alg == TIDM_BINLOG_CSUM_CRC32;
+	int rc = 0;
+
+	if (cfg.fail_purged) {
+		logf_("dump refused (--fail-purged)");
+		return send_err(c, 1236, "HY000", "Could not find first log file name in binary log index file");
+	}
+	if (pos < 4)
+		pos = 4;
+	if (pos > cfg.size) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+			 "Client requested source to start replication from position > file size");
+		return send_err(c, 1236, "HY000", msg);
+	}
+	c->seq = 1;
+	/* fake ROTATE: CRC iff the client declared CRC32 */
+	put_le(&body, pos, 8);
+	tidm_buf_puts(&body, cfg.name);
+	build_event(&ev, TIDM_BINLOG_ROTATE, 0, TIDM_BINLOG_F_ARTIFICIAL, body.data, body.len, c->declared_crc);
+	if ((rc = send_event(c, (const uint8_t *)ev.data, ev.len, false)) < 0)
+		goto out;
+
+	size_t off = 4;
+	bool first = true;
+	while (off < cfg.size) {
+		if (cfg.size - off < TIDM_BINLOG_HEADER_LEN) {
+			logf_("truncated event header at offset %zu", off);
+			break;
+		}
+		const uint8_t *e = cfg.data + off;
+		uint32_t size = rd32(e + 9);
+		if (size < TIDM_BINLOG_HEADER_LEN || size > cfg.size - off) {
+			logf_("bad event size %u at offset %zu", size, off);
+			break;
+		}
+		if (first) {
+			/* the FDE: IN_USE cleared; past it: log_pos 0 and a fresh CRC */
+			tidm_buf_clear(&body);
+			tidm_buf_put(&body, e, size);
+			uint8_t *f = (uint8_t *)body.data;
+			f[17] &= (uint8_t)~TIDM_BINLOG_F_BINLOG_IN_USE;
+			bool recompute = false;
+			if (pos > off) {
+				wr32(f + 13, 0);
+				recompute = file_crc;
+			}
+			if ((rc = send_event(c, f, size, recompute)) < 0)
+				goto out;
+			first = false;
+		} else if (gtid_mode || off >= pos) {
+			if ((rc = send_event(c, e, size, false)) < 0)
+				goto out;
+		}
+		off += size;
+	}
+	if (flags & 0x01) {
+		rc = send_eof(c);
+		goto out;
+	}
+	/* idle: heartbeats until the client goes away */
+	for (;;) {
+		struct pollfd pfd = {c->fd, POLLIN, 0};
+		int ms = c->hb_ns ? (int)(c->hb_ns / 1000000ull) : 30000;
+		int k = poll(&pfd, 1, ms < 1 ? 1 : ms);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k != 0) {
+			char tmp[256];
+			if (recv(c->fd, tmp, sizeof(tmp), 0) <= 0)
+				break; /* client closed */
+			continue;
+		}
+		build_event(&ev, TIDM_BINLOG_HEARTBEAT, (uint32_t)cfg.size, 0, cfg.name, strlen(cfg.name), file_crc);
+		if ((rc = send_event(c, (const uint8_t *)ev.data, ev.len, false)) < 0)
+			break;
+	}
+out:
+	tidm_buf_dispose(&ev);
+	tidm_buf_dispose(&body);
+	return -1; /* the connection ends with the stream */
+}
+
+static int handle_dump(client *c)
+{
+	const uint8_t *p = (const uint8_t *)c->in.data;
+	size_t n = c->in.len;
+
+	if (p[0] == 0x12) {
+		if (n < 11)
+			return send_err(c, 1064, "42000", "malformed COM_BINLOG_DUMP");
+		uint32_t pos = rd32(p + 1);
+		unsigned flags = (unsigned)p[5] | (unsigned)p[6] << 8;
+		logf_("COM_BINLOG_DUMP pos %u flags %#x server_id %u file '%.*s'", pos, flags, rd32(p + 7),
+		      (int)(n - 11), (const char *)p + 11);
+		if (n > 11 && (n - 11 != strlen(cfg.name) || memcmp(p + 11, cfg.name, n - 11) != 0) && !cfg.fail_purged)
+			return send_err(c, 1236, "HY000", "Could not find first log file name in binary log index file");
+		return dump(c, pos, flags, false);
+	}
+	/* COM_BINLOG_DUMP_GTID: flags 2, server_id 4, name_len 4, name, pos 8, size 4, data */
+	if (n < 11)
+		return send_err(c, 1064, "42000", "malformed COM_BINLOG_DUMP_GTID");
+	unsigned flags = (unsigned)p[1] | (unsigned)p[2] << 8;
+	uint32_t nl = rd32(p + 7);
+	if (nl > n - 11 || n - 11 - nl < 12)
+		return send_err(c, 1064, "42000", "malformed COM_BINLOG_DUMP_GTID");
+	const uint8_t *q = p + 11 + nl;
+	uint64_t pos = (uint64_t)rd32(q) | (uint64_t)rd32(q + 4) << 32;
+	uint32_t ds = rd32(q + 8);
+	if (ds > n - 11 - nl - 12)
+		return send_err(c, 1064, "42000", "malformed COM_BINLOG_DUMP_GTID (GTID data size)");
+	tidm_gtid_set set;
+	tidm_buf txt = TIDM_BUF_INIT;
+	tidm_gtid_set_init(&set, TIDM_GTID_MYSQL);
+	if (tidm_gtid_set_decode_mysql(&set, q + 12, ds) < 0) {
+		tidm_gtid_set_dispose(&set);
+		return send_err(c, 1236, "HY000", "malformed GTID set in COM_BINLOG_DUMP_GTID");
+	}
+	tidm_gtid_set_format(&set, &txt);
+	logf_("COM_BINLOG_DUMP_GTID flags %#x server_id %u file '%.*s' pos %llu gtid '%s'", flags, rd32(p + 3),
+	      (int)nl, (const char *)p + 11, (unsigned long long)pos, txt.data ? txt.data : "");
+	tidm_buf_dispose(&txt);
+	tidm_gtid_set_dispose(&set);
+	return dump(c, nl ? pos : 4, flags, nl == 0);
+}
+
+static void serve(int fd, uint32_t conn_id)
+{
+	client c = {.fd = fd};
+
+	tidm_buf_init(&c.in);
+	if (handshake(&c, conn_id) < 0)
+		goto done;
+	for (;;) {
+		if (read_packet(&c) < 0 || c.in.len == 0)
+			break;
+		uint8_t cmd = (uint8_t)c.in.data[0];
+		int rc;
+		switch (cmd) {
+		case 0x01: /* COM_QUIT */
+			goto done;
+		case 0x03: /* COM_QUERY */
+			c.seq = 1;
+			rc = handle_query(&c, c.in.data + 1);
+			break;
+		case 0x0e: /* COM_PING */
+		case 0x15: /* COM_REGISTER_SLAVE */
+			rc = send_ok(&c);
+			break;
+		case 0x12: /* COM_BINLOG_DUMP */
+		case 0x1e: /* COM_BINLOG_DUMP_GTID */
+			rc = handle_dump(&c);
+			if (rc < 0 || cfg.fail_purged)
+				goto done;
+			break;
+		default: {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "Unknown command %u", cmd);
+			rc = send_err(&c, 1047, "08S01", msg);
+			break;
+		}
+		}
+		if (rc < 0)
+			break;
+	}
+done:
+	tidm_buf_dispose(&c.in);
+	close(fd);
+}
+
+/* Checksum algorithm and executed GTID set of the file, from tidm's decoder. */
+static int inspect_file(void)
+{
+	tidm_binlog_file *f;
+	tidm_binlog_event ev;
+	tidm_gtid_set set;
+	tidm_buf txt = TIDM_BUF_INIT;
+	int rc;
+
+	if (tidm_binlog_file_open_mem(&f, cfg.data, cfg.size) < 0)
+		return -1;
+	tidm_gtid_set_init(&set, TIDM_GTID_MYSQL);
+	cfg.alg = TIDM_BINLOG_CSUM_OFF;
+	while ((rc = tidm_binlog_file_next(f, &ev)) == 1) {
+		if (ev.hdr.type == TIDM_BINLOG_FORMAT_DESCRIPTION)
+			cfg.alg = ev.u.fde.checksum_alg == TIDM_BINLOG_CSUM_CRC32 ? TIDM_BINLOG_CSUM_CRC32 : 0;
+		else if (ev.hdr.type == TIDM_BINLOG_PREVIOUS_GTIDS && !ev.unsupported) {
+			tidm_gtid_set prev;
+			tidm_gtid_set_init(&prev, TIDM_GTID_MYSQL);
+			if (tidm_gtid_set_decode_mysql(&prev, ev.u.previous_gtids.data, ev.u.previous_gtids.len) == 0)
+				tidm_gtid_set_union(&set, &prev);
+			tidm_gtid_set_dispose(&prev);
+		} else if ((ev.hdr.type == TIDM_BINLOG_GTID || ev.hdr.type == TIDM_BINLOG_GTID_TAGGED) &&
+			   !ev.unsupported && ev.u.gtid.gno > 0) {
+			tidm_gtid g = {.flavor = TIDM_GTID_MYSQL, .gno = (uint64_t)ev.u.gtid.gno};
+			memcpy(g.uuid, ev.u.gtid.sid, 16);
+			if (ev.u.gtid.tag && ev.u.gtid.tag_len && ev.u.gtid.tag_len <= TIDM_GTID_TAG_MAX)
+				memcpy(g.tag, ev.u.gtid.tag, ev.u.gtid.tag_len);
+			tidm_gtid_set_add(&set, &g);
+		}
+	}
+	tidm_binlog_file_close(f);
+	tidm_gtid_set_format(&set, &txt);
+	cfg.gtid = strdup(txt.data ? txt.data : "");
+	tidm_buf_dispose(&txt);
+	tidm_gtid_set_dispose(&set);
+	return rc < 0 ? -1 : 0;
+}
+
+static int load_file(void)
+{
+	FILE *f = fopen(cfg.path, "rb");
+	struct stat st;
+
+	if (!f || fstat(fileno(f), &st) < 0 || st.st_size < 4 || st.st_size > (1 << 30)) {
+		fprintf(stderr, "fake_primary: cannot read binlog %s\n", cfg.path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	cfg.size = (size_t)st.st_size;
+	cfg.data = malloc(cfg.size);
+	if (!cfg.data || fread(cfg.data, 1, cfg.size, f) != cfg.size || memcmp(cfg.data, TIDM_BINLOG_MAGIC, 4) != 0) {
+		fprintf(stderr, "fake_primary: %s is not a binlog file\n", cfg.path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (inspect_file() < 0)
+		fprintf(stderr, "fake_primary: warning: %s does not decode completely\n", cfg.path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned port = 0;
+	int ls;
+	struct sockaddr_in a = {0};
+	socklen_t al = sizeof(a);
+
+	cfg.user = "root";
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(argv[i], "--binlog") && v)
+			cfg.path = argv[++i];
+		else if (!strcmp(argv[i], "--port") && v)
+			port = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--user") && v)
+			cfg.user = argv[++i];
+		else if (!strcmp(argv[i], "--password-env") && v)
+			cfg.password = getenv(argv[++i]);
+		else if (!strcmp(argv[i], "--name") && v)
+			cfg.name = argv[++i];
+		else if (!strcmp(argv[i], "--fail-purged"))
+			cfg.fail_purged = true;
+		else {
+			fprintf(stderr,
+				"usage: tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR] "
+				"[--name NAME] [--fail-purged]\n");
+			return 2;
+		}
+	}
+	if (!cfg.path || port > 65535) {
+		fprintf(stderr, "tidm_fake_primary: --binlog FILE is required\n");
+		return 2;
+	}
+	if (!cfg.name) {
+		const char *slash = strrchr(cfg.path, '/');
+		cfg.name = slash ? slash + 1 : cfg.path;
+	}
+	if (load_file() < 0)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(ls, 8) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&a, &al) < 0) {
+		perror("fake_primary: listen");
+		return 1;
+	}
+	printf("%u\n", ntohs(a.sin_port));
+	fflush(stdout);
+	logf_("serving %s as %s (%zu bytes, checksum %s, gtid '%s') on 127.0.0.1:%u", cfg.path, cfg.name, cfg.size,
+	      csum_name(), cfg.gtid ? cfg.gtid : "", ntohs(a.sin_port));
+	for (uint32_t id = 1;; id++) {
+		int fd = accept(ls, NULL, NULL);
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("fake_primary: accept");
+			return 1;
+		}
+		serve(fd, id);
+	}
+}
