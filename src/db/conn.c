@@ -341,7 +341,9 @@ static MYSQL *try_connect(const tidm_conn_opts *o, bool force_tls, unsigned *err
 		return NULL;
 	}
 	set_options(my, o, force_tls);
-	if (!mysql_real_connect(my, o->host, o->user, o->password, NULL, o->port, NULL, 0)) {
+	if (!mysql_real_connect(my, o->host, o->user, o->password, NULL, o->port, NULL,
+				(o->found_rows ? CLIENT_FOUND_ROWS : 0) |
+					(o->multi_statements ? CLIENT_MULTI_STATEMENTS : 0))) {
 		*err = mysql_errno(my);
 		scrub(msg, cap, mysql_error(my), o->password);
 		/* the handshake's capabilities stay in the handle after a failed login */

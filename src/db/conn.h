@@ -75,6 +75,8 @@ typedef struct tidm_conn_opts {
 	unsigned read_timeout;    /* seconds; 0 = none */
 	unsigned retries;         /* attempts for transient errors; 0 = 5 */
 	const char *init_sql;     /* optional statement run after the session settings above */
+	bool found_rows;          /* affected rows of an UPDATE count matched rows (CLIENT_FOUND_ROWS) */
+	bool multi_statements;    /* allow "stmt1; stmt2" in one exec (CLIENT_MULTI_STATEMENTS) */
 } tidm_conn_opts;
 
 typedef struct tidm_server_info {

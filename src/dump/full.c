@@ -43,11 +43,12 @@
 
 #include "db/conn.h"
 #include "db/dialect.h"
+#include "db/meta.h"
 #include "db/quote.h"
 #include "util/err.h"
 #include "util/log.h"
 
-#define META_DB "tidm_meta"
+#define META_DB TIDM_META_DB
 
 typedef struct table {
 	char *db;
@@ -178,90 +179,42 @@ static void chunk_free(chunk *c)
 
 /* ---- the job record in tidm_meta ---------------------------------------------------- */
 
-static int meta_ensure(tidm_conn *tgt)
-{
-	static const char *ddl[] = {
-		"CREATE DATABASE IF NOT EXISTS `" META_DB "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-		"CREATE TABLE IF NOT EXISTS `" META_DB "`.`jobs` ("
-		" `name` VARCHAR(64) NOT NULL PRIMARY KEY,"
-		" `type` VARCHAR(16) NOT NULL,"
-		" `state` VARCHAR(16) NOT NULL,"
-		" `stage` VARCHAR(32) NOT NULL,"
-		" `snap_file` VARCHAR(255) NOT NULL DEFAULT '',"
-		" `snap_pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
-		" `snap_gtid` LONGTEXT NULL,"
-		" `snap_method` VARCHAR(32) NOT NULL DEFAULT '',"
-		" `updated_at` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"
-		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-		"CREATE TABLE IF NOT EXISTS `" META_DB "`.`tables` ("
-		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
-		" `chunks` INT UNSIGNED NOT NULL,"
-		" PRIMARY KEY (`job`, `db`, `tbl`)"
-		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-		"CREATE TABLE IF NOT EXISTS `" META_DB "`.`chunks` ("
-		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
-		" `no` INT UNSIGNED NOT NULL,"
-		" `lower_sql` LONGTEXT NULL, `upper_sql` LONGTEXT NULL,"
-		" `state` VARCHAR(16) NOT NULL,"
-		" `rows_copied` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
-		" `bytes_copied` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
-		" PRIMARY KEY (`job`, `db`, `tbl`, `no`)"
-		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-	};
-	size_t i;
-	int rc;
-
-	for (i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++)
-		if ((rc = tidm_conn_exec(tgt, ddl[i], strlen(ddl[i]))) < 0) {
-			tidm_err_prefix("cannot create the job store `" META_DB "` on the target: ");
-			return rc;
-		}
-	return 0;
-}
-
 /* Append "'job'" etc.: a string value, escaped. */
 static void put_str(tidm_buf *b, const char *s)
 {
 	tidm_quote_string(b, s, strlen(s));
 }
 
-/* Start a new job record, or find the unfinished one. Sets *resumed and the snapshot. */
+/* Find the unfinished job record (resume), or start afresh: forget old chunk plans. */
 static int meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_pos *snap)
 {
+	tidm_meta_job j;
 	tidm_buf q = TIDM_BUF_INIT;
-	tidm_res *res = NULL;
 	int rc;
 
 	*resumed = false;
-	tidm_buf_puts(&q, "SELECT `state`, `snap_file`, `snap_pos`, `snap_gtid`, `snap_method` FROM `" META_DB
-			  "`.`jobs` WHERE `name` = ");
-	put_str(&q, r->cfg->name);
-	rc = tidm_conn_query(tgt, &res, q.data);
-	if (rc < 0)
-		goto out;
-	if (tidm_res_next(res) == 1 && strcmp(tidm_res_get(res, 0), "finished") != 0) {
+	if ((rc = tidm_meta_job_get(tgt, r->cfg->name, &j)) < 0)
+		return rc;
+	if (j.exists && strcmp(j.state, "finished") != 0) {
 		*resumed = true;
-		snprintf(snap->file, sizeof(snap->file), "%s", tidm_res_get(res, 1));
-		snap->pos = strtoull(tidm_res_get(res, 2), NULL, 10);
-		snap->gtid_set = tidm_res_get(res, 3) ? xstrdup(tidm_res_get(res, 3)) : NULL;
-		snprintf(snap->method, sizeof(snap->method), "%s", tidm_res_get(res, 4));
+		snprintf(snap->file, sizeof(snap->file), "%s", j.snap_file);
+		snap->pos = j.snap_pos;
+		snap->gtid_set = j.snap_gtid;
+		j.snap_gtid = NULL;
+		snprintf(snap->method, sizeof(snap->method), "%s", j.snap_method);
 	}
-	tidm_res_free(res);
-	res = NULL;
+	tidm_meta_job_dispose(&j);
 	if (!*resumed) {
-		/* A fresh run (or a finished job run again): forget old chunks. */
-		const char *tbls[] = {"chunks", "tables"};
+		const char *tbls[] = {"chunks", "tables", "sync_workers"};
 		size_t i;
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < sizeof(tbls) / sizeof(tbls[0]); i++) {
 			tidm_buf_clear(&q);
 			tidm_buf_printf(&q, "DELETE FROM `" META_DB "`.`%s` WHERE `job` = ", tbls[i]);
 			put_str(&q, r->cfg->name);
 			if ((rc = tidm_conn_exec(tgt, q.data, q.len)) < 0)
-				goto out;
+				break;
 		}
 	}
-out:
-	tidm_res_free(res);
 	tidm_buf_dispose(&q);
 	return rc;
 }
@@ -269,31 +222,16 @@ out:
 static int meta_save_job(run *r, tidm_conn *tgt, const char *state, const char *stage,
 			 const tidm_snapshot_pos *snap)
 {
-	tidm_buf q = TIDM_BUF_INIT;
-	int rc;
+	tidm_meta_job j;
 
-	tidm_buf_puts(&q, "REPLACE INTO `" META_DB "`.`jobs` (`name`,`type`,`state`,`stage`,`snap_file`,"
-			  "`snap_pos`,`snap_gtid`,`snap_method`) VALUES (");
-	put_str(&q, r->cfg->name);
-	tidm_buf_putc(&q, ',');
-	put_str(&q, tidm_job_type_name(r->cfg->type));
-	tidm_buf_putc(&q, ',');
-	put_str(&q, state);
-	tidm_buf_putc(&q, ',');
-	put_str(&q, stage);
-	tidm_buf_putc(&q, ',');
-	put_str(&q, snap->file);
-	tidm_buf_printf(&q, ",%llu,", (unsigned long long)snap->pos);
-	if (snap->gtid_set)
-		put_str(&q, snap->gtid_set);
-	else
-		tidm_buf_puts(&q, "NULL");
-	tidm_buf_putc(&q, ',');
-	put_str(&q, snap->method);
-	tidm_buf_putc(&q, ')');
-	rc = tidm_conn_exec(tgt, q.data, q.len);
-	tidm_buf_dispose(&q);
-	return rc;
+	memset(&j, 0, sizeof(j));
+	snprintf(j.state, sizeof(j.state), "%s", state);
+	snprintf(j.stage, sizeof(j.stage), "%s", stage);
+	snprintf(j.snap_file, sizeof(j.snap_file), "%s", snap->file);
+	j.snap_pos = snap->pos;
+	j.snap_gtid = snap->gtid_set;
+	snprintf(j.snap_method, sizeof(j.snap_method), "%s", snap->method);
+	return tidm_meta_job_put(tgt, r->cfg->name, tidm_job_type_name(r->cfg->type), &j);
 }
 
 static void put_chunk_where(tidm_buf *q, const run *r, const chunk *c)
@@ -1391,7 +1329,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	if ((rc = tidm_conn_open(&src, &r.src_opts)) < 0 || (rc = open_target(&r, &tgt)) < 0)
 		goto out;
 	tidm_info("source: %s, target: %s", tidm_conn_info(src)->version_str, tidm_conn_info(tgt)->version_str);
-	if ((rc = meta_ensure(tgt)) < 0 || (rc = meta_load_job(&r, tgt, &out->resumed, &out->snapshot)) < 0)
+	if ((rc = tidm_meta_ensure(tgt)) < 0 || (rc = meta_load_job(&r, tgt, &out->resumed, &out->snapshot)) < 0)
 		goto out;
 	if ((rc = discover(&r, src)) < 0)
 		goto out;

@@ -75,5 +75,5 @@ wait "$pid" || rc=$?
 out=$(cat "$TEST_TMP/dropped.out")
 assert_eq 1 "$rc" "exit code when a table was dropped during the dump ($out)"
 assert_contains "$out" "table \`$db\`.\`victim\` was dropped on the source during the migration"
-assert_eq running "$(tgt_sql "SELECT state FROM tidm_meta.jobs WHERE name = 'dropped'")" "job not marked finished"
+assert_eq failed "$(tgt_sql "SELECT state FROM tidm_meta.jobs WHERE name = 'dropped'")" "job marked failed, not finished"
 assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM tidm_meta.chunks WHERE job = 'dropped' AND tbl = 'victim' AND state = 'done'")" "the dropped table's chunk is not marked done"
