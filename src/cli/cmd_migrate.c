@@ -19,6 +19,7 @@
 #include "cli/cmd.h"
 #include "dump/full.h"
 #include "job/config.h"
+#include "job/runner.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -32,8 +33,9 @@ static void on_signal(int sig)
 
 typedef struct migrate_run {
 	const tidm_job_config *cfg;
-	tidm_full_progress prog;
-	tidm_full_result res;
+	tidm_run_opts opts;
+	tidm_run_progress rp;
+	tidm_run_result rr;
 	int rc;
 	char err[2048];
 	_Atomic int finished;
@@ -43,7 +45,7 @@ static void *job_thread(void *arg)
 {
 	migrate_run *m = arg;
 
-	m->rc = tidm_full_run(m->cfg, &m->prog, &m->res, &cancel_flag);
+	m->rc = tidm_job_run(m->cfg, &m->opts, &m->rp, &m->rr);
 	if (m->rc < 0)
 		snprintf(m->err, sizeof(m->err), "%s", tidm_err_msg());
 	atomic_store(&m->finished, 1);
@@ -90,10 +92,30 @@ static void fmt_eta(char *out, size_t n, double s)
 	snprintf(out, n, "%d:%02d:%02d", (int)s / 3600, ((int)s / 60) % 60, (int)s % 60);
 }
 
+/* One progress line of replication. */
+static void sync_line(char *out, size_t n, migrate_run *m, double started, uint64_t rows0)
+{
+	tidm_sync_progress *p = &m->rp.sync;
+	uint64_t rows = atomic_load(&p->rows);
+	double el = now_s() - started;
+	int64_t lag = atomic_load(&p->lag_s);
+	char lagbuf[32];
+
+	if (lag < 0)
+		snprintf(lagbuf, sizeof(lagbuf), "?");
+	else
+		snprintf(lagbuf, sizeof(lagbuf), "%llds", (long long)lag);
+	snprintf(out, n, "[syncing] events %llu  txns %llu  rows %llu (%.0f/s)  ddl %llu  lag %s%s%s",
+		 (unsigned long long)atomic_load(&p->events), (unsigned long long)atomic_load(&p->txns),
+		 (unsigned long long)rows, el > 0 ? (double)(rows - rows0) / el : 0.0,
+		 (unsigned long long)atomic_load(&p->ddls), lagbuf, atomic_load(&p->safe_mode) ? "  safe-mode" : "",
+		 atomic_load(&m->rp.reconnects) ? "  (reconnected)" : "");
+}
+
 /* One progress line; rate over the whole copy so far. */
 static void progress_line(char *out, size_t n, migrate_run *m, double started, uint64_t rows0)
 {
-	tidm_full_progress *p = &m->prog;
+	tidm_full_progress *p = &m->rp.full;
 	uint64_t rows = atomic_load(&p->rows_done), est = atomic_load(&p->rows_estimate);
 	double el = now_s() - started, rate = el > 0 ? (double)(rows - rows0) / el : 0;
 	char bytes[32], eta[32];
@@ -125,28 +147,28 @@ int tidm_cmd_migrate(int argc, char **argv)
 	struct sigaction sa;
 	bool tty = isatty(2);
 	double started, last_log = 0;
+	bool sync_started = false;
 	uint64_t rows0 = 0;
 	int i, rc, code = TIDM_EXIT_OK;
 	char line[512], bytes[32];
 
+	memset(&m, 0, sizeof(m));
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--until-caught-up") || !strcmp(argv[i], "--replace-conflicts") ||
-		    !strcmp(argv[i], "--ignore-warnings"))
-			continue; /* meaningful for incremental jobs */
-		if (argv[i][0] == '-' || path)
+		if (!strcmp(argv[i], "--until-caught-up"))
+			m.opts.until_caught_up = true;
+		else if (!strcmp(argv[i], "--replace-conflicts"))
+			m.opts.replace_conflicts = true;
+		else if (!strcmp(argv[i], "--ignore-warnings"))
+			continue; /* precheck warnings: the precheck is not run by migrate yet */
+		else if (argv[i][0] == '-' || path)
 			return usage();
-		path = argv[i];
+		else
+			path = argv[i];
 	}
 	if (!path)
 		return usage();
 	if ((rc = tidm_job_config_load(&cfg, path)) < 0) {
 		fprintf(stderr, "tidm: %s\n", tidm_err_msg());
-		return TIDM_EXIT_USAGE;
-	}
-	if (cfg->type != TIDM_JOB_FULL) {
-		fprintf(stderr, "tidm: %s: type %s is not supported yet (only full)\n", path,
-			tidm_job_type_name(cfg->type));
-		tidm_job_config_free(cfg);
 		return TIDM_EXIT_USAGE;
 	}
 	if (cfg->mode == TIDM_MODE_PHYSICAL) {
@@ -161,8 +183,8 @@ int tidm_cmd_migrate(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
+	m.opts.cancel = &cancel_flag;
 	tidm_info("job %s: %s migration from %s:%u to %s:%u", cfg->name, tidm_job_type_name(cfg->type),
 		  cfg->source.host, cfg->source.port, cfg->target.host, cfg->target.port);
 	started = now_s();
@@ -172,12 +194,28 @@ int tidm_cmd_migrate(int argc, char **argv)
 		return TIDM_EXIT_FAILED;
 	}
 	while (!atomic_load(&m.finished)) {
+		bool syncing = atomic_load(&m.rp.phase) == TIDM_PHASE_SYNC;
 		usleep(200000);
-		if (atomic_load(&m.prog.stage) < TIDM_FULL_COPYING) {
+		if (syncing) {
+			if (!sync_started) {
+				sync_started = true;
+				started = now_s();
+				rows0 = 0;
+			}
+			sync_line(line, sizeof(line), &m, started, rows0);
+			if (tty)
+				fprintf(stderr, "\r%s\033[K", line);
+			else if (now_s() - last_log >= 10) {
+				tidm_info("%s", line);
+				last_log = now_s();
+			}
+			continue;
+		}
+		if (atomic_load(&m.rp.full.stage) < TIDM_FULL_COPYING) {
 			started = now_s();
 			continue;
 		}
-		rows0 = atomic_load(&m.prog.rows_skipped);
+		rows0 = atomic_load(&m.rp.full.rows_skipped);
 		if (tty) {
 			progress_line(line, sizeof(line), &m, started, rows0);
 			fprintf(stderr, "\r%s\033[K", line);
@@ -193,34 +231,52 @@ int tidm_cmd_migrate(int argc, char **argv)
 
 	if (m.rc < 0) {
 		if (m.rc == TIDM_ECANCELED) {
-			fprintf(stderr, "tidm: job %s interrupted after %llu of %llu chunks; run the same command again to resume\n",
-				cfg->name, (unsigned long long)atomic_load(&m.prog.chunks_done),
-				(unsigned long long)atomic_load(&m.prog.chunks_total));
+			if (m.rr.sync_ran)
+				fprintf(stderr, "tidm: job %s paused at %s:%llu; run the same command again to resume\n",
+					cfg->name, m.rr.stopped_at.file, (unsigned long long)m.rr.stopped_at.pos);
+			else
+				fprintf(stderr, "tidm: job %s interrupted after %llu of %llu chunks; run the same command again to resume\n",
+					cfg->name, (unsigned long long)atomic_load(&m.rp.full.chunks_done),
+					(unsigned long long)atomic_load(&m.rp.full.chunks_total));
 		} else {
 			fprintf(stderr, "tidm: job %s failed: %s\n", cfg->name, m.err);
-			fprintf(stderr, "tidm: finished chunks are recorded; after fixing the cause, run the same command again to resume\n");
+			fprintf(stderr, "tidm: what was finished is recorded; after fixing the cause, run the same command again to resume\n");
 		}
 		code = TIDM_EXIT_FAILED;
 	} else {
-		double el = now_s() - started;
-		uint64_t rows = atomic_load(&m.prog.rows_done) - atomic_load(&m.prog.rows_skipped);
-		fmt_bytes(bytes, sizeof(bytes), (double)atomic_load(&m.prog.bytes_done));
-		printf("job %s: full migration finished%s\n", cfg->name, m.res.resumed ? " (resumed)" : "");
-		printf("  tables   %llu (%llu views)\n", (unsigned long long)m.res.tables, (unsigned long long)m.res.views);
-		printf("  chunks   %llu (%llu already done before this run)\n",
-		       (unsigned long long)atomic_load(&m.prog.chunks_total),
-		       (unsigned long long)atomic_load(&m.prog.chunks_skipped));
-		printf("  rows     %llu copied in this run, %.1f s, %.0f rows/s\n", (unsigned long long)rows, el,
-		       el > 0 ? (double)rows / el : 0.0);
-		printf("  bytes    %s of SQL written\n", bytes);
-		printf("  snapshot %s %s:%llu%s%s\n", m.res.snapshot.method,
-		       m.res.snapshot.file[0] ? m.res.snapshot.file : "(binlog off)",
-		       (unsigned long long)m.res.snapshot.pos, m.res.snapshot.gtid_set ? " gtid " : "",
-		       m.res.snapshot.gtid_set ? m.res.snapshot.gtid_set : "");
-		if (m.res.mapping_report.len)
-			printf("  mapped for the target:\n%s", m.res.mapping_report.data);
+		if (m.rr.full_ran) {
+			double el = now_s() - started;
+			uint64_t rows = atomic_load(&m.rp.full.rows_done) - atomic_load(&m.rp.full.rows_skipped);
+			tidm_full_result *fr = &m.rr.full;
+			fmt_bytes(bytes, sizeof(bytes), (double)atomic_load(&m.rp.full.bytes_done));
+			printf("job %s: full migration finished%s\n", cfg->name, fr->resumed ? " (resumed)" : "");
+			printf("  tables   %llu (%llu views)\n", (unsigned long long)fr->tables, (unsigned long long)fr->views);
+			printf("  chunks   %llu (%llu already done before this run)\n",
+			       (unsigned long long)atomic_load(&m.rp.full.chunks_total),
+			       (unsigned long long)atomic_load(&m.rp.full.chunks_skipped));
+			if (!m.rr.sync_ran)
+				printf("  rows     %llu copied in this run, %.1f s, %.0f rows/s\n", (unsigned long long)rows, el,
+				       el > 0 ? (double)rows / el : 0.0);
+			else
+				printf("  rows     %llu copied in this run\n", (unsigned long long)rows);
+			printf("  bytes    %s of SQL written\n", bytes);
+			printf("  snapshot %s %s:%llu%s%s\n", fr->snapshot.method,
+			       fr->snapshot.file[0] ? fr->snapshot.file : "(binlog off)",
+			       (unsigned long long)fr->snapshot.pos, fr->snapshot.gtid_set ? " gtid " : "",
+			       fr->snapshot.gtid_set ? fr->snapshot.gtid_set : "");
+			if (fr->mapping_report.len)
+				printf("  mapped for the target:\n%s", fr->mapping_report.data);
+		}
+		if (m.rr.sync_ran) {
+			tidm_sync_progress *sp = &m.rp.sync;
+			printf("job %s: caught up with the source at %s:%llu\n", cfg->name, m.rr.stopped_at.file,
+			       (unsigned long long)m.rr.stopped_at.pos);
+			printf("  replicated %llu transactions, %llu row changes, %llu DDL (%llu changes already applied before)\n",
+			       (unsigned long long)atomic_load(&sp->txns), (unsigned long long)atomic_load(&sp->rows),
+			       (unsigned long long)atomic_load(&sp->ddls), (unsigned long long)atomic_load(&sp->skipped));
+		}
 	}
-	tidm_full_result_dispose(&m.res);
+	tidm_run_result_dispose(&m.rr);
 	tidm_job_config_free(cfg);
 	return code;
 }

@@ -281,8 +281,12 @@ static int add_table(run *r, const char *db, const char *name, bool is_view, uin
 static int discover(run *r, tidm_conn *src)
 {
 	tidm_res *res = NULL;
+	size_t k;
 	int rc;
 
+	for (k = 0; k < r->ntables; k++)
+		table_dispose(&r->tables[k]);
+	r->ntables = 0;
 	rc = tidm_conn_query(src, &res,
 			     "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IFNULL(TABLE_ROWS, 0) "
 			     "FROM information_schema.TABLES "
@@ -439,7 +443,27 @@ static int read_position(tidm_conn *src, tidm_snapshot_pos *snap)
 	return 0;
 }
 
-/* Start the consistent snapshot on every dump connection; record the position. */
+/* An order-independent digest of the discovered table list. */
+static uint64_t tables_hash(const run *r)
+{
+	uint64_t sum = 0;
+	size_t k;
+
+	for (k = 0; k < r->ntables; k++) {
+		uint64_t h = 14695981039346656037ull;
+		const char *p;
+		for (p = r->tables[k].db; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+		for (p = r->tables[k].name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		sum += h;
+	}
+	return sum;
+}
+
+/* Start the consistent snapshot on every dump connection; record the position.
+ * TIDM_EAGAIN: the table list changed while locking (r->tables is the new list; retry). */
 static int take_snapshot(run *r, tidm_conn *coord, tidm_conn **dumpers, unsigned n, tidm_snapshot_pos *snap)
 {
 	tidm_buf q = TIDM_BUF_INIT;
@@ -476,6 +500,18 @@ static int take_snapshot(run *r, tidm_conn *coord, tidm_conn **dumpers, unsigned
 			}
 		}
 		snprintf(snap->method, sizeof(snap->method), "LOCK TABLES");
+	}
+	if (locked) {
+		/* A table created between the listing and the lock would be neither copied nor
+		 * replicated: list again under the lock, and start over when the list changed. */
+		size_t before = r->ntables;
+		uint64_t h0 = tables_hash(r);
+		if ((rc = discover(r, coord)) < 0)
+			goto unlock;
+		if (r->ntables != before || tables_hash(r) != h0) {
+			rc = TIDM_EAGAIN;
+			goto unlock;
+		}
 	}
 	for (i = 0; i < n; i++) {
 		if ((rc = tidm_conn_exec(dumpers[i], "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", 55)) < 0 ||
@@ -1333,6 +1369,43 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 		goto out;
 	if ((rc = discover(&r, src)) < 0)
 		goto out;
+
+	/* dump connections, then the snapshot (first run only: a resumed run keeps the position) */
+	atomic_store(&prog->stage, TIDM_FULL_SNAPSHOT);
+	dumpers = calloc(ndump, sizeof(*dumpers));
+	if (!dumpers)
+		abort();
+	for (i = 0; i < ndump; i++)
+		if ((rc = tidm_conn_open(&dumpers[i], &r.src_opts)) < 0)
+			goto out;
+	{
+		tidm_snapshot_pos fresh;
+		unsigned attempt;
+		for (attempt = 0;; attempt++) {
+			memset(&fresh, 0, sizeof(fresh));
+			rc = take_snapshot(&r, src, dumpers, ndump, &fresh);
+			if (rc != TIDM_EAGAIN)
+				break;
+			free(fresh.gtid_set);
+			if (attempt == 5) {
+				rc = tidm_err_set(TIDM_ERROR, "tables keep being created or dropped on the source while "
+							      "taking the snapshot; try again when DDL is quieter");
+				break;
+			}
+			tidm_info("the source's table list changed while locking; taking the snapshot again");
+		}
+		if (rc < 0) {
+			free(fresh.gtid_set);
+			goto out;
+		}
+		if (!out->resumed) {
+			out->snapshot = fresh;
+		} else {
+			tidm_info("resuming job %s (snapshot position %s:%llu kept)", cfg->name, out->snapshot.file,
+				  (unsigned long long)out->snapshot.pos);
+			free(fresh.gtid_set);
+		}
+	}
 	for (k = 0; k < r.ntables; k++) {
 		table *t = &r.tables[k];
 		if (t->is_view) {
@@ -1347,30 +1420,6 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	atomic_store(&prog->tables_total, out->tables);
 	if (r.ntables == 0)
 		tidm_warn("no table of the source matches the job's selection");
-
-	/* dump connections, then the snapshot (first run only: a resumed run keeps the position) */
-	atomic_store(&prog->stage, TIDM_FULL_SNAPSHOT);
-	dumpers = calloc(ndump, sizeof(*dumpers));
-	if (!dumpers)
-		abort();
-	for (i = 0; i < ndump; i++)
-		if ((rc = tidm_conn_open(&dumpers[i], &r.src_opts)) < 0)
-			goto out;
-	{
-		tidm_snapshot_pos fresh;
-		memset(&fresh, 0, sizeof(fresh));
-		if ((rc = take_snapshot(&r, src, dumpers, ndump, &fresh)) < 0) {
-			free(fresh.gtid_set);
-			goto out;
-		}
-		if (!out->resumed) {
-			out->snapshot = fresh;
-		} else {
-			tidm_info("resuming job %s (snapshot position %s:%llu kept)", cfg->name, out->snapshot.file,
-				  (unsigned long long)out->snapshot.pos);
-			free(fresh.gtid_set);
-		}
-	}
 	if ((rc = meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)
 		goto out;
 

@@ -1,0 +1,299 @@
+/*
+ * runner.c - one job from start to end (see runner.h).
+ *
+ * Type full: the full phase (dump/full.c). Type all: the full phase, then replication from
+ * the snapshot's exact binlog position, so there is no gap and, because the applier skips
+ * what its checkpoints prove applied, no double apply. A job whose record says the full
+ * phase is over (stage "sync") goes straight to replication. Type incremental: replication
+ * from the job's start position (now, a GTID set, or file + position); the selected tables
+ * must already exist on the target.
+ *
+ * Replication loop: events from repl/stream go to sync/apply; about once a second, at a
+ * transaction boundary, the applier is flushed (workers commit with their checkpoints).
+ * Lag is the age of the last event read while events flow, and 0 when the stream is idle
+ * at a boundary (heartbeats arrive with nothing to apply).
+ */
+#include "job/runner.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/conn.h"
+#include "db/meta.h"
+#include "db/quote.h"
+#include "repl/stream.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static void conn_opts(tidm_conn_opts *o, const tidm_endpoint *e, enum tidm_role role)
+{
+	memset(o, 0, sizeof(*o));
+	o->role = role;
+	o->host = e->host;
+	o->port = e->port;
+	o->user = e->user;
+	o->password = e->password;
+	o->tls_ca = e->tls_ca;
+	o->tls_cert = e->tls_cert;
+	o->tls_key = e->tls_key;
+	o->connect_timeout = e->connect_timeout;
+}
+
+void tidm_run_result_dispose(tidm_run_result *r)
+{
+	tidm_full_result_dispose(&r->full);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Incremental only: every selected source table must exist on the target (SPEC §3, §5). */
+static int check_target_tables(const tidm_job_config *cfg, tidm_conn *src, tidm_conn *tgt)
+{
+	tidm_res *res = NULL;
+	int rc;
+
+	rc = tidm_conn_query(src, &res,
+			     "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' "
+			     "AND TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys') "
+			     "ORDER BY TABLE_SCHEMA, TABLE_NAME");
+	if (rc < 0)
+		return rc;
+	while (tidm_res_next(res) == 1) {
+		const char *db = tidm_res_get(res, 0), *t = tidm_res_get(res, 1);
+		tidm_buf q = TIDM_BUF_INIT;
+		char *n = NULL;
+
+		if (!tidm_filter_match_table(&cfg->objects, db, t))
+			continue;
+		tidm_buf_puts(&q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+		tidm_quote_string(&q, db, strlen(db));
+		tidm_buf_puts(&q, " AND TABLE_NAME = ");
+		tidm_quote_string(&q, t, strlen(t));
+		rc = tidm_conn_query_value(tgt, &n, q.data);
+		tidm_buf_dispose(&q);
+		if (rc == 0 && (!n || !strcmp(n, "0")))
+			rc = tidm_err_set(TIDM_ENOTFOUND,
+					  "cannot fetch downstream table schema of `%s`.`%s` to replicate into: Error 1146: "
+					  "Table '%s.%s' doesn't exist on the target; an incremental job needs every "
+					  "selected table created on the target first",
+					  db, t, db, t);
+		free(n);
+		if (rc < 0)
+			break;
+	}
+	tidm_res_free(res);
+	return rc;
+}
+
+static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_conn *tgt,
+		    const tidm_snapshot_pos *snapshot, tidm_run_result *out)
+{
+	tidm_applier_opts aopts;
+	tidm_applier *ap = NULL;
+	tidm_repl_opts ropts = TIDM_REPL_OPTS_INIT;
+	tidm_repl_stream *st = NULL;
+	tidm_sync_pos resume;
+	bool have_resume = false;
+	double last_flush = now_s();
+	int rc;
+
+	memset(&resume, 0, sizeof(resume));
+	memset(&aopts, 0, sizeof(aopts));
+	aopts.cfg = cfg;
+	aopts.replace_conflicts = o->replace_conflicts;
+	aopts.cancel = o->cancel;
+	aopts.progress = &p->sync;
+	aopts.source_flavor = TIDM_FLAVOR_MYSQL;
+	atomic_store(&p->sync.lag_s, -1);
+	if ((rc = tidm_applier_new(&ap, &aopts, &resume, &have_resume)) < 0)
+		return rc;
+	/* the applier has read how the last run ended; from now on a crash is an unclean stop */
+	if ((rc = tidm_meta_job_set_state(tgt, cfg->name, "running", "sync", NULL)) < 0)
+		goto out;
+
+	conn_opts(&ropts.conn, &cfg->source, TIDM_ROLE_SOURCE);
+	ropts.job_name = cfg->name;
+	ropts.until_open_pos = o->until_caught_up;
+	ropts.cancel = o->cancel;
+	if (have_resume) {
+		ropts.start = TIDM_REPL_START_FILE;
+		ropts.start_file = resume.file;
+		ropts.start_pos = resume.pos;
+		tidm_info("replication resumes at the checkpoint %s:%" PRIu64, resume.file, resume.pos);
+	} else if (snapshot && snapshot->file[0]) {
+		ropts.start = TIDM_REPL_START_FILE;
+		ropts.start_file = snapshot->file;
+		ropts.start_pos = snapshot->pos;
+		tidm_info("replication starts at the snapshot position %s:%" PRIu64, snapshot->file, snapshot->pos);
+	} else if (cfg->type == TIDM_JOB_ALL) {
+		rc = tidm_err_set(TIDM_ERROR, "the source has no binary log position (is log_bin ON?): replication "
+					      "cannot continue from the snapshot");
+		goto out;
+	} else if (cfg->start_gtid) {
+		ropts.start = TIDM_REPL_START_GTID;
+		ropts.start_gtid = cfg->start_gtid;
+	} else if (cfg->start_binlog_file) {
+		ropts.start = TIDM_REPL_START_FILE;
+		ropts.start_file = cfg->start_binlog_file;
+		ropts.start_pos = cfg->start_binlog_pos;
+	} else {
+		ropts.start = TIDM_REPL_START_NOW;
+	}
+	if ((rc = tidm_repl_stream_open(&st, &ropts)) < 0)
+		goto out;
+	if (!have_resume && ropts.start != TIDM_REPL_START_GTID) {
+		tidm_sync_pos start;
+		memset(&start, 0, sizeof(start));
+		if (ropts.start == TIDM_REPL_START_NOW) {
+			snprintf(start.file, sizeof(start.file), "%s", tidm_repl_stream_open_file(st));
+			start.pos = tidm_repl_stream_open_pos(st);
+		} else {
+			snprintf(start.file, sizeof(start.file), "%s", ropts.start_file);
+			start.pos = ropts.start_pos ? ropts.start_pos : 4;
+		}
+		if ((rc = tidm_applier_set_start(ap, &start)) < 0)
+			goto out;
+	}
+	out->sync_ran = true;
+	atomic_store(&p->phase, TIDM_PHASE_SYNC);
+
+	for (;;) {
+		tidm_repl_event rev;
+		int got = tidm_repl_stream_next(st, &rev);
+
+		if (got == 0)
+			break; /* caught up with the position current at start */
+		if (got == TIDM_REPL_RECONNECTED) {
+			tidm_applier_reset_txn(ap);
+			atomic_fetch_add(&p->reconnects, 1);
+			continue;
+		}
+		if (got < 0) {
+			rc = got;
+			goto out;
+		}
+		if (!rev.artificial && rev.ev.hdr.type != TIDM_BINLOG_TRANSACTION_PAYLOAD) {
+			int64_t lag = (int64_t)time(NULL) - (int64_t)rev.ev.hdr.timestamp;
+			if (rev.ev.hdr.timestamp)
+				atomic_store(&p->sync.lag_s, lag > 0 ? lag : 0);
+			if ((rc = tidm_applier_feed(ap, rev.dec, &rev.ev, rev.file, rev.next_pos)) < 0)
+				goto out;
+		} else if (!rev.in_trx &&
+			   (rev.ev.hdr.type == TIDM_BINLOG_HEARTBEAT || rev.ev.hdr.type == TIDM_BINLOG_HEARTBEAT_V2)) {
+			atomic_store(&p->sync.lag_s, 0);
+		}
+		if (!rev.in_trx && now_s() - last_flush >= 1.0) {
+			if ((rc = tidm_applier_flush(ap, &out->stopped_at)) < 0)
+				goto out;
+			last_flush = now_s();
+		}
+	}
+	rc = tidm_applier_flush(ap, &out->stopped_at);
+	if (rc == 0)
+		atomic_store(&p->sync.lag_s, 0);
+out:
+	if (rc == TIDM_ECANCELED || (o->cancel && *o->cancel && rc < 0)) {
+		/* a clean stop: everything complete is committed with its checkpoint */
+		tidm_err_clear();
+		tidm_applier_flush(ap, &out->stopped_at);
+		rc = TIDM_ECANCELED;
+	}
+	if (st)
+		atomic_store(&p->reconnects, tidm_repl_stream_reconnects(st));
+	tidm_repl_stream_close(st);
+	{
+		/* keep the error across the cleanup below */
+		int code = tidm_err_code();
+		unsigned dberr = tidm_err_dberr();
+		char msg[2048];
+		snprintf(msg, sizeof(msg), "%s", tidm_err_msg());
+		tidm_applier_free(ap);
+		if (rc < 0 && rc != TIDM_ECANCELED)
+			tidm_err_set_db(code ? code : rc, dberr, "%s", msg);
+	}
+	return rc;
+}
+
+int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_run_result *out)
+{
+	tidm_conn_opts sopts, topts;
+	tidm_conn *tgt = NULL, *src = NULL;
+	tidm_meta_job job;
+	tidm_snapshot_pos snap;
+	bool have_snap = false;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	memset(&snap, 0, sizeof(snap));
+	conn_opts(&sopts, &cfg->source, TIDM_ROLE_SOURCE);
+	conn_opts(&topts, &cfg->target, TIDM_ROLE_TARGET);
+	if ((rc = tidm_conn_open(&tgt, &topts)) < 0 || (rc = tidm_meta_ensure(tgt)) < 0 ||
+	    (rc = tidm_meta_job_get(tgt, cfg->name, &job)) < 0)
+		goto out;
+
+	if (cfg->type == TIDM_JOB_FULL || (cfg->type == TIDM_JOB_ALL && !(job.exists && !strcmp(job.stage, "sync")))) {
+		atomic_store(&p->phase, TIDM_PHASE_FULL);
+		out->full_ran = true;
+		rc = tidm_full_run(cfg, &p->full, &out->full, o->cancel);
+		if (rc < 0)
+			goto out;
+		if (cfg->type == TIDM_JOB_FULL) {
+			atomic_store(&p->phase, TIDM_PHASE_DONE);
+			goto out;
+		}
+		snap = out->full.snapshot;
+		have_snap = true;
+	} else if (cfg->type == TIDM_JOB_ALL) {
+		snprintf(snap.file, sizeof(snap.file), "%s", job.snap_file);
+		snap.pos = job.snap_pos;
+		have_snap = true;
+	} else {
+		/* incremental only */
+		if ((rc = tidm_conn_open(&src, &sopts)) < 0)
+			goto out;
+		if (tidm_conn_info(src)->aurora_reader) {
+			rc = tidm_err_set(TIDM_EUNSUPPORTED,
+					  "the source is an Aurora reader instance, which has no binary log to replicate "
+					  "from; point the job at the writer (cluster) endpoint, or use type: full");
+			goto out;
+		}
+		if ((rc = check_target_tables(cfg, src, tgt)) < 0)
+			goto out;
+		if (!job.exists) {
+			tidm_meta_job nj;
+			memset(&nj, 0, sizeof(nj));
+			snprintf(nj.state, sizeof(nj.state), "running");
+			snprintf(nj.stage, sizeof(nj.stage), "sync");
+			if ((rc = tidm_meta_job_put(tgt, cfg->name, tidm_job_type_name(cfg->type), &nj)) < 0)
+				goto out;
+		}
+	}
+	/* remember "running" (an unclean stop from here on means safe mode next time) -
+	 * after the applier has read the previous state */
+	rc = run_sync(cfg, o, p, tgt, have_snap ? &snap : NULL, out);
+	if (rc == 0 || rc == TIDM_ECANCELED)
+		tidm_meta_job_set_state(tgt, cfg->name, "paused", "sync", NULL);
+out:
+	if (rc < 0 && rc != TIDM_ECANCELED && tgt) {
+		char msg[2048];
+		int code = tidm_err_code();
+		unsigned dberr = tidm_err_dberr();
+		snprintf(msg, sizeof(msg), "%s", tidm_err_msg());
+		tidm_meta_job_set_state(tgt, cfg->name, "failed", NULL, msg);
+		tidm_err_set_db(code ? code : rc, dberr, "%s", msg);
+	}
+	if (rc == TIDM_ECANCELED && tgt && out->full_ran && atomic_load(&p->phase) == TIDM_PHASE_FULL)
+		tidm_err_set(TIDM_ECANCELED, "interrupted; run the same command again to resume");
+	tidm_meta_job_dispose(&job);
+	tidm_conn_close(src);
+	tidm_conn_close(tgt);
+	return rc;
+}

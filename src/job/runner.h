@@ -1,0 +1,48 @@
+/*
+ * runner.h - runs one job to its end in the calling thread: the full phase (types full
+ * and all), then replication from the binlog (types incremental and all), with the job's
+ * record in tidm_meta on the target kept up to date (running / paused / failed /
+ * finished), so running the same job again resumes it.
+ *
+ * Threads: tidm_job_run() blocks; the progress structures may be read by any thread.
+ */
+#ifndef TIDM_JOB_RUNNER_H
+#define TIDM_JOB_RUNNER_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "dump/full.h"
+#include "job/config.h"
+#include "sync/apply.h"
+
+enum tidm_run_phase { TIDM_PHASE_START, TIDM_PHASE_FULL, TIDM_PHASE_SYNC, TIDM_PHASE_DONE };
+
+typedef struct tidm_run_progress {
+	_Atomic int phase; /* enum tidm_run_phase */
+	tidm_full_progress full;
+	tidm_sync_progress sync;
+	_Atomic uint64_t reconnects;
+} tidm_run_progress;
+
+typedef struct tidm_run_opts {
+	bool until_caught_up;   /* stop (exit 0) once everything the source had at start is applied */
+	bool replace_conflicts; /* duplicate keys overwrite target rows */
+	volatile sig_atomic_t *cancel;
+} tidm_run_opts;
+
+typedef struct tidm_run_result {
+	tidm_full_result full;  /* when a full phase ran */
+	bool full_ran;
+	tidm_sync_pos stopped_at; /* replication: the last checkpoint */
+	bool sync_ran;
+} tidm_run_result;
+
+void tidm_run_result_dispose(tidm_run_result *r);
+
+/* Run the job. 0 = done (full finished, or caught up), TIDM_ECANCELED = paused by the
+ * user, other negative codes = failed (message set; recorded in tidm_meta.jobs). */
+int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_run_result *out);
+
+#endif

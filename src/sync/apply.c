@@ -1,0 +1,1483 @@
+/*
+ * apply.c - the incremental applier (see apply.h).
+ *
+ * DESIGN
+ *  Coordinator (the caller's thread): tracks transactions (GTID / BEGIN ... XID / COMMIT),
+ *  turns each row of a rows event into one item - an INSERT tuple, or a whole UPDATE or
+ *  DELETE statement - and routes it to a worker queue:
+ *    worker = hash(db, table, key values) % workers      (keyless tables: hash(db, table))
+ *  Every key an item touches (old and new primary key, old and new values of the other
+ *  unique keys) is remembered with the worker and transaction sequence number. A later
+ *  transaction whose item touches a key held by another worker first waits until that
+ *  worker has committed the holding transaction; inside one transaction such an item goes
+ *  to the worker already holding the key. Both rules keep the routing a function of the
+ *  transaction's own content, which the exactly-once replay below relies on.
+ *  At a transaction end, each worker that received items gets a mark (sequence number,
+ *  binlog position after the transaction).
+ *
+ *  Workers: own one target connection each. Items are applied inside an open target
+ *  transaction; consecutive INSERT tuples of one table are merged into a multi-row
+ *  statement. At a mark, when `batch` items have accumulated or the queue is empty, the
+ *  worker writes its checkpoint row and commits: rows and checkpoint are one transaction.
+ *
+ *  Restart: the stream starts at the lowest worker checkpoint; an item is skipped when the
+ *  transaction it belongs to started before the checkpoint of the worker it routes to.
+ *
+ *  DDL: flush (every worker commits at the current boundary), run the statement on the
+ *  coordinator's connection, record the position after it for every worker.
+ *
+ *  Values: written as literals the target parses back to the same value: integers and
+ *  decimals as text, FLOAT with 9 and DOUBLE with 17 significant digits, temporal values
+ *  as quoted text (TIMESTAMP converted from epoch seconds to UTC; sessions use +00:00),
+ *  strings and blobs as hex with the target column's character set introducer (so they
+ *  compare under the column's collation and keys use their index), JSON as its text,
+ *  BIT/ENUM/SET as their numbers, GEOMETRY as the server's internal bytes.
+ */
+#include "sync/apply.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "binlog/rows.h"
+#include "db/conn.h"
+#include "db/meta.h"
+#include "db/quote.h"
+#include "sync/ddl.h"
+#include "sync/schema.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define META_DB TIDM_META_DB
+#define MAX_WORKERS 64
+#define KEYMAP_BITS 16
+#define KEYMAP_SIZE (1u << KEYMAP_BITS)
+
+enum { ITEM_ROW = 1, ITEM_MARK, ITEM_STOP };
+enum { OP_INSERT = 1, OP_STMT };
+
+typedef struct item {
+	uint8_t kind;
+	uint8_t op;
+	bool check_affected; /* UPDATE/DELETE outside safe mode: 0 rows = missing row */
+	const char *head;    /* OP_INSERT: "INSERT INTO `d`.`t` (...) VALUES " (borrowed) */
+	char *text;          /* OP_INSERT: "(...)"; OP_STMT: the statement */
+	size_t len;
+	char *what;          /* "`d`.`t` (id=5)" for messages */
+	/* ITEM_MARK */
+	uint64_t seq;
+	char file[256];
+	uint64_t pos;
+	bool force;  /* commit now, even when idle (flush) */
+	int64_t ts;  /* source timestamp of the transaction */
+	struct item *next;
+} item;
+
+typedef struct worker {
+	struct tidm_applier *a;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+	tidm_conn *conn;
+	/* queue, guarded by a->mu */
+	item *head, *tail;
+	size_t queued;
+	_Atomic uint64_t committed_seq;
+	/* checkpoint read at start: items of transactions starting before it are skipped */
+	char skip_file[256];
+	uint64_t skip_pos;
+	uint64_t rows_pending;
+} worker;
+
+typedef struct tbl_info {
+	const tidm_schema_table *schema;
+	char *insert_head;
+	char *replace_head;
+	char *qname; /* `db`.`t` */
+	struct tbl_info *next;
+} tbl_info;
+
+typedef struct keyslot {
+	uint64_t hash; /* 0 = empty */
+	uint64_t seq;
+	unsigned worker;
+} keyslot;
+
+struct tidm_applier {
+	const tidm_job_config *cfg;
+	tidm_applier_opts o;
+	tidm_conn_opts copts;
+	tidm_conn *conn; /* coordinator: DDL, checkpoints */
+	tidm_schema_cache *schema;
+	tbl_info *tables;
+	worker w[MAX_WORKERS];
+	unsigned nworkers;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cond; /* queue changes, commits, errors */
+	_Atomic int failed;
+	int err_code;
+	unsigned err_db;
+	char err_msg[2048];
+
+	/* transaction state (coordinator only) */
+	bool in_txn;
+	uint64_t seq; /* of the current or last transaction */
+	char txn_file[256];
+	uint64_t txn_start;
+	uint64_t participants; /* bitmask of workers with items in this transaction */
+	int64_t txn_ts;
+	char cur_file[256];
+	uint64_t cur_pos;
+	bool skipping; /* some worker still has a checkpoint ahead */
+
+	keyslot *keys;
+	size_t nkeys;
+
+	bool safe_mode_forced;
+	time_t safe_until;
+	tidm_buf scratch;
+	tidm_buf keybuf;
+};
+
+/* ---- positions ---------------------------------------------------------------------- */
+
+int tidm_sync_pos_cmp(const char *fa, uint64_t pa, const char *fb, uint64_t pb)
+{
+	size_t la = strlen(fa), lb = strlen(fb);
+	int c;
+
+	if (la != lb && la && lb)
+		return la < lb ? -1 : 1;
+	c = strcmp(fa, fb);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return pa < pb ? -1 : pa > pb;
+}
+
+/* ---- errors shared between threads ------------------------------------------------------ */
+
+static int record_failure(struct tidm_applier *a)
+{
+	pthread_mutex_lock(&a->mu);
+	if (!a->err_code) {
+		a->err_code = tidm_err_code() ? tidm_err_code() : TIDM_ERROR;
+		a->err_db = tidm_err_dberr();
+		snprintf(a->err_msg, sizeof(a->err_msg), "%s", tidm_err_msg());
+	}
+	atomic_store(&a->failed, 1);
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->mu);
+	return a->err_code;
+}
+
+static int take_failure(struct tidm_applier *a)
+{
+	return tidm_err_set_db(a->err_code ? a->err_code : TIDM_ERROR, a->err_db, "%s", a->err_msg);
+}
+
+static bool safe_mode(struct tidm_applier *a)
+{
+	bool on = a->safe_mode_forced || time(NULL) < a->safe_until;
+	if (a->o.progress)
+		atomic_store(&a->o.progress->safe_mode, on);
+	return on;
+}
+
+/* ---- values as SQL literals ------------------------------------------------------------ */
+
+static void put_hex_with_charset(tidm_buf *b, const uint8_t *p, size_t n, const char *charset)
+{
+	if (charset && *charset && strcmp(charset, "binary") != 0) {
+		tidm_buf_putc(b, '_');
+		tidm_buf_puts(b, charset);
+		tidm_buf_putc(b, ' ');
+	}
+	tidm_quote_hex(b, p, n);
+}
+
+static void put_datetime(tidm_buf *b, const tidm_binlog_time *t, unsigned fsp, bool with_date, bool with_time)
+{
+	char tmp[64];
+	int n = 0;
+
+	if (with_date)
+		n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "%04d-%02u-%02u", (int)t->year, t->month, t->day);
+	if (with_time) {
+		if (with_date)
+			tmp[n++] = ' ';
+		n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "%s%02u:%02u:%02u", t->neg ? "-" : "", t->hour,
+			      t->minute, t->second);
+		if (fsp)
+			n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, ".%06u", t->usec);
+	}
+	tidm_buf_putc(b, '\'');
+	tidm_buf_put(b, tmp, (size_t)n);
+	tidm_buf_putc(b, '\'');
+}
+
+static int put_value(struct tidm_applier *a, tidm_buf *b, const tidm_binlog_value *v, const tidm_schema_col *col)
+{
+	char tmp[64];
+	int rc;
+
+	switch (v->kind) {
+	case TIDM_BV_NULL:
+		tidm_buf_puts(b, "NULL");
+		return 0;
+	case TIDM_BV_INT:
+		if (col->is_unsigned && v->v.i < 0) {
+			/* the binlog did not say the column is unsigned: the bits are the value */
+			uint64_t u = (uint64_t)v->v.i;
+			switch (v->type) {
+			case TIDM_COL_TINY: u &= 0xffu; break;
+			case TIDM_COL_SHORT: u &= 0xffffu; break;
+			case TIDM_COL_INT24: u &= 0xffffffu; break;
+			case TIDM_COL_LONG: u &= 0xffffffffu; break;
+			default: break;
+			}
+			tidm_buf_put_u64(b, u);
+			return 0;
+		}
+		tidm_buf_put_i64(b, v->v.i);
+		return 0;
+	case TIDM_BV_YEAR:
+		tidm_buf_put_i64(b, v->v.i);
+		return 0;
+	case TIDM_BV_UINT:
+	case TIDM_BV_BIT:
+	case TIDM_BV_ENUM:
+	case TIDM_BV_SET:
+		tidm_buf_put_u64(b, v->v.u);
+		return 0;
+	case TIDM_BV_FLOAT:
+	case TIDM_BV_DOUBLE:
+		if (!isfinite(v->v.d))
+			return tidm_err_set(TIDM_ECORRUPT, "non-finite floating point value in column `%s`", col->name);
+		snprintf(tmp, sizeof(tmp), v->kind == TIDM_BV_FLOAT ? "%.9g" : "%.17g", v->v.d);
+		tidm_buf_puts(b, tmp);
+		return 0;
+	case TIDM_BV_DECIMAL:
+		return tidm_binlog_value_decimal_text(b, v);
+	case TIDM_BV_STRING:
+	case TIDM_BV_BLOB:
+		put_hex_with_charset(b, v->v.bytes, v->len, col->charset);
+		return 0;
+	case TIDM_BV_GEOMETRY:
+	case TIDM_BV_VECTOR:
+		tidm_quote_hex(b, v->v.bytes, v->len);
+		return 0;
+	case TIDM_BV_DATE:
+		put_datetime(b, &v->v.t, 0, true, false);
+		return 0;
+	case TIDM_BV_TIME:
+		put_datetime(b, &v->v.t, v->fsp, false, true);
+		return 0;
+	case TIDM_BV_DATETIME:
+		put_datetime(b, &v->v.t, v->fsp, true, true);
+		return 0;
+	case TIDM_BV_TIMESTAMP: {
+		tidm_binlog_time t;
+		memset(&t, 0, sizeof(t));
+		if (v->v.ts.sec != 0 || v->v.ts.usec != 0) {
+			time_t s = (time_t)v->v.ts.sec;
+			struct tm tm;
+			gmtime_r(&s, &tm);
+			t.year = tm.tm_year + 1900;
+			t.month = (uint8_t)(tm.tm_mon + 1);
+			t.day = (uint8_t)tm.tm_mday;
+			t.hour = (uint16_t)tm.tm_hour;
+			t.minute = (uint8_t)tm.tm_min;
+			t.second = (uint8_t)tm.tm_sec;
+			t.usec = v->v.ts.usec;
+		}
+		put_datetime(b, &t, v->fsp, true, true);
+		return 0;
+	}
+	case TIDM_BV_JSON: {
+		size_t at;
+		tidm_buf_clear(&a->scratch);
+		if ((rc = tidm_binlog_value_json_text(&a->scratch, v)) < 0)
+			return rc;
+		at = b->len;
+		(void)at;
+		tidm_quote_string(b, a->scratch.data ? a->scratch.data : "null", a->scratch.len ? a->scratch.len : 4);
+		return 0;
+	}
+	case TIDM_BV_JSON_TEXT:
+		tidm_quote_string(b, (const char *)v->v.bytes, v->len);
+		return 0;
+	case TIDM_BV_JSON_DIFF:
+		return tidm_err_set(TIDM_EUNSUPPORTED,
+				    "column `%s`: a partial JSON update without the before image (binlog_row_image=MINIMAL "
+				    "with binlog_row_value_options=PARTIAL_JSON) cannot be applied; set binlog_row_image=FULL",
+				    col->name);
+	case TIDM_BV_ABSENT:
+	default:
+		return tidm_err_set(TIDM_EUNSUPPORTED, "column `%s`: value of kind %u cannot be written", col->name,
+				    (unsigned)v->kind);
+	}
+}
+
+/* ---- table info ---------------------------------------------------------------------------- */
+
+static void tbl_info_free_all(struct tidm_applier *a)
+{
+	while (a->tables) {
+		tbl_info *t = a->tables;
+		a->tables = t->next;
+		free(t->insert_head);
+		free(t->replace_head);
+		free(t->qname);
+		free(t);
+	}
+}
+
+static int get_table(struct tidm_applier *a, const char *db, const char *name, tbl_info **out)
+{
+	const tidm_schema_table *s;
+	tbl_info *t;
+	tidm_buf b = TIDM_BUF_INIT, cols = TIDM_BUF_INIT;
+	size_t i;
+	bool first = true;
+	int rc;
+
+	for (t = a->tables; t; t = t->next)
+		if (!strcmp(t->schema->db, db) && !strcmp(t->schema->name, name)) {
+			*out = t;
+			return 0;
+		}
+	if ((rc = tidm_schema_get(a->schema, a->conn, db, name, &s)) < 0)
+		return rc;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		abort();
+	t->schema = s;
+	tidm_quote_qualified(&b, db, name);
+	t->qname = tidm_buf_detach(&b);
+	tidm_buf_putc(&cols, '(');
+	for (i = 0; i < s->ncols; i++) {
+		if (s->cols[i].generated)
+			continue;
+		if (!first)
+			tidm_buf_putc(&cols, ',');
+		tidm_quote_ident(&cols, s->cols[i].name);
+		first = false;
+	}
+	tidm_buf_puts(&cols, ") VALUES ");
+	tidm_buf_printf(&b, "INSERT INTO %s %s", t->qname, cols.data);
+	t->insert_head = tidm_buf_detach(&b);
+	tidm_buf_printf(&b, "REPLACE INTO %s %s", t->qname, cols.data);
+	t->replace_head = tidm_buf_detach(&b);
+	tidm_buf_dispose(&cols);
+	t->next = a->tables;
+	a->tables = t;
+	*out = t;
+	return 0;
+}
+
+/* ---- worker queues ------------------------------------------------------------------------- */
+
+static void item_free(item *it)
+{
+	if (!it)
+		return;
+	free(it->text);
+	free(it->what);
+	free(it);
+}
+
+static void push(struct tidm_applier *a, worker *w, item *it)
+{
+	pthread_mutex_lock(&a->mu);
+	/* bounded queue: wait while the worker is far behind */
+	while (w->queued >= 4096 && !atomic_load(&a->failed))
+		pthread_cond_wait(&a->cond, &a->mu);
+	it->next = NULL;
+	if (w->tail)
+		w->tail->next = it;
+	else
+		w->head = it;
+	w->tail = it;
+	w->queued++;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static item *new_mark(struct tidm_applier *a, bool force)
+{
+	item *m = calloc(1, sizeof(*m));
+	if (!m)
+		abort();
+	m->kind = ITEM_MARK;
+	m->seq = a->seq;
+	snprintf(m->file, sizeof(m->file), "%s", a->cur_file);
+	m->pos = a->cur_pos;
+	m->force = force;
+	m->ts = a->txn_ts;
+	return m;
+}
+
+/* ---- worker ------------------------------------------------------------------------------------ */
+
+static int worker_checkpoint(worker *w, const item *mark)
+{
+	struct tidm_applier *a = w->a;
+	tidm_buf q = TIDM_BUF_INIT;
+	int rc;
+
+	tidm_buf_puts(&q, "UPDATE `" META_DB "`.`sync_workers` SET `file` = ");
+	tidm_quote_string(&q, mark->file, strlen(mark->file));
+	tidm_buf_printf(&q, ", `pos` = %" PRIu64 ", `nworkers` = %u WHERE `job` = ", mark->pos, a->nworkers);
+	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+	tidm_buf_printf(&q, " AND `worker` = %u", w->id);
+	rc = tidm_conn_exec(w->conn, q.data, q.len);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+static int exec_insert(worker *w, tidm_buf *pending, uint64_t *pending_rows)
+{
+	int rc;
+	if (!pending->len)
+		return 0;
+	rc = tidm_conn_exec(w->conn, pending->data, pending->len);
+	if (rc == TIDM_EDUPKEY)
+		tidm_err_prefix("duplicate key while replicating (restart with --replace-conflicts to overwrite the "
+				"target row with the source's): ");
+	tidm_buf_clear(pending);
+	*pending_rows = 0;
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	struct tidm_applier *a = w->a;
+	tidm_buf pending = TIDM_BUF_INIT;
+	const char *pending_head = NULL;
+	uint64_t pending_rows = 0, since_commit = 0;
+	item *last_mark = NULL;
+	bool in_txn = false;
+	size_t limit = a->cfg->statement_bytes ? a->cfg->statement_bytes : (1u << 20);
+	unsigned batch = a->cfg->batch ? a->cfg->batch : 100;
+	int rc = 0;
+
+	for (;;) {
+		item *it;
+
+		pthread_mutex_lock(&a->mu);
+		while (!w->head && !atomic_load(&a->failed)) {
+			if (last_mark && in_txn)
+				break; /* idle at a boundary: commit first */
+			pthread_cond_wait(&a->cond, &a->mu);
+		}
+		if (atomic_load(&a->failed)) {
+			pthread_mutex_unlock(&a->mu);
+			break;
+		}
+		it = w->head;
+		if (it) {
+			w->head = it->next;
+			if (!w->head)
+				w->tail = NULL;
+			w->queued--;
+			pthread_cond_broadcast(&a->cond);
+		}
+		pthread_mutex_unlock(&a->mu);
+
+		if (!it || (it->kind == ITEM_MARK && (it->force || since_commit >= batch))) {
+			/* commit at the boundary of last_mark (or this mark) */
+			item *m = it ? it : last_mark;
+			if (!in_txn) {
+				if ((rc = tidm_conn_begin(w->conn)) < 0)
+					goto fail;
+				in_txn = true;
+			}
+			if ((rc = exec_insert(w, &pending, &pending_rows)) < 0 || (rc = worker_checkpoint(w, m)) < 0 ||
+			    (rc = tidm_conn_commit(w->conn)) < 0)
+				goto fail;
+			in_txn = false;
+			if (a->o.progress) {
+				atomic_fetch_add(&a->o.progress->rows, w->rows_pending);
+				if (m->ts)
+					atomic_store(&a->o.progress->last_ts, m->ts);
+			}
+			w->rows_pending = 0;
+			since_commit = 0;
+			pthread_mutex_lock(&a->mu);
+			atomic_store(&w->committed_seq, m->seq);
+			pthread_cond_broadcast(&a->cond);
+			pthread_mutex_unlock(&a->mu);
+			if (it) {
+				item_free(last_mark);
+				last_mark = NULL;
+				item_free(it);
+			} else {
+				item_free(last_mark);
+				last_mark = NULL;
+			}
+			continue;
+		}
+		if (it->kind == ITEM_STOP) {
+			item_free(it);
+			break;
+		}
+		if (it->kind == ITEM_MARK) {
+			item_free(last_mark);
+			last_mark = it;
+			continue;
+		}
+		/* a row change */
+		if (!in_txn) {
+			if ((rc = tidm_conn_begin(w->conn)) < 0) {
+				item_free(it);
+				goto fail;
+			}
+			in_txn = true;
+		}
+		if (it->op == OP_INSERT) {
+			if (pending.len && (pending_head != it->head || pending.len + it->len + 1 > limit) &&
+			    (rc = exec_insert(w, &pending, &pending_rows)) < 0) {
+				tidm_err_prefix("%s: ", it->what);
+				item_free(it);
+				goto fail;
+			}
+			if (!pending.len) {
+				tidm_buf_puts(&pending, it->head);
+				pending_head = it->head;
+			} else {
+				tidm_buf_putc(&pending, ',');
+			}
+			tidm_buf_put(&pending, it->text, it->len);
+			pending_rows++;
+		} else {
+			if ((rc = exec_insert(w, &pending, &pending_rows)) < 0) {
+				tidm_err_prefix("%s: ", it->what);
+				item_free(it);
+				goto fail;
+			}
+			if ((rc = tidm_conn_exec(w->conn, it->text, it->len)) < 0) {
+				if (rc == TIDM_EDUPKEY)
+					tidm_err_prefix("duplicate key while replicating %s (restart with --replace-conflicts "
+							"to overwrite the target row with the source's): ",
+							it->what);
+				else
+					tidm_err_prefix("%s: ", it->what);
+				item_free(it);
+				goto fail;
+			}
+			if (it->check_affected && tidm_conn_affected(w->conn) == 0) {
+				rc = tidm_err_set(TIDM_ENOTFOUND,
+						  "row missing on the target: %s is not there to %s; the target was changed "
+						  "outside tidm",
+						  it->what, !strncmp(it->text, "DELETE", 6) ? "delete" : "update");
+				item_free(it);
+				goto fail;
+			}
+		}
+		w->rows_pending++;
+		since_commit++;
+		item_free(it);
+		continue;
+fail:
+		record_failure(a);
+		break;
+	}
+	if (in_txn)
+		tidm_conn_rollback(w->conn);
+	item_free(last_mark);
+	tidm_buf_dispose(&pending);
+	(void)rc;
+	return NULL;
+}
+
+/* ---- routing and conflict keys ---------------------------------------------------------------- */
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static uint64_t key_hash(const tbl_info *t, const char *key, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+	h = fnv(t->qname, strlen(t->qname) + 1, h);
+	h = fnv(key, n, h);
+	return h ? h : 1;
+}
+
+static keyslot *key_find(struct tidm_applier *a, uint64_t h)
+{
+	size_t i = (size_t)(h & (KEYMAP_SIZE - 1));
+	for (;;) {
+		keyslot *s = &a->keys[i];
+		if (s->hash == 0 || s->hash == h)
+			return s;
+		i = (i + 1) & (KEYMAP_SIZE - 1);
+	}
+}
+
+/* All workers idle and committed up to `seq`: the key map can be emptied. */
+static int wait_committed(struct tidm_applier *a, unsigned wid, uint64_t seq)
+{
+	pthread_mutex_lock(&a->mu);
+	while (atomic_load(&a->w[wid].committed_seq) < seq && !atomic_load(&a->failed))
+		pthread_cond_wait(&a->cond, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+	if (atomic_load(&a->failed))
+		return take_failure(a);
+	return 0;
+}
+
+/*
+ * Claim the keys of one change for worker *wid (which may be changed to the holder of a
+ * key inside this transaction). Waits for other workers holding keys from earlier
+ * transactions.
+ */
+static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned *wid)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		keyslot *s = key_find(a, hashes[i]);
+		if (s->hash && s->seq == a->seq) {
+			*wid = s->worker; /* held inside this transaction: same worker keeps the order */
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		keyslot *s = key_find(a, hashes[i]);
+		if (s->hash && s->worker != *wid && s->seq != a->seq &&
+		    atomic_load(&a->w[s->worker].committed_seq) < s->seq)
+			if ((rc = wait_committed(a, s->worker, s->seq)) < 0)
+				return rc;
+	}
+	if (a->nkeys + n > KEYMAP_SIZE / 2) {
+		/* full: wait for every worker to commit what it has, then forget all keys */
+		for (i = 0; i < a->nworkers; i++) {
+			if (a->participants & (1ull << i))
+				continue; /* part of the running transaction: cannot wait for it */
+			if ((rc = wait_committed(a, (unsigned)i, a->seq - 1)) < 0)
+				return rc;
+		}
+		if (a->participants == 0) {
+			memset(a->keys, 0, KEYMAP_SIZE * sizeof(*a->keys));
+			a->nkeys = 0;
+		}
+	}
+	for (i = 0; i < n && a->nkeys < KEYMAP_SIZE - 1; i++) {
+		keyslot *s = key_find(a, hashes[i]);
+		if (!s->hash)
+			a->nkeys++;
+		s->hash = hashes[i];
+		s->seq = a->seq;
+		s->worker = *wid;
+	}
+	return 0;
+}
+
+/* ---- building statements ---------------------------------------------------------------------- */
+
+/* "(v1,v2,...)" over the insertable columns of an image. */
+static int put_tuple(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, const tidm_binlog_value *img, unsigned ncols)
+{
+	size_t i;
+	bool first = true;
+	int rc;
+
+	tidm_buf_putc(b, '(');
+	for (i = 0; i < t->schema->ncols; i++) {
+		const tidm_schema_col *c = &t->schema->cols[i];
+		if (c->generated)
+			continue;
+		if (!first)
+			tidm_buf_putc(b, ',');
+		first = false;
+		if (i >= ncols || img[i].kind == TIDM_BV_ABSENT) {
+			tidm_buf_puts(b, "DEFAULT");
+			continue;
+		}
+		if ((rc = put_value(a, b, &img[i], c)) < 0)
+			return rc;
+	}
+	tidm_buf_putc(b, ')');
+	return 0;
+}
+
+/* WHERE condition addressing the row of `img`: by key, or NULL-safe on every column. */
+static int put_where(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, const tidm_binlog_value *img, unsigned ncols)
+{
+	const tidm_schema_table *s = t->schema;
+	size_t i, n = s->nkey ? s->nkey : s->ncols;
+	bool first = true;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		size_t ci = s->nkey ? s->key[i] : i;
+		const tidm_schema_col *c = &s->cols[ci];
+		if (ci >= ncols || img[ci].kind == TIDM_BV_ABSENT) {
+			if (s->nkey)
+				return tidm_err_set(TIDM_EUNSUPPORTED,
+						    "`%s`.`%s`: the binlog row image lacks key column `%s` (the source's "
+						    "key differs from the target's)",
+						    s->db, s->name, c->name);
+			continue;
+		}
+		if (!s->nkey && (!strcmp(c->data_type, "json") || !strcmp(c->data_type, "geometry") ||
+				 !strcmp(c->data_type, "float")))
+			continue; /* not comparable by equality; the other columns address the row */
+		if (!first)
+			tidm_buf_puts(b, " AND ");
+		first = false;
+		tidm_quote_ident(b, c->name);
+		tidm_buf_puts(b, s->nkey ? " = " : " <=> ");
+		if ((rc = put_value(a, b, &img[ci], c)) < 0)
+			return rc;
+	}
+	if (first)
+		tidm_buf_puts(b, "1");
+	return 0;
+}
+
+/* Key text of an image (for routing and messages): "v1,v2". */
+static int put_key_text(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, const tidm_binlog_value *img,
+			unsigned ncols, const size_t *cols, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			tidm_buf_putc(b, ',');
+		if (cols[i] >= ncols || img[cols[i]].kind == TIDM_BV_ABSENT) {
+			tidm_buf_puts(b, "?");
+			continue;
+		}
+		if ((rc = put_value(a, b, &img[cols[i]], &t->schema->cols[cols[i]])) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static char *describe_row(struct tidm_applier *a, const tbl_info *t, const tidm_binlog_value *img, unsigned ncols)
+{
+	const tidm_schema_table *s = t->schema;
+	tidm_buf b = TIDM_BUF_INIT;
+	size_t i;
+
+	tidm_buf_printf(&b, "%s (", t->qname);
+	if (s->nkey) {
+		for (i = 0; i < s->nkey; i++) {
+			size_t ci = s->key[i];
+			if (i)
+				tidm_buf_puts(&b, ", ");
+			tidm_buf_printf(&b, "%s=", s->cols[ci].name);
+			if (ci < ncols && img[ci].kind != TIDM_BV_ABSENT) {
+				size_t at = b.len;
+				if (put_value(a, &b, &img[ci], &s->cols[ci]) < 0)
+					tidm_buf_truncate(&b, at);
+			}
+		}
+	} else {
+		tidm_buf_puts(&b, "no key");
+	}
+	tidm_buf_putc(&b, ')');
+	return tidm_buf_detach(&b);
+}
+
+/* Hashes of the keys a row image touches: the row key and each other unique key. */
+static int image_keys(struct tidm_applier *a, const tbl_info *t, const tidm_binlog_value *img, unsigned ncols,
+		      uint64_t *out, size_t *n, size_t max)
+{
+	const tidm_schema_table *s = t->schema;
+	size_t u;
+	int rc;
+
+	if (!img)
+		return 0;
+	tidm_buf_clear(&a->keybuf);
+	if (s->nkey) {
+		if ((rc = put_key_text(a, &a->keybuf, t, img, ncols, s->key, s->nkey)) < 0)
+			return rc;
+	}
+	if (*n < max)
+		out[(*n)++] = key_hash(t, a->keybuf.data ? a->keybuf.data : "", a->keybuf.len);
+	for (u = 0; u < s->nuniques && *n < max; u++) {
+		tidm_buf_clear(&a->keybuf);
+		tidm_buf_printf(&a->keybuf, "#%zu:", u);
+		if ((rc = put_key_text(a, &a->keybuf, t, img, ncols, s->uniques[u], s->nuniq[u])) < 0)
+			return rc;
+		out[(*n)++] = key_hash(t, a->keybuf.data, a->keybuf.len);
+	}
+	return 0;
+}
+
+static item *new_row_item(void)
+{
+	item *it = calloc(1, sizeof(*it));
+	if (!it)
+		abort();
+	it->kind = ITEM_ROW;
+	return it;
+}
+
+static void send_item(struct tidm_applier *a, unsigned wid, item *it)
+{
+	a->participants |= 1ull << wid;
+	push(a, &a->w[wid], it);
+}
+
+/* The transaction started before this worker's checkpoint: already applied. */
+static bool already_applied(struct tidm_applier *a, unsigned wid)
+{
+	worker *w = &a->w[wid];
+	if (!a->skipping || !w->skip_file[0])
+		return false;
+	return tidm_sync_pos_cmp(a->txn_file, a->txn_start, w->skip_file, w->skip_pos) < 0;
+}
+
+static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row)
+{
+	const tidm_schema_table *s = t->schema;
+	uint64_t hashes[16];
+	size_t nh = 0;
+	unsigned wid;
+	bool safe = safe_mode(a);
+	bool replace = safe || a->o.replace_conflicts;
+	const tidm_binlog_value *key_img = row->after ? row->after : row->before;
+	tidm_buf b = TIDM_BUF_INIT;
+	item *it;
+	int rc;
+
+	if (row->ncols != s->ncols)
+		return tidm_err_set(TIDM_ERROR,
+				    "%s: the binlog has %u columns but the target table has %zu; the table definitions "
+				    "differ",
+				    t->qname, row->ncols, s->ncols);
+	/* route by the row key (the new one for INSERT/UPDATE, old for DELETE); keyless: by table */
+	if (s->nkey) {
+		if ((rc = put_key_text(a, &a->keybuf, t, key_img, row->ncols, s->key, s->nkey)) < 0)
+			return rc;
+		wid = (unsigned)(key_hash(t, a->keybuf.data ? a->keybuf.data : "", a->keybuf.len) % a->nworkers);
+		tidm_buf_clear(&a->keybuf);
+	} else {
+		wid = (unsigned)(key_hash(t, "", 0) % a->nworkers);
+	}
+	if ((rc = image_keys(a, t, row->before, row->ncols, hashes, &nh, 8)) < 0 ||
+	    (rc = image_keys(a, t, row->after, row->ncols, hashes, &nh, 16)) < 0)
+		return rc;
+	if ((rc = claim_keys(a, hashes, nh, &wid)) < 0)
+		return rc;
+	if (already_applied(a, wid)) {
+		if (a->o.progress)
+			atomic_fetch_add(&a->o.progress->skipped, 1);
+		return 0;
+	}
+
+	switch (kind) {
+	case TIDM_ROWS_INSERT:
+		it = new_row_item();
+		it->op = OP_INSERT;
+		it->head = replace ? t->replace_head : t->insert_head;
+		if (!s->nkey && safe) {
+			/* keyless replay: remove one identical row first so a replay does not add it twice */
+			tidm_buf_printf(&b, "DELETE FROM %s WHERE ", t->qname);
+			if ((rc = put_where(a, &b, t, row->after, row->ncols)) < 0)
+				goto fail_item;
+			tidm_buf_puts(&b, " LIMIT 1; ");
+			tidm_buf_puts(&b, t->insert_head);
+			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
+				goto fail_item;
+			it->op = OP_STMT;
+		} else if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0) {
+			goto fail_item;
+		}
+		break;
+	case TIDM_ROWS_DELETE:
+		it = new_row_item();
+		it->op = OP_STMT;
+		it->check_affected = !safe;
+		tidm_buf_printf(&b, "DELETE FROM %s WHERE ", t->qname);
+		if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
+			goto fail_item;
+		tidm_buf_puts(&b, " LIMIT 1");
+		break;
+	case TIDM_ROWS_UPDATE:
+		it = new_row_item();
+		it->op = OP_STMT;
+		if (safe && s->nkey) {
+			/* DELETE the old row, REPLACE the new one: idempotent */
+			tidm_buf_printf(&b, "DELETE FROM %s WHERE ", t->qname);
+			if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
+				goto fail_item;
+			tidm_buf_puts(&b, " LIMIT 1");
+			it->text = tidm_buf_detach(&b);
+			it->len = strlen(it->text);
+			it->what = describe_row(a, t, row->before, row->ncols);
+			send_item(a, wid, it);
+			it = new_row_item();
+			it->op = OP_INSERT;
+			it->head = t->replace_head;
+			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
+				goto fail_item;
+			break;
+		}
+		it->check_affected = !safe;
+		tidm_buf_printf(&b, "UPDATE %s SET ", t->qname);
+		{
+			size_t i;
+			bool first = true;
+			for (i = 0; i < s->ncols; i++) {
+				const tidm_schema_col *c = &s->cols[i];
+				if (c->generated || i >= row->ncols || row->after[i].kind == TIDM_BV_ABSENT)
+					continue;
+				if (!first)
+					tidm_buf_putc(&b, ',');
+				first = false;
+				tidm_quote_ident(&b, c->name);
+				tidm_buf_putc(&b, '=');
+				if ((rc = put_value(a, &b, &row->after[i], c)) < 0)
+					goto fail_item;
+			}
+			if (first) {
+				item_free(it);
+				tidm_buf_dispose(&b);
+				return 0; /* nothing to set */
+			}
+		}
+		tidm_buf_puts(&b, " WHERE ");
+		if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
+			goto fail_item;
+		tidm_buf_puts(&b, " LIMIT 1");
+		break;
+	default:
+		return tidm_err_set(TIDM_EUNSUPPORTED, "unknown rows event kind %u", kind);
+	}
+	it->text = tidm_buf_detach(&b);
+	it->len = strlen(it->text);
+	it->what = describe_row(a, t, key_img, row->ncols);
+	send_item(a, wid, it);
+	return 0;
+fail_item:
+	item_free(it);
+	tidm_buf_dispose(&b);
+	return rc;
+}
+
+static int apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binlog_event *ev)
+{
+	const tidm_binlog_table *tm = ev->u.rows.table;
+	tidm_binlog_row_iter it;
+	tidm_binlog_row row;
+	tbl_info *t;
+	int rc, got;
+
+	if (!tm)
+		return 0; /* dummy table id (end of statement marker) */
+	if (!tidm_filter_match_table(&a->cfg->objects, tm->db, tm->table))
+		return 0;
+	if ((rc = get_table(a, tm->db, tm->table, &t)) < 0)
+		return rc;
+	if ((rc = tidm_binlog_rows_begin(&it, dec, ev)) < 0)
+		return rc;
+	while ((got = tidm_binlog_rows_next(&it, &row)) == 1)
+		if ((rc = apply_row(a, t, ev->u.rows.kind, &row)) < 0)
+			return rc;
+	return got < 0 ? got : 0;
+}
+
+/* ---- transactions, flush, DDL -------------------------------------------------------------------- */
+
+static void txn_begin(struct tidm_applier *a, const tidm_binlog_event *ev)
+{
+	if (a->in_txn)
+		return;
+	a->in_txn = true;
+	a->seq++;
+	a->participants = 0;
+	snprintf(a->txn_file, sizeof(a->txn_file), "%s", a->cur_file);
+	a->txn_start = ev->hdr.log_pos && ev->hdr.log_pos >= ev->hdr.event_size ? ev->hdr.log_pos - ev->hdr.event_size
+									       : a->cur_pos;
+	a->txn_ts = ev->hdr.timestamp;
+}
+
+static void txn_end(struct tidm_applier *a)
+{
+	unsigned i;
+
+	if (!a->in_txn)
+		return;
+	for (i = 0; i < a->nworkers; i++)
+		if (a->participants & (1ull << i))
+			push(a, &a->w[i], new_mark(a, false));
+	a->participants = 0;
+	a->in_txn = false;
+	if (a->o.progress)
+		atomic_fetch_add(&a->o.progress->txns, 1);
+}
+
+int tidm_applier_flush(tidm_applier *a, tidm_sync_pos *out)
+{
+	unsigned i;
+	int rc;
+
+	if (atomic_load(&a->failed))
+		return take_failure(a);
+	if (a->in_txn) {
+		/* cannot cut a transaction: flush what is complete */
+	}
+	if (!a->in_txn) {
+		for (i = 0; i < a->nworkers; i++)
+			push(a, &a->w[i], new_mark(a, true));
+		for (i = 0; i < a->nworkers; i++)
+			if ((rc = wait_committed(a, i, a->seq)) < 0)
+				return rc;
+		memset(a->keys, 0, KEYMAP_SIZE * sizeof(*a->keys));
+		a->nkeys = 0;
+		/* every worker is past the replay window now */
+		for (i = 0; i < a->nworkers; i++)
+			a->w[i].skip_file[0] = '\0';
+		a->skipping = false;
+	}
+	if (out) {
+		snprintf(out->file, sizeof(out->file), "%s", a->cur_file);
+		out->pos = a->cur_pos;
+		out->gtid[0] = '\0';
+	}
+	return 0;
+}
+
+static bool ddl_selected(const char *db, const char *table, void *payload)
+{
+	struct tidm_applier *a = payload;
+	if (!table)
+		return tidm_filter_match_db(&a->cfg->objects, db);
+	return tidm_filter_match_table(&a->cfg->objects, db, table);
+}
+
+static int set_all_checkpoints(struct tidm_applier *a)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	int rc;
+
+	tidm_buf_puts(&q, "UPDATE `" META_DB "`.`sync_workers` SET `file` = ");
+	tidm_quote_string(&q, a->cur_file, strlen(a->cur_file));
+	tidm_buf_printf(&q, ", `pos` = %" PRIu64 " WHERE `job` = ", a->cur_pos);
+	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+	rc = tidm_conn_exec(a->conn, q.data, q.len);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+static bool is_word(const char *sql, size_t len, const char *word)
+{
+	size_t n = strlen(word), i = 0;
+	while (i < len && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '\r'))
+		i++;
+	if (len - i < n || strncasecmp(sql + i, word, n) != 0)
+		return false;
+	return len - i == n || sql[i + n] == ' ' || sql[i + n] == ';' || sql[i + n] == '\n' || sql[i + n] == '\t';
+}
+
+static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
+{
+	const tidm_binlog_query *q = &ev->u.query;
+	char defdb[256];
+	tidm_ddl ddl = TIDM_DDL_INIT;
+	tidm_buf out = TIDM_BUF_INIT;
+	int action = 0, rc;
+
+	if (is_word(q->sql, q->sql_len, "BEGIN") || is_word(q->sql, q->sql_len, "XA")) {
+		txn_begin(a, ev);
+		return 0;
+	}
+	if (is_word(q->sql, q->sql_len, "COMMIT")) {
+		txn_end(a);
+		return 0;
+	}
+	if (is_word(q->sql, q->sql_len, "ROLLBACK") || is_word(q->sql, q->sql_len, "SAVEPOINT")) {
+		return 0;
+	}
+	snprintf(defdb, sizeof(defdb), "%.*s", (int)(q->db_len < 255 ? q->db_len : 255), q->db ? q->db : "");
+	rc = tidm_ddl_parse(&ddl, q->sql, q->sql_len, defdb[0] ? defdb : NULL);
+	if (rc < 0) {
+		tidm_warn("skipping a statement tidm cannot parse at %s:%" PRIu64 ": %s", a->cur_file, a->cur_pos,
+			  tidm_err_msg());
+		return 0;
+	}
+	if (ddl.kind == TIDM_DDL_NOT_DDL) {
+		tidm_ddl_dispose(&ddl);
+		if (a->in_txn)
+			return 0; /* statement-format DML inside a transaction: not replicated (ROW format expected) */
+		return 0;
+	}
+	if (ddl.temporary) {
+		tidm_ddl_dispose(&ddl);
+		return 0;
+	}
+	if (ddl.kind == TIDM_DDL_OTHER) {
+		tidm_warn("not replicated (statement tidm does not handle) at %s:%" PRIu64 ": %.*s", a->cur_file,
+			  a->cur_pos, (int)(q->sql_len > 200 ? 200 : q->sql_len), q->sql);
+		tidm_ddl_dispose(&ddl);
+		return 0;
+	}
+	{
+		tidm_ddl_opts dopts = TIDM_DDL_OPTS_INIT;
+		dopts.source = a->o.source_flavor;
+		dopts.target = tidm_conn_info(a->conn)->flavor;
+		dopts.target_version = tidm_conn_info(a->conn)->version;
+		dopts.idempotent = safe_mode(a);
+		rc = tidm_ddl_rewrite(&out, &ddl, q->sql, q->sql_len, &dopts, ddl_selected, a, &action);
+	}
+	if (rc < 0 || action == TIDM_DDL_FAIL) {
+		if (rc >= 0)
+			rc = TIDM_EUNSUPPORTED;
+		tidm_err_prefix("DDL at %s:%" PRIu64 ": ", a->cur_file, a->cur_pos);
+		goto out;
+	}
+	{
+		/* DDL commits implicitly; remember where it started for the barrier below */
+		uint64_t start = a->txn_start;
+		txn_end(a);
+		a->txn_start = start;
+	}
+	if (action == TIDM_DDL_SKIP) {
+		rc = 0;
+		goto out;
+	}
+	if (ddl.create_select) {
+		rc = tidm_err_set(TIDM_EUNSUPPORTED,
+				  "CREATE TABLE ... SELECT at %s:%" PRIu64 " cannot be migrated: its rows are not in the "
+				  "binlog as row events when it was replicated from a secondary; create the table on the "
+				  "target and restart the job",
+				  a->cur_file, a->cur_pos);
+		goto out;
+	}
+	/* barrier: everything before the DDL is committed, with the checkpoint BEFORE the DDL
+	 * (a crash before the DDL runs must not skip it) */
+	{
+		uint64_t after = a->cur_pos;
+		a->cur_pos = a->txn_start;
+		rc = tidm_applier_flush(a, NULL);
+		a->cur_pos = after;
+		if (rc < 0)
+			goto out;
+	}
+	if (defdb[0]) {
+		tidm_buf u = TIDM_BUF_INIT;
+		tidm_buf_puts(&u, "USE ");
+		tidm_quote_ident(&u, defdb);
+		rc = tidm_conn_exec(a->conn, u.data, u.len);
+		tidm_buf_dispose(&u);
+		if (rc < 0 && rc != TIDM_ENOTFOUND)
+			goto out;
+	}
+	rc = tidm_conn_exec(a->conn, out.data, out.len);
+	if (rc < 0) {
+		unsigned e = tidm_err_dberr();
+		/* replaying a DDL that was applied just before a crash */
+		if (safe_mode(a) && (e == 1050 || e == 1051 || e == 1060 || e == 1061 || e == 1091 || e == 1007 ||
+				     e == 1008 || e == 1146 || e == 1054)) {
+			tidm_info("DDL already applied (replay after a restart): %s", tidm_err_msg());
+			rc = 0;
+		} else {
+			tidm_err_prefix("DDL at %s:%" PRIu64 " failed on the target: ", a->cur_file, a->cur_pos);
+			goto out;
+		}
+	}
+	{
+		size_t i;
+		tbl_info_free_all(a);
+		for (i = 0; i < ddl.n_objs; i++) {
+			if (ddl.objs[i].role != TIDM_DDL_OBJ_TABLE)
+				continue;
+			tidm_schema_invalidate(a->schema, ddl.objs[i].db, ddl.objs[i].name);
+			if (ddl.objs[i].new_db)
+				tidm_schema_invalidate(a->schema, ddl.objs[i].new_db, ddl.objs[i].new_name);
+		}
+		if (ddl.kind == TIDM_DDL_DROP_DATABASE || ddl.kind == TIDM_DDL_RENAME_TABLE)
+			tidm_schema_invalidate(a->schema, NULL, NULL);
+	}
+	rc = set_all_checkpoints(a);
+	if (a->o.progress)
+		atomic_fetch_add(&a->o.progress->ddls, 1);
+out:
+	tidm_buf_dispose(&out);
+	tidm_ddl_dispose(&ddl);
+	return rc;
+}
+
+int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binlog_event *ev, const char *file,
+		      uint64_t next_pos)
+{
+	int rc = 0;
+
+	if (atomic_load(&a->failed))
+		return take_failure(a);
+	if (a->o.progress)
+		atomic_fetch_add(&a->o.progress->events, 1);
+	if (file && file[0] && strcmp(file, a->cur_file) != 0)
+		snprintf(a->cur_file, sizeof(a->cur_file), "%s", file);
+	switch (ev->hdr.type) {
+	case TIDM_BINLOG_GTID:
+	case TIDM_BINLOG_ANONYMOUS_GTID:
+	case TIDM_BINLOG_GTID_TAGGED:
+	case TIDM_BINLOG_MARIA_GTID:
+		txn_begin(a, ev);
+		/* MariaDB: a standalone DDL has no BEGIN; its GTID has flags2 & 1 (FL_STANDALONE) */
+		break;
+	case TIDM_BINLOG_QUERY:
+	case TIDM_BINLOG_MARIA_QUERY_COMPRESSED:
+		if (!a->in_txn)
+			txn_begin(a, ev);
+		a->cur_pos = next_pos;
+		rc = apply_query(a, ev);
+		if (rc == 0 && a->in_txn && !is_word(ev->u.query.sql, ev->u.query.sql_len, "BEGIN") &&
+		    !is_word(ev->u.query.sql, ev->u.query.sql_len, "XA"))
+			txn_end(a); /* a statement outside BEGIN ... COMMIT ends its own transaction */
+		return rc;
+	case TIDM_BINLOG_WRITE_ROWS_V1:
+	case TIDM_BINLOG_UPDATE_ROWS_V1:
+	case TIDM_BINLOG_DELETE_ROWS_V1:
+	case TIDM_BINLOG_WRITE_ROWS_V2:
+	case TIDM_BINLOG_UPDATE_ROWS_V2:
+	case TIDM_BINLOG_DELETE_ROWS_V2:
+	case TIDM_BINLOG_PARTIAL_UPDATE_ROWS:
+	case TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
+	case TIDM_BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+	case TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
+		if (!a->in_txn)
+			txn_begin(a, ev);
+		rc = apply_rows_event(a, dec, ev);
+		break;
+	case TIDM_BINLOG_XID:
+		a->cur_pos = next_pos;
+		txn_end(a);
+		return 0;
+	case TIDM_BINLOG_XA_PREPARE:
+		a->cur_pos = next_pos;
+		txn_end(a);
+		return 0;
+	default:
+		break;
+	}
+	if (!a->in_txn)
+		a->cur_pos = next_pos;
+	return rc;
+}
+
+void tidm_applier_reset_txn(tidm_applier *a)
+{
+	/* Items already queued belong to a transaction that will be sent again: they were not
+	 * committed (workers commit only at marks), and the replay routes them the same way. */
+	a->in_txn = false;
+	a->participants = 0;
+}
+
+/* ---- setup --------------------------------------------------------------------------------------- */
+
+/* Read the worker checkpoints; *have = false when the job has none. */
+static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	unsigned stored_workers = 0, rows = 0;
+	int rc;
+
+	*have = false;
+	tidm_buf_puts(&q, "SELECT `worker`, `file`, `pos`, `nworkers` FROM `" META_DB "`.`sync_workers` WHERE `job` = ");
+	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+	if ((rc = tidm_conn_query(a->conn, &res, q.data)) < 0)
+		goto out;
+	while (tidm_res_next(res) == 1) {
+		unsigned wid = (unsigned)strtoul(tidm_res_get(res, 0), NULL, 10);
+		const char *file = tidm_res_get(res, 1);
+		uint64_t pos = strtoull(tidm_res_get(res, 2), NULL, 10);
+		stored_workers = (unsigned)strtoul(tidm_res_get(res, 3), NULL, 10);
+		if (!file[0])
+			continue;
+		rows++;
+		if (!*have || tidm_sync_pos_cmp(file, pos, resume->file, resume->pos) < 0) {
+			snprintf(resume->file, sizeof(resume->file), "%s", file);
+			resume->pos = pos;
+			resume->gtid[0] = '\0';
+		}
+		*have = true;
+		if (wid < a->nworkers) {
+			snprintf(a->w[wid].skip_file, sizeof(a->w[wid].skip_file), "%s", file);
+			a->w[wid].skip_pos = pos;
+		}
+	}
+	if (*have && (stored_workers != a->nworkers || rows != a->nworkers)) {
+		/* routing changed: nothing can be proven applied; replay idempotently instead */
+		unsigned i;
+		tidm_warn("apply-workers changed from %u to %u: replaying from the lowest checkpoint in safe mode",
+			  stored_workers, a->nworkers);
+		for (i = 0; i < a->nworkers; i++)
+			a->w[i].skip_file[0] = '\0';
+		a->safe_until = time(NULL) + 3600 * 24 * 365; /* until the first flush */
+	}
+	a->skipping = *have;
+	tidm_res_free(res);
+	res = NULL;
+	/* (re)create one row per worker */
+	{
+		unsigned i;
+		for (i = 0; i < a->nworkers; i++) {
+			tidm_buf_clear(&q);
+			tidm_buf_puts(&q, "INSERT IGNORE INTO `" META_DB "`.`sync_workers` (`job`,`worker`,`file`,`pos`,`nworkers`) VALUES (");
+			tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+			tidm_buf_printf(&q, ",%u,", i);
+			if (*have)
+				tidm_quote_string(&q, resume->file, strlen(resume->file));
+			else
+				tidm_buf_puts(&q, "''");
+			tidm_buf_printf(&q, ",%" PRIu64 ",%u)", *have ? resume->pos : 0, a->nworkers);
+			if ((rc = tidm_conn_exec(a->conn, q.data, q.len)) < 0)
+				goto out;
+		}
+		tidm_buf_clear(&q);
+		tidm_buf_puts(&q, "DELETE FROM `" META_DB "`.`sync_workers` WHERE `job` = ");
+		tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+		tidm_buf_printf(&q, " AND `worker` >= %u", a->nworkers);
+		rc = tidm_conn_exec(a->conn, q.data, q.len);
+	}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+int tidm_applier_set_start(tidm_applier *a, const tidm_sync_pos *start)
+{
+	snprintf(a->cur_file, sizeof(a->cur_file), "%s", start->file);
+	a->cur_pos = start->pos;
+	return set_all_checkpoints(a);
+}
+
+int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_pos *resume, bool *have_resume)
+{
+	tidm_applier *a = calloc(1, sizeof(*a));
+	const tidm_job_config *cfg = o->cfg;
+	unsigned i;
+	int rc;
+
+	if (!a)
+		abort();
+	*out = NULL;
+	a->cfg = cfg;
+	a->o = *o;
+	a->nworkers = cfg->apply_workers ? cfg->apply_workers : 8;
+	if (a->nworkers > MAX_WORKERS)
+		a->nworkers = MAX_WORKERS;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	a->keys = calloc(KEYMAP_SIZE, sizeof(*a->keys));
+	a->schema = tidm_schema_cache_new();
+	if (!a->keys)
+		abort();
+	a->safe_mode_forced = cfg->safe_mode;
+	a->copts.role = TIDM_ROLE_TARGET;
+	a->copts.host = cfg->target.host;
+	a->copts.port = cfg->target.port;
+	a->copts.user = cfg->target.user;
+	a->copts.password = cfg->target.password;
+	a->copts.tls_ca = cfg->target.tls_ca;
+	a->copts.tls_cert = cfg->target.tls_cert;
+	a->copts.tls_key = cfg->target.tls_key;
+	a->copts.connect_timeout = cfg->target.connect_timeout;
+	a->copts.found_rows = true;
+	a->copts.multi_statements = true; /* keyless replay: DELETE ... LIMIT 1; INSERT */
+
+	if ((rc = tidm_conn_open(&a->conn, &a->copts)) < 0 || (rc = tidm_meta_ensure(a->conn)) < 0 ||
+	    (rc = load_checkpoints(a, resume, have_resume)) < 0)
+		goto fail;
+	{
+		/* an unclean stop of the previous run: safe mode for a while */
+		char *state = NULL;
+		tidm_buf q = TIDM_BUF_INIT;
+		tidm_buf_puts(&q, "SELECT `state` FROM `" META_DB "`.`jobs` WHERE `name` = ");
+		tidm_quote_string(&q, cfg->name, strlen(cfg->name));
+		if (tidm_conn_query_value(a->conn, &state, q.data) == 0 && state && !strcmp(state, "running") &&
+		    *have_resume) {
+			unsigned secs = cfg->safe_mode_seconds ? cfg->safe_mode_seconds : 60;
+			if (a->safe_until < time(NULL) + (time_t)secs)
+				a->safe_until = time(NULL) + (time_t)secs;
+			tidm_info("the previous run stopped without a clean shutdown: safe mode for %u s", secs);
+		}
+		tidm_err_clear();
+		free(state);
+		tidm_buf_dispose(&q);
+	}
+	if (*have_resume) {
+		snprintf(a->cur_file, sizeof(a->cur_file), "%s", resume->file);
+		a->cur_pos = resume->pos;
+	}
+	for (i = 0; i < a->nworkers; i++) {
+		worker *w = &a->w[i];
+		w->a = a;
+		w->id = i;
+		if ((rc = tidm_conn_open(&w->conn, &a->copts)) < 0)
+			goto fail;
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			rc = tidm_err_set(TIDM_ERROR, "cannot start an apply worker thread");
+			goto fail;
+		}
+		w->started = true;
+	}
+	*out = a;
+	return 0;
+fail:
+	tidm_applier_free(a);
+	return rc;
+}
+
+void tidm_applier_free(tidm_applier *a)
+{
+	unsigned i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->nworkers; i++) {
+		if (!a->w[i].started)
+			continue;
+		item *stop = calloc(1, sizeof(*stop));
+		if (!stop)
+			abort();
+		stop->kind = ITEM_STOP;
+		push(a, &a->w[i], stop);
+	}
+	for (i = 0; i < a->nworkers; i++) {
+		worker *w = &a->w[i];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		while (w->head) {
+			item *it = w->head;
+			w->head = it->next;
+			item_free(it);
+		}
+		tidm_conn_close(w->conn);
+	}
+	tbl_info_free_all(a);
+	tidm_schema_cache_free(a->schema);
+	tidm_conn_close(a->conn);
+	free(a->keys);
+	tidm_buf_dispose(&a->scratch);
+	tidm_buf_dispose(&a->keybuf);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cond);
+	free(a);
+}

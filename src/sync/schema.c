@@ -1,0 +1,228 @@
+/*
+ * schema.c - the target-table cache of the applier (see schema.h). A linked list: a job
+ * replicates at most a few thousand tables and looks one up per rows event, after which
+ * the applier keeps the pointer for the whole event.
+ */
+#include "sync/schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/quote.h"
+#include "util/err.h"
+
+struct tidm_schema_cache {
+	tidm_schema_table *head;
+};
+
+static char *dup_or_null(const char *s)
+{
+	char *p;
+	if (!s)
+		return NULL;
+	p = strdup(s);
+	if (!p)
+		abort();
+	return p;
+}
+
+static void table_free(tidm_schema_table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->ncols; i++) {
+		free(t->cols[i].name);
+		free(t->cols[i].charset);
+		free(t->cols[i].data_type);
+	}
+	free(t->cols);
+	free(t->key);
+	for (i = 0; i < t->nuniques; i++)
+		free(t->uniques[i]);
+	free(t->uniques);
+	free(t->nuniq);
+	free(t->db);
+	free(t->name);
+	free(t);
+}
+
+tidm_schema_cache *tidm_schema_cache_new(void)
+{
+	tidm_schema_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	return c;
+}
+
+void tidm_schema_cache_free(tidm_schema_cache *c)
+{
+	if (!c)
+		return;
+	tidm_schema_invalidate(c, NULL, NULL);
+	free(c);
+}
+
+void tidm_schema_invalidate(tidm_schema_cache *c, const char *db, const char *table)
+{
+	tidm_schema_table **pp = &c->head;
+
+	while (*pp) {
+		tidm_schema_table *t = *pp;
+		if ((!db || !strcmp(t->db, db)) && (!table || !strcmp(t->name, table))) {
+			*pp = t->next;
+			table_free(t);
+		} else {
+			pp = &t->next;
+		}
+	}
+}
+
+static long col_index(const tidm_schema_table *t, const char *name)
+{
+	size_t i;
+	for (i = 0; i < t->ncols; i++)
+		if (!strcmp(t->cols[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_table **out)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	tidm_schema_table *t = calloc(1, sizeof(*t));
+	char *cur = NULL;
+	size_t *parts = NULL, nparts = 0;
+	bool usable = true, have_key = false;
+	int rc;
+
+	if (!t)
+		abort();
+	t->db = dup_or_null(db);
+	t->name = dup_or_null(table);
+	tidm_buf_puts(&q, "SELECT COLUMN_NAME, CHARACTER_SET_NAME, LOWER(DATA_TYPE), EXTRA, "
+			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%' FROM information_schema.COLUMNS "
+			  "WHERE TABLE_SCHEMA = ");
+	tidm_quote_string(&q, db, strlen(db));
+	tidm_buf_puts(&q, " AND TABLE_NAME = ");
+	tidm_quote_string(&q, table, strlen(table));
+	tidm_buf_puts(&q, " ORDER BY ORDINAL_POSITION");
+	if ((rc = tidm_conn_query(conn, &res, q.data)) < 0)
+		goto out;
+	if (tidm_res_rows(res) == 0) {
+		rc = tidm_err_set(TIDM_ENOTFOUND,
+				  "cannot fetch downstream table schema of `%s`.`%s` (Error 1146: Table '%s.%s' "
+				  "doesn't exist): create it on the target or include it in the job's selection",
+				  db, table, db, table);
+		goto out;
+	}
+	t->cols = calloc(tidm_res_rows(res), sizeof(*t->cols));
+	if (!t->cols)
+		abort();
+	while (tidm_res_next(res) == 1) {
+		tidm_schema_col *c = &t->cols[t->ncols++];
+		const char *extra = tidm_res_get(res, 3);
+		c->name = dup_or_null(tidm_res_get(res, 0));
+		c->charset = dup_or_null(tidm_res_get(res, 1));
+		c->data_type = dup_or_null(tidm_res_get(res, 2));
+		c->generated = extra && strstr(extra, "GENERATED") != NULL;
+		c->is_unsigned = tidm_res_get(res, 4) && !strcmp(tidm_res_get(res, 4), "1");
+	}
+	tidm_res_free(res);
+	res = NULL;
+
+	/* Unique keys: the primary first, then the others by name. */
+	tidm_buf_clear(&q);
+	tidm_buf_puts(&q, "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.IS_NULLABLE, s.SUB_PART "
+			  "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
+			  "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
+			  "WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA = ");
+	tidm_quote_string(&q, db, strlen(db));
+	tidm_buf_puts(&q, " AND s.TABLE_NAME = ");
+	tidm_quote_string(&q, table, strlen(table));
+	tidm_buf_puts(&q, " ORDER BY s.INDEX_NAME <> 'PRIMARY', s.INDEX_NAME, s.SEQ_IN_INDEX");
+	if ((rc = tidm_conn_query(conn, &res, q.data)) < 0)
+		goto out;
+	parts = calloc(tidm_res_rows(res) + 1, sizeof(*parts));
+	if (!parts)
+		abort();
+	for (;;) {
+		int more = tidm_res_next(res);
+		const char *idx = more == 1 ? tidm_res_get(res, 0) : NULL;
+
+		if (cur && (!idx || strcmp(cur, idx) != 0)) {
+			/* one index complete */
+			if (usable && !have_key) {
+				t->key = malloc(nparts * sizeof(size_t));
+				if (!t->key)
+					abort();
+				memcpy(t->key, parts, nparts * sizeof(size_t));
+				t->nkey = nparts;
+				have_key = true;
+			} else {
+				size_t **u = realloc(t->uniques, (t->nuniques + 1) * sizeof(*u));
+				size_t *nu = realloc(t->nuniq, (t->nuniques + 1) * sizeof(*nu));
+				if (!u || !nu)
+					abort();
+				t->uniques = u;
+				t->nuniq = nu;
+				u[t->nuniques] = malloc(nparts * sizeof(size_t) + 1);
+				if (!u[t->nuniques])
+					abort();
+				memcpy(u[t->nuniques], parts, nparts * sizeof(size_t));
+				nu[t->nuniques] = nparts;
+				t->nuniques++;
+			}
+			free(cur);
+			cur = NULL;
+			nparts = 0;
+			usable = true;
+		}
+		if (more != 1)
+			break;
+		if (!cur)
+			cur = dup_or_null(idx);
+		{
+			long ci = col_index(t, tidm_res_get(res, 1));
+			if (ci < 0) {
+				usable = false;
+				continue;
+			}
+			if (strcmp(tidm_res_get(res, 2), "NO") != 0 || tidm_res_get(res, 3) != NULL)
+				usable = false;
+			parts[nparts++] = (size_t)ci;
+		}
+	}
+	for (size_t i = 0; i < t->nkey; i++)
+		t->cols[t->key[i]].in_key = true;
+	*out = t;
+	t = NULL;
+out:
+	free(cur);
+	free(parts);
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	table_free(t);
+	return rc;
+}
+
+int tidm_schema_get(tidm_schema_cache *c, tidm_conn *conn, const char *db, const char *table,
+		    const tidm_schema_table **out)
+{
+	tidm_schema_table *t;
+	int rc;
+
+	for (t = c->head; t; t = t->next)
+		if (!strcmp(t->db, db) && !strcmp(t->name, table)) {
+			*out = t;
+			return 0;
+		}
+	if ((rc = load(conn, db, table, &t)) < 0)
+		return rc;
+	t->next = c->head;
+	c->head = t;
+	*out = t;
+	return 0;
+}

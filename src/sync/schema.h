@@ -1,0 +1,55 @@
+/*
+ * schema.h - what the applier knows of a target table: its columns in order (matching the
+ * binlog's column ordinals), which are generated (never written), each column's
+ * character set (for literals that compare under the column's collation and use its
+ * index), and the key that addresses a row: the primary key, else the first unique key
+ * whose columns are all NOT NULL, else none (rows are then matched on every column).
+ *
+ * The cache is owned by one thread (the applier's coordinator). Entries are read from the
+ * target's information_schema on first use and dropped by tidm_schema_invalidate() after a
+ * DDL statement touches the table. Returned pointers stay valid until the next
+ * invalidate/free of the cache.
+ */
+#ifndef TIDM_SYNC_SCHEMA_H
+#define TIDM_SYNC_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db/conn.h"
+
+typedef struct tidm_schema_col {
+	char *name;
+	char *charset;  /* NULL for non-character columns */
+	char *data_type; /* lower case, e.g. "varchar", "json", "bit" */
+	bool generated;
+	bool in_key;
+	bool is_unsigned; /* integer columns: UNSIGNED (binlogs without signedness metadata log raw bits) */
+} tidm_schema_col;
+
+typedef struct tidm_schema_table {
+	char *db;
+	char *name;
+	tidm_schema_col *cols;
+	size_t ncols;
+	size_t *key;     /* ordinals of the row key columns, in key order */
+	size_t nkey;     /* 0: no usable key */
+	size_t **uniques; /* other unique keys (ordinals), for conflict detection */
+	size_t *nuniq;
+	size_t nuniques;
+	struct tidm_schema_table *next;
+} tidm_schema_table;
+
+typedef struct tidm_schema_cache tidm_schema_cache;
+
+tidm_schema_cache *tidm_schema_cache_new(void);
+void tidm_schema_cache_free(tidm_schema_cache *c);
+/* The table, read from the target through `conn` when not cached. TIDM_ENOTFOUND (message
+ * "cannot fetch downstream table schema of `db`.`t` ... Table 'db.t' doesn't exist") when
+ * the target lacks it. */
+int tidm_schema_get(tidm_schema_cache *c, tidm_conn *conn, const char *db, const char *table,
+		    const tidm_schema_table **out);
+/* Forget one table (table NULL: every table of db; db NULL: everything). */
+void tidm_schema_invalidate(tidm_schema_cache *c, const char *db, const char *table);
+
+#endif
