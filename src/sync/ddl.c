@@ -47,7 +47,8 @@ struct tok {
 struct lexer {
 	const char *s;
 	size_t n, pos;
-	bool in_vc; /* inside an executable comment */
+	bool in_vc;    /* inside an executable comment */
+	unsigned mode; /* TIDM_DDL_ANSI_QUOTES | TIDM_DDL_NO_BACKSLASH_ESCAPES */
 };
 
 static bool is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -116,12 +117,15 @@ static void lex(struct lexer *lx, struct tok *t)
 	t->at = p;
 	t->err = NULL;
 	if (c == '`' || c == '\'' || c == '"') {
+		bool id = c == '`' || (c == '"' && (lx->mode & TIDM_DDL_ANSI_QUOTES));
+		bool bs = !id && !(lx->mode & TIDM_DDL_NO_BACKSLASH_ESCAPES);
+
 		for (q = p + 1;; q++) {
 			if (q >= n) {
-				lex_err(t, p, c == '`' ? "unterminated quoted identifier" : "unterminated string");
+				lex_err(t, p, id ? "unterminated quoted identifier" : "unterminated string");
 				return;
 			}
-			if (c != '`' && s[q] == '\\') {
+			if (bs && s[q] == '\\') {
 				q++;
 				continue;
 			}
@@ -133,7 +137,7 @@ static void lex(struct lexer *lx, struct tok *t)
 				break;
 			}
 		}
-		t->type = c == '`' ? TK_QID : TK_STR;
+		t->type = id ? TK_QID : TK_STR;
 		t->end = q + 1;
 	} else if (is_word(c)) {
 		for (q = p; q < n && is_word((unsigned char)s[q]); q++)
@@ -261,6 +265,8 @@ static int ident(struct parser *p, char **out, const char *expected)
 	}
 	r = xrealloc(NULL, n);
 	for (i = 1; i + 1 < n; i++) {
+		char qc = s[0];
+
 		if (s[i] == '\0') {
 			free(r);
 			if (p->rc == 0)
@@ -269,7 +275,7 @@ static int ident(struct parser *p, char **out, const char *expected)
 			return p->rc;
 		}
 		r[o++] = s[i];
-		if (s[i] == '`')
+		if (s[i] == qc)
 			i++; /* doubled */
 	}
 	r[o] = '\0';
@@ -939,11 +945,18 @@ void tidm_ddl_dispose(tidm_ddl *d)
 
 int tidm_ddl_parse(tidm_ddl *out, const char *sql, size_t len, const char *default_db)
 {
+	return tidm_ddl_parse_mode(out, sql, len, default_db, 0);
+}
+
+int tidm_ddl_parse_mode(tidm_ddl *out, const char *sql, size_t len, const char *default_db, unsigned mode)
+{
 	struct parser p = {.sql = sql ? sql : "", .len = sql ? len : 0, .defdb = default_db, .d = out, .what = "statement"};
 
 	tidm_ddl_dispose(out);
+	out->mode = mode;
 	p.lx.s = p.sql;
 	p.lx.n = p.len;
+	p.lx.mode = mode;
 	if (parse_stmt(&p) < 0) {
 		int rc = p.rc;
 
@@ -1156,7 +1169,7 @@ static int fail(tidm_buf *out, int *action, const tidm_ddl *d, const char *sql, 
 /* CHARSET / CHARACTER SET / COLLATE values of a statement other than CREATE TABLE. */
 static void map_charsets(struct edits *e, const tidm_ddl *d, const char *sql, size_t len, const tidm_ddl_opts *o)
 {
-	struct lexer lx = {.s = sql, .n = len};
+	struct lexer lx = {.s = sql, .n = len, .mode = d->mode};
 	struct parser p = {.sql = sql, .len = len};
 	struct tok prev = {TK_END, 0, 0, NULL}, t;
 	static const char *const not_after[] = {"ADD", "COLUMN", "MODIFY", "CHANGE", "DROP", "AFTER", "FIRST", NULL};
@@ -1203,6 +1216,46 @@ static void map_charsets(struct edits *e, const tidm_ddl *d, const char *sql, si
 			tidm_buf_putc(o->report, '\n');
 		}
 	}
+}
+
+/*
+ * A statement read with ANSI_QUOTES / NO_BACKSLASH_ESCAPES is written for tidm's session
+ * (neither mode): "identifiers" become `identifiers`, backslashes in strings are doubled.
+ * Added after the other edits, so that a name already rewritten keeps its rewrite.
+ */
+static void normalize_quotes(struct edits *e, const tidm_ddl *d, const char *sql, size_t len)
+{
+	struct lexer lx = {.s = sql, .n = len, .mode = d->mode};
+	struct tok t;
+	tidm_buf b = TIDM_BUF_INIT;
+
+	for (lex(&lx, &t); t.type != TK_END && t.type != TK_ERR; lex(&lx, &t)) {
+		const char *s = sql + t.at;
+		size_t n = t.end - t.at;
+
+		tidm_buf_clear(&b);
+		if (t.type == TK_QID && s[0] == '"') {
+			tidm_buf_putc(&b, '`');
+			for (size_t i = 1; i + 1 < n; i++) {
+				if (s[i] == '"')
+					i++; /* doubled */
+				if (s[i] == '`')
+					tidm_buf_putc(&b, '`');
+				tidm_buf_putc(&b, s[i]);
+			}
+			tidm_buf_putc(&b, '`');
+		} else if (t.type == TK_STR && (d->mode & TIDM_DDL_NO_BACKSLASH_ESCAPES) && memchr(s, '\\', n)) {
+			for (size_t i = 0; i < n; i++) {
+				if (s[i] == '\\')
+					tidm_buf_putc(&b, '\\');
+				tidm_buf_putc(&b, s[i]);
+			}
+		} else {
+			continue;
+		}
+		edit_add(e, t.at, t.end, b.data, b.len);
+	}
+	tidm_buf_dispose(&b);
 }
 
 /* DROP TABLE/VIEW of the selected names only, or RENAME TABLE of the selected pairs. */
@@ -1458,7 +1511,7 @@ int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t
 	if (!maria && d->p_ignore_end > d->p_ignore_at)
 		edit_add(&e, d->p_ignore_at, skip_ws(sql, len, d->p_ignore_end), "", 0);
 	if (d->start_transaction) {
-		struct lexer lx = {.s = sql, .n = len, .pos = d->p_start_txn_at};
+		struct lexer lx = {.s = sql, .n = len, .pos = d->p_start_txn_at, .mode = d->mode};
 		struct tok t;
 		size_t at = d->p_start_txn_at;
 
@@ -1471,6 +1524,8 @@ int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t
 	}
 	if (d->kind == TIDM_DDL_ALTER_TABLE || d->kind == TIDM_DDL_CREATE_DATABASE || d->kind == TIDM_DDL_ALTER_DATABASE)
 		map_charsets(&e, d, sql, len, o);
+	if (d->mode)
+		normalize_quotes(&e, d, sql, len);
 	if (e.n)
 		qsort(e.v, e.n, sizeof(*e.v), edit_cmp);
 	if (d->kind == TIDM_DDL_CREATE_TABLE && !d->create_like) {

@@ -10,9 +10,10 @@
  * `/ * ... * /`, `-- ` and `#` are skipped; executable comments `/ *!50001 ... * /` and
  * MariaDB's `/ *M!100100 ... * /` are part of the statement (their content is parsed as if
  * the markers were not there); `backquoted` identifiers with doubled backticks may hold any
- * byte but NUL; "double-quoted" text is a string, never an identifier (ANSI_QUOTES is not
- * supported); keywords are case-insensitive. Unqualified names resolve to the event's
- * default database.
+ * byte but NUL; "double-quoted" text is a string, and a backslash escapes the next byte
+ * in strings, unless tidm_ddl_parse_mode() says the event's sql_mode has ANSI_QUOTES or
+ * NO_BACKSLASH_ESCAPES; keywords are case-insensitive. Unqualified names resolve to the
+ * event's default database.
  */
 #ifndef TIDM_SYNC_DDL_H
 #define TIDM_SYNC_DDL_H
@@ -97,6 +98,7 @@ typedef struct tidm_ddl {
 	bool tidb_noop;         /* ALTER TABLE made only of ENGINE=, FORCE, ORDER BY, ALGORITHM=, LOCK= */
 	tidm_ddl_obj *objs;
 	size_t n_objs;
+	unsigned mode;       /* TIDM_DDL_ANSI_QUOTES | TIDM_DDL_NO_BACKSLASH_ESCAPES given to the parse */
 	/* Positions used by the rewriter (byte offsets in the statement). */
 	size_t p_create_end; /* end of the CREATE / ALTER keyword */
 	size_t p_kw_end;     /* end of the object keyword (TABLE, DATABASE, INDEX, VIEW, ...) */
@@ -130,6 +132,20 @@ void tidm_ddl_dispose(tidm_ddl *d);
  * name at end of statement").
  */
 int tidm_ddl_parse(tidm_ddl *out, const char *sql, size_t len, const char *default_db);
+
+/* The event's sql_mode bits that change how a statement is read (binlog QUERY status vars). */
+enum {
+	TIDM_DDL_ANSI_QUOTES = 1u << 0,          /* "x" is an identifier */
+	TIDM_DDL_NO_BACKSLASH_ESCAPES = 1u << 1, /* '\' is an ordinary byte in strings */
+};
+
+/*
+ * tidm_ddl_parse() for an event whose sql_mode had ANSI_QUOTES and/or NO_BACKSLASH_ESCAPES
+ * (`mode`, the bits above; 0 is tidm_ddl_parse). tidm_ddl_rewrite() then writes the
+ * statement for a session with neither mode (tidm's): "identifiers" become `identifiers`
+ * and backslashes in strings are doubled.
+ */
+int tidm_ddl_parse_mode(tidm_ddl *out, const char *sql, size_t len, const char *default_db, unsigned mode);
 
 /* "CREATE TABLE", "NOT DDL", ... (static). */
 const char *tidm_ddl_kind_name(enum tidm_ddl_kind kind);

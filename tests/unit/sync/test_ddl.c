@@ -570,7 +570,8 @@ static void check_any(tidm_ddl *d, tidm_buf *out, const char *s, size_t n)
 	for (int target = MY; target <= TI; target++) {
 		o.target = (enum tidm_flavor)target;
 		o.idempotent = target == MA;
-		rc = tidm_ddl_parse(d, s, n, target == TI ? NULL : "d");
+		/* each target also gets another sql_mode: none, ANSI_QUOTES, NO_BACKSLASH_ESCAPES */
+		rc = tidm_ddl_parse_mode(d, s, n, target == TI ? NULL : "d", (unsigned)target);
 		if (rc != 0) {
 			assert_int_equal(rc, TIDM_ECORRUPT);
 			assert_int_equal(d->kind, TIDM_DDL_OTHER);
@@ -656,6 +657,49 @@ static void test_sync_ddl__random(void **state)
 	tidm_buf_dispose(&out);
 }
 
+/* sql_mode ANSI_QUOTES and NO_BACKSLASH_ESCAPES of the event. */
+static void test_sync_ddl__modes(void **state)
+{
+	const char *ansi = "DROP TABLE \"a\"\"b\", \"x\".\"y\", `c` /* \"z */";
+	const char *nbs = "CREATE TABLE t (a varchar(3) DEFAULT 'C:\\')";
+	tidm_ddl d = TIDM_DDL_INIT;
+	tidm_buf out = TIDM_BUF_INIT, b = TIDM_BUF_INIT;
+	tidm_ddl_opts o = TIDM_DDL_OPTS_INIT;
+	int action;
+
+	(void)state;
+	assert_int_equal(tidm_ddl_parse(&d, ansi, strlen(ansi), "d"), TIDM_ECORRUPT);
+	assert_string_equal(tidm_err_msg(), "DROP TABLE: expected a table name, found '\"a\"\"b\"' at offset 11");
+	assert_int_equal(tidm_ddl_parse_mode(&d, ansi, strlen(ansi), "d", TIDM_DDL_ANSI_QUOTES), 0);
+	describe(&b, &d);
+	assert_string_equal(b.data, "DROP TABLE|T`d`.`a\"b` T`x`.`y` T`d`.`c`|");
+	assert_int_equal(tidm_ddl_rewrite(&out, &d, ansi, strlen(ansi), &o, sel_fn, (void *)SEL_D, &action), 0);
+	assert_int_equal(action, TIDM_DDL_APPLY);
+	assert_string_equal(out.data, "DROP TABLE IF EXISTS `d`.`a\"b`, `d`.`c`");
+
+	assert_int_equal(tidm_ddl_parse(&d, nbs, strlen(nbs), "d"), TIDM_ECORRUPT);
+	assert_string_equal(tidm_err_msg(), "CREATE TABLE: unterminated string at offset 37");
+	assert_int_equal(tidm_ddl_parse_mode(&d, nbs, strlen(nbs), "d", TIDM_DDL_NO_BACKSLASH_ESCAPES), 0);
+	describe(&b, &d);
+	assert_string_equal(b.data, "CREATE TABLE|T`d`.`t`|");
+	assert_int_equal(tidm_ddl_rewrite(&out, &d, nbs, strlen(nbs), &o, sel_fn, (void *)SEL_D, &action), 0);
+	assert_int_equal(action, TIDM_DDL_APPLY);
+	assert_string_equal(out.data, "CREATE TABLE `d`.`t` (a varchar(3) DEFAULT 'C:\\\\')");
+	/* every "identifier" of an ANSI_QUOTES statement is written with backticks */
+	{
+		const char *v = "CREATE VIEW \"v\" AS SELECT \"a`b\", 'it''s \\' FROM \"t\"";
+
+		assert_int_equal(tidm_ddl_parse_mode(&d, v, strlen(v), "d",
+						     TIDM_DDL_ANSI_QUOTES | TIDM_DDL_NO_BACKSLASH_ESCAPES),
+				 0);
+		assert_int_equal(tidm_ddl_rewrite(&out, &d, v, strlen(v), &o, sel_fn, (void *)SEL_D, &action), 0);
+		assert_string_equal(out.data, "CREATE VIEW `d`.`v` AS SELECT `a``b`, 'it''s \\\\' FROM `t`");
+	}
+	tidm_ddl_dispose(&d);
+	tidm_buf_dispose(&out);
+	tidm_buf_dispose(&b);
+}
+
 static void test_sync_ddl__kind_names(void **state)
 {
 	(void)state;
@@ -681,7 +725,7 @@ int main(void)
 		cmocka_unit_test(test_sync_ddl__errors),    cmocka_unit_test(test_sync_ddl__rewrite),
 		cmocka_unit_test(test_sync_ddl__report),    cmocka_unit_test(test_sync_ddl__big),
 		cmocka_unit_test(test_sync_ddl__truncated), cmocka_unit_test(test_sync_ddl__random),
-		cmocka_unit_test(test_sync_ddl__kind_names),
+		cmocka_unit_test(test_sync_ddl__modes),	    cmocka_unit_test(test_sync_ddl__kind_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
