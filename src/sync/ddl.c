@@ -1258,6 +1258,47 @@ static void normalize_quotes(struct edits *e, const tidm_ddl *d, const char *sql
 	tidm_buf_dispose(&b);
 }
 
+/*
+ * db/dialect applies its per-column rules (types, ZEROFILL, column names in report lines)
+ * to items of the table body that start with a `backquoted` name, as SHOW CREATE TABLE
+ * writes them; a statement from the binlog is as the user typed it. Quote the unquoted
+ * column names of the body (same identifiers, so the statement means the same).
+ */
+static void quote_columns(struct edits *e, const tidm_ddl *d, const char *sql, size_t len)
+{
+	static const char *const not_col[] = {"PRIMARY",    "KEY",   "INDEX", "UNIQUE", "FULLTEXT", "SPATIAL",
+					      "CONSTRAINT", "FOREIGN", "CHECK", "PERIOD", NULL};
+	struct lexer lx = {.s = sql, .n = len, .pos = d->p_body_at, .mode = d->mode};
+	struct parser p = {.sql = sql, .len = len};
+	struct tok t;
+	bool item = true;
+	int depth = 0;
+
+	lex(&lx, &t);
+	if (!tok_punct(&p, &t, '('))
+		return;
+	for (lex(&lx, &t); t.type != TK_END && t.type != TK_ERR; lex(&lx, &t)) {
+		if (tok_punct(&p, &t, '(')) {
+			depth++;
+		} else if (tok_punct(&p, &t, ')')) {
+			if (depth-- == 0)
+				return;
+		} else if (depth == 0 && tok_punct(&p, &t, ',')) {
+			item = true;
+			continue;
+		} else if (item && t.type == TK_WORD && !kw_in(&p, &t, not_col)) {
+			tidm_buf b = TIDM_BUF_INIT;
+
+			tidm_buf_putc(&b, '`');
+			tidm_buf_put(&b, sql + t.at, t.end - t.at);
+			tidm_buf_putc(&b, '`');
+			edit_add(e, t.at, t.end, b.data, b.len);
+			tidm_buf_dispose(&b);
+		}
+		item = false;
+	}
+}
+
 /* DROP TABLE/VIEW of the selected names only, or RENAME TABLE of the selected pairs. */
 static void regenerate(tidm_buf *out, const tidm_ddl *d, const bool *sel)
 {
@@ -1526,6 +1567,8 @@ int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t
 		map_charsets(&e, d, sql, len, o);
 	if (d->mode)
 		normalize_quotes(&e, d, sql, len);
+	if (d->kind == TIDM_DDL_CREATE_TABLE && !d->create_like)
+		quote_columns(&e, d, sql, len);
 	if (e.n)
 		qsort(e.v, e.n, sizeof(*e.v), edit_cmp);
 	if (d->kind == TIDM_DDL_CREATE_TABLE && !d->create_like) {

@@ -355,16 +355,16 @@ static const struct rcase {
 	 "RENAME TABLE renames `d`.`t` (selected) to `o`.`u` (not selected): it would move a table out of the job's "
 	 "selection; select both names or neither (statement: ALTER TABLE t RENAME TO o.u)"},
 	/* CREATE TABLE */
-	{"CREATE TABLE t (a int)", SEL_D, MY, true, TIDM_DDL_APPLY, "CREATE TABLE IF NOT EXISTS `d`.`t` (a int)"},
+	{"CREATE TABLE t (a int)", SEL_D, MY, true, TIDM_DDL_APPLY, "CREATE TABLE IF NOT EXISTS `d`.`t` (`a` int)"},
 	{"CREATE TABLE IF NOT EXISTS t (a int)", SEL_D, MY, true, TIDM_DDL_APPLY,
-	 "CREATE TABLE IF NOT EXISTS `d`.`t` (a int)"},
-	{"create table t2 (a int) START TRANSACTION", SEL_D, MY, false, TIDM_DDL_APPLY, "create table `d`.`t2` (a int)"},
+	 "CREATE TABLE IF NOT EXISTS `d`.`t` (`a` int)"},
+	{"create table t2 (a int) START TRANSACTION", SEL_D, MY, false, TIDM_DDL_APPLY, "create table `d`.`t2` (`a` int)"},
 	{"CREATE TABLE t2 SELECT * FROM t", SEL_D, MY, false, TIDM_DDL_FAIL,
 	 "CREATE TABLE `d`.`t2` ... SELECT cannot be migrated: the binlog holds the statement but not the rows it "
 	 "copied (a source writing statement-format binlog, e.g. a replica of a statement-format primary); create "
 	 "and fill the table on the target, then skip this event (statement: CREATE TABLE t2 SELECT * FROM t)"},
 	{"CREATE TABLE t2 SELECT * FROM t", SEL_Z, MY, false, TIDM_DDL_SKIP, "CREATE TABLE `d`.`t2`: no selected object"},
-	{"CREATE OR REPLACE TABLE t (a int)", SEL_D, MA, true, TIDM_DDL_APPLY, "CREATE OR REPLACE TABLE `d`.`t` (a int)"},
+	{"CREATE OR REPLACE TABLE t (a int)", SEL_D, MA, true, TIDM_DDL_APPLY, "CREATE OR REPLACE TABLE `d`.`t` (`a` int)"},
 	{"CREATE OR REPLACE TABLE t (a int)", SEL_D, MY, false, TIDM_DDL_FAIL,
 	 "CREATE OR REPLACE TABLE is MariaDB syntax the target does not accept; drop the table on the target and run "
 	 "the CREATE TABLE by hand, then skip this event (statement: CREATE OR REPLACE TABLE t (a int))"},
@@ -380,8 +380,11 @@ static const struct rcase {
 	 SEL_D, TI, false, TIDM_DDL_APPLY,
 	 "CREATE TABLE `d`.`t` (`id` int NOT NULL, `c` varchar(5) COLLATE utf8mb4_general_ci) DEFAULT CHARSET=utf8mb4 "
 	 "COLLATE=utf8mb4_general_ci"},
+	{"CREATE TABLE t (id int, ip inet6, z int(5) zerofill, KEY k (z), FULLTEXT KEY ft (ip), CONSTRAINT c CHECK (id > 0))",
+	 SEL_D, TI, false, TIDM_DDL_APPLY,
+	 "CREATE TABLE `d`.`t` (`id` int, `ip` varchar(39), `z` int(5), KEY k (z), CONSTRAINT c CHECK (id > 0))"},
 	{"CREATE TABLE t (a int) /*!50100 PARTITION BY HASH (a) PARTITIONS 4 */", SEL_D, TI, false, TIDM_DDL_APPLY,
-	 "CREATE TABLE `d`.`t` (a int) /*!50100 PARTITION BY HASH (a) PARTITIONS 4 */"},
+	 "CREATE TABLE `d`.`t` (`a` int) /*!50100 PARTITION BY HASH (a) PARTITIONS 4 */"},
 	/* ALTER TABLE */
 	{"ALTER TABLE t MODIFY c varchar(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci, ADD charset int", SEL_D,
 	 TI, false, TIDM_DDL_APPLY,
@@ -536,8 +539,8 @@ static void test_sync_ddl__big(void **state)
 	assert_int_equal(d.kind, TIDM_DDL_CREATE_TABLE);
 	assert_int_equal(tidm_ddl_rewrite(&out, &d, sql.data, sql.len, &o, sel_fn, (void *)SEL_D, &action), 0);
 	assert_int_equal(action, TIDM_DDL_APPLY);
-	assert_int_equal(out.len, sql.len + strlen("`d`.") + 2);
-	assert_memory_equal(out.data, "CREATE TABLE `d`.`t` (a int COMMENT 'abc", 40);
+	assert_int_equal(out.len, sql.len + strlen("`d`.") + 4);
+	assert_memory_equal(out.data, "CREATE TABLE `d`.`t` (`a` int COMMENT 'abc", 42);
 	assert_memory_equal(out.data + out.len - 3, "v')", 3); /* 'a' + (2^20 - 1) % 26 */
 
 	tidm_buf_clear(&sql);
@@ -684,7 +687,7 @@ static void test_sync_ddl__modes(void **state)
 	assert_string_equal(b.data, "CREATE TABLE|T`d`.`t`|");
 	assert_int_equal(tidm_ddl_rewrite(&out, &d, nbs, strlen(nbs), &o, sel_fn, (void *)SEL_D, &action), 0);
 	assert_int_equal(action, TIDM_DDL_APPLY);
-	assert_string_equal(out.data, "CREATE TABLE `d`.`t` (a varchar(3) DEFAULT 'C:\\\\')");
+	assert_string_equal(out.data, "CREATE TABLE `d`.`t` (`a` varchar(3) DEFAULT 'C:\\\\')");
 	/* every "identifier" of an ANSI_QUOTES statement is written with backticks */
 	{
 		const char *v = "CREATE VIEW \"v\" AS SELECT \"a`b\", 'it''s \\' FROM \"t\"";
