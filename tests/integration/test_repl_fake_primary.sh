@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# test_repl_fake_primary.sh - `tidm binlog stream` against tidm_fake_primary, a scripted
+# MySQL 8.0.36 primary serving fixture binlogs (read in place from $TIDM_FIXTURES):
+#  - COM_BINLOG_DUMP_GTID and COM_BINLOG_DUMP of whole files: the per-type event counts
+#    equal SOURCES.md and `tidm binlog decode --count` of the same file;
+#  - a dump from a middle position starts exactly there;
+#  - a wrong password gives the SPEC §6 source connection message;
+#  - a purged binlog (--fail-purged) gives the SPEC §5 message and exit 1.
+. "$(dirname "$0")/../harness/lib.sh"
+
+FAKE=${TIDM_FAKE_PRIMARY:-$TIDM_BUILD/tidm_fake_primary}
+[ -x "$FAKE" ] || fail "tidm_fake_primary not built ($FAKE)"
+BL=$TIDM_FIXTURES/binlog
+[ -r "$BL/SOURCES.md" ] || fail "fixtures missing: $BL"
+
+export FAKE_PW='fake-Primary-pw1'
+export WRONG_PW='not-the-password'
+
+# start_fake FILE [args...]: starts the fake primary; sets FAKE_PORT
+start_fake() {
+	local out=$TEST_TMP/fake.$RANDOM
+	"$FAKE" --binlog "$@" --password-env FAKE_PW >"$out.port" 2>"$out.log" &
+	local pid=$!
+	on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	wait_for "[ -s '$out.port' ]" 10 "the fake primary to listen"
+	FAKE_PORT=$(head -1 "$out.port")
+	FAKE_LOG=$out.log
+}
+
+stream() { # PORT args...
+	local port=$1
+	shift
+	tidm binlog stream --source "127.0.0.1:$port" --user root --password-env FAKE_PW --heartbeat-ms 500 "$@"
+}
+
+# --- whole files, by GTID (COM_BINLOG_DUMP_GTID) and by file (COM_BINLOG_DUMP) ------------
+check_file() { # relative path, expected "TYPE N" lines (sorted) from SOURCES.md, expected events
+	local f=$BL/$1 expect=$2 events=$3 name
+	name=$(basename "$f")
+	start_fake "$f"
+	stream "$FAKE_PORT" --start-gtid "" --until-now --count >"$TEST_TMP/gtid.count" 2>"$TEST_TMP/gtid.err" ||
+		fail "stream by GTID of $1 failed: $(cat "$TEST_TMP/gtid.err")"
+	assert_contains "$(cat "$FAKE_LOG")" "COM_BINLOG_DUMP_GTID" "fake primary log"
+	stream "$FAKE_PORT" --start-file "$name" --start-pos 4 --until-now --count >"$TEST_TMP/file.count" 2>"$TEST_TMP/file.err" ||
+		fail "stream by file of $1 failed: $(cat "$TEST_TMP/file.err")"
+	tidm binlog decode --count "$f" >"$TEST_TMP/decode.count"
+	assert_eq "$(sort "$TEST_TMP/decode.count")" "$(sort "$TEST_TMP/gtid.count")" "$1: stream by GTID vs decode"
+	assert_eq "$(sort "$TEST_TMP/decode.count")" "$(sort "$TEST_TMP/file.count")" "$1: stream by file vs decode"
+	assert_eq "$expect" "$(grep -v -e '^events ' -e '^rows ' "$TEST_TMP/gtid.count" | sort)" "$1: per-type counts (SOURCES.md)"
+	assert_eq "events $events" "$(grep '^events ' "$TEST_TMP/gtid.count")" "$1: event total"
+}
+
+# SOURCES.md: FORMAT_DESCRIPTION×1, PREVIOUS_GTIDS×1, ANONYMOUS_GTID×1, TRANSACTION_PAYLOAD×1,
+# ROTATE×1; inner: QUERY×1, TABLE_MAP×1, WRITE_ROWS_V2×1, XID×1
+check_file rust_mysql_common/transaction_compression.000001 "$(printf '%s\n' \
+	'ANONYMOUS_GTID 1' 'FORMAT_DESCRIPTION 1' 'PREVIOUS_GTIDS 1' 'QUERY 1' 'ROTATE 1' 'TABLE_MAP 1' \
+	'TRANSACTION_PAYLOAD 1' 'WRITE_ROWS_V2 1' 'XID 1' | sort)" 9
+
+# SOURCES.md: 303 events: FORMAT_DESCRIPTION×1, PREVIOUS_GTIDS×1, ANONYMOUS_GTID×60, QUERY×60,
+# TABLE_MAP×60, WRITE_ROWS_V2×34, XID×60, UPDATE_ROWS_V2×20, DELETE_ROWS_V2×6, ROTATE×1
+check_file mysql-binlog-connector-java/mysql-bin.checksum-crc32 "$(printf '%s\n' \
+	'ANONYMOUS_GTID 60' 'DELETE_ROWS_V2 6' 'FORMAT_DESCRIPTION 1' 'PREVIOUS_GTIDS 1' 'QUERY 60' \
+	'ROTATE 1' 'TABLE_MAP 60' 'UPDATE_ROWS_V2 20' 'WRITE_ROWS_V2 34' 'XID 60' | sort)" 303
+
+# SOURCES.md: 191 events, checksum NONE: FORMAT_DESCRIPTION×1, PREVIOUS_GTIDS×1,
+# ANONYMOUS_GTID×40, QUERY×40, TABLE_MAP×36, WRITE_ROWS_V2×34, XID×36, UPDATE_ROWS_V2×2, STOP×1
+check_file mysql-binlog-connector-java/mysql-bin.checksum-none "$(printf '%s\n' \
+	'ANONYMOUS_GTID 40' 'FORMAT_DESCRIPTION 1' 'PREVIOUS_GTIDS 1' 'QUERY 40' 'STOP 1' 'TABLE_MAP 36' \
+	'UPDATE_ROWS_V2 2' 'WRITE_ROWS_V2 34' 'XID 36' | sort)" 191
+
+# --- from a middle position: the first real event after the FDE starts there -------------
+f=$BL/mysql-binlog-connector-java/mysql-bin.checksum-crc32
+start_fake "$f"
+# the 100th event's offset (a transaction start: an ANONYMOUS_GTID)
+mid=$(tidm binlog decode --format json "$f" | jq -r 'select(.type=="ANONYMOUS_GTID") | .pos' | sed -n 30p)
+[ -n "$mid" ] || fail "no 30th ANONYMOUS_GTID in the fixture"
+stream "$FAKE_PORT" --start-file mysql-bin.checksum-crc32 --start-pos "$mid" --until-now >"$TEST_TMP/mid.json" 2>"$TEST_TMP/mid.err" ||
+	fail "stream from $mid failed: $(cat "$TEST_TMP/mid.err")"
+assert_eq "ROTATE FORMAT_DESCRIPTION" "$(jq -r '.type' "$TEST_TMP/mid.json" | head -2 | tr '\n' ' ' | sed 's/ $//')" "events before the start position"
+assert_eq "$mid" "$(jq -r 'select(.artificial != true and .type != "FORMAT_DESCRIPTION") | .pos' "$TEST_TMP/mid.json" | head -1)" "first event position"
+want=$(tidm binlog decode --format json "$f" | jq -c "select(.pos >= $mid) | [.type, .pos]" | wc -l)
+got=$(jq -c 'select(.artificial != true and .type != "FORMAT_DESCRIPTION") | [.type, .pos]' "$TEST_TMP/mid.json" | wc -l)
+assert_eq "$want" "$got" "events from position $mid"
+# the rows are decoded: the DELETE events from there carry table names and rows
+assert_eq "$(tidm binlog decode --format json "$f" | jq -c "select(.pos >= $mid and .type==\"DELETE_ROWS_V2\") | [.db,.table,(.rows|length)]")" \
+	"$(jq -c 'select(.type=="DELETE_ROWS_V2") | [.db,.table,(.rows|length)]' "$TEST_TMP/mid.json")" "DELETE rows from position $mid"
+
+# --- wrong password: SPEC §6 -------------------------------------------------------------
+rc=0
+tidm binlog stream --source "127.0.0.1:$FAKE_PORT" --user root --password-env WRONG_PW --until-now >/dev/null 2>"$TEST_TMP/pw.err" || rc=$?
+assert_eq 1 "$rc" "exit code with a wrong password"
+assert_contains "$(cat "$TEST_TMP/pw.err")" "Failed to connect to the source database using given parameters. Please make sure the source database is up and can be connected using the given parameters." "wrong password message"
+assert_contains "$(cat "$TEST_TMP/pw.err")" "1045" "raw cause"
+if grep -q "$WRONG_PW" "$TEST_TMP/pw.err"; then fail "the password appears in the message"; fi
+
+# --- purged binlog: SPEC §5 --------------------------------------------------------------
+start_fake "$BL/rust_mysql_common/transaction_compression.000001" --fail-purged
+for how in "--start-gtid ''" "--start-file transaction_compression.000001 --start-pos 4"; do
+	rc=0
+	eval "stream $FAKE_PORT $how --until-now" >/dev/null 2>"$TEST_TMP/purged.err" || rc=$?
+	assert_eq 1 "$rc" "exit code for a purged binlog ($how)"
+	assert_contains "$(cat "$TEST_TMP/purged.err")" "The required binary log for migration no longer exists on the source database. Please make sure binary log files are kept for long enough time for migration to succeed. (Could not find first log file name in binary log index file" "purged message ($how)"
+done
+
+echo "ok: repl_fake_primary"
