@@ -466,7 +466,8 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 		}
 		s->delay_ms = BACKOFF_FIRST_MS;
 		out->dec = s->dec;
-		out->artificial = is_artificial(&out->ev);
+		out->artificial = is_artificial(&out->ev) ||
+				  (out->ev.hdr.type == TIDM_BINLOG_FORMAT_DESCRIPTION && out->ev.hdr.log_pos == 0);
 		const tidm_binlog_event *ev = &out->ev;
 		uint8_t t = ev->hdr.type;
 

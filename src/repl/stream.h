@@ -69,7 +69,8 @@ typedef struct tidm_repl_event {
 	const char *file;	  /* NUL-terminated name of the binlog file the event is in */
 	uint64_t pos;		  /* start offset (for inner payload events: the payload's) */
 	uint64_t next_pos;	  /* offset after it (0 for artificial events) */
-	bool artificial;	  /* fake ROTATE / fake GTID_LIST / heartbeat: not in the binlog */
+	bool artificial;	  /* fake ROTATE / fake GTID_LIST / heartbeat, or the FDE re-sent
+				     (log_pos 0) before a mid-file start: not at this position */
 	bool in_payload;	  /* decoded from inside a TRANSACTION_PAYLOAD */
 	bool trx_end;		  /* ends a transaction: a checkpoint may be taken after it */
 	bool in_trx;		  /* part of a transaction that has not ended yet (false on trx_end) */

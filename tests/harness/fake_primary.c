@@ -3,7 +3,7 @@
  * (tidm_fake_primary, test-only; not part of tidm).
  *
  *   tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR]
- *                     [--fail-purged] [--name NAME]
+ *                     [--fail-purged] [--stall] [--name NAME] [--server-version V]
  *
  * Listens on 127.0.0.1:N (0 or absent: a free port) and prints the port on stdout, one
  * line, as soon as it listens. Serves one client at a time, forever (kill it to stop).
@@ -24,7 +24,10 @@
  *     start; the GTID set is decoded and logged, not used to skip), each as a 0x00-prefixed
  *     packet; then an EOF packet for BINLOG_DUMP_NON_BLOCK, else heartbeats every
  *     heartbeat period until the client goes away. --fail-purged answers the dump with
- *     error 1236 "Could not find first log file name in binary log index file".
+ *     error 1236 "Could not find first log file name in binary log index file"; --stall
+ *     sends nothing after the file (no heartbeat, no EOF), like a dead link.
+ *   --server-version 8.4.x/9.x: SHOW MASTER STATUS is a syntax error (removed in 8.4), and
+ *     8.0.x rejects SHOW BINARY LOG STATUS, as the real servers do.
  *
  * Design: plain blocking sockets, one buffer per packet, every length from the wire
  * checked against what was read; FILE is read once into memory (in place from the
@@ -76,7 +79,9 @@ enum {
 
 static struct {
 	const char *path, *name, *user, *password;
+	const char *version; /* --server-version, default 8.0.36 */
 	bool fail_purged;
+	bool stall; /* --stall: after the file, neither heartbeats nor EOF (a dead link) */
 	uint8_t *data;
 	size_t size;
 	uint8_t alg; /* the file's checksum algorithm */
@@ -373,7 +378,7 @@ static int handshake(client *c, uint32_t conn_id)
 	}
 	c->seq = 0;
 	tidm_buf_putc(&b, 10);
-	tidm_buf_puts(&b, SERVER_VERSION);
+	tidm_buf_puts(&b, cfg.version);
 	tidm_buf_putc(&b, 0);
 	put_le(&b, conn_id, 4);
 	tidm_buf_put(&b, c->salt, 8);
@@ -506,7 +511,7 @@ static int handle_query(client *c, const char *q)
 	if (starts_ci(q, "SET "))
 		return handle_set(c, q);
 	if (starts_ci(q, "SELECT VERSION()"))
-		return send_value(c, "VERSION()", SERVER_VERSION);
+		return send_value(c, "VERSION()", cfg.version);
 	if (starts_ci(q, "SELECT tidb_version()"))
 		return send_err(c, 1305, "42000", "FUNCTION tidb_version does not exist");
 	if (starts_ci(q, "SELECT AURORA_VERSION()"))
@@ -527,6 +532,14 @@ static int handle_query(client *c, const char *q)
 		return send_value(c, "@@innodb_read_only", "0");
 	if (starts_ci(q, "SELECT @@global.gtid_executed") || starts_ci(q, "SELECT @@gtid_executed"))
 		return send_value(c, "@@GLOBAL.gtid_executed", cfg.gtid);
+	/* MySQL 8.4 removed SHOW MASTER STATUS (SHOW BINARY LOG STATUS exists since 8.2) */
+	bool v84 = strncmp(cfg.version, "8.4", 3) == 0 || strncmp(cfg.version, "9.", 2) == 0;
+	if ((starts_ci(q, "SHOW MASTER STATUS") && v84) || (starts_ci(q, "SHOW BINARY LOG STATUS") && !v84 &&
+							    strncmp(cfg.version, "8.0", 3) == 0)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "You have an error in your SQL syntax near '%.40s' (server %s)", q, cfg.version);
+		return send_err(c, 1064, "42000", msg);
+	}
 	if (starts_ci(q, "SHOW MASTER STATUS") || starts_ci(q, "SHOW BINARY LOG STATUS")) {
 		static const char *const names[] = {"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB",
 						    "Executed_Gtid_Set"};
@@ -653,11 +666,11 @@ static int dump(client *c, uint64_t pos, unsigned flags, bool gtid_mode)
 		rc = send_eof(c);
 		goto out;
 	}
-	/* idle: heartbeats until the client goes away */
+	/* idle: heartbeats until the client goes away (--stall: silence) */
 	for (;;) {
 		struct pollfd pfd = {c->fd, POLLIN, 0};
-		int ms = c->hb_ns ? (int)(c->hb_ns / 1000000ull) : 30000;
-		int k = poll(&pfd, 1, ms < 1 ? 1 : ms);
+		int ms = cfg.stall ? -1 : c->hb_ns ? (int)(c->hb_ns / 1000000ull) : 30000;
+		int k = poll(&pfd, 1, ms < 0 ? -1 : ms < 1 ? 1 : ms);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k != 0) {
@@ -834,6 +847,7 @@ int main(int argc, char **argv)
 	socklen_t al = sizeof(a);
 
 	cfg.user = "root";
+	cfg.version = SERVER_VERSION;
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--binlog") && v)
@@ -846,12 +860,16 @@ int main(int argc, char **argv)
 			cfg.password = getenv(argv[++i]);
 		else if (!strcmp(argv[i], "--name") && v)
 			cfg.name = argv[++i];
+		else if (!strcmp(argv[i], "--server-version") && v)
+			cfg.version = argv[++i];
 		else if (!strcmp(argv[i], "--fail-purged"))
 			cfg.fail_purged = true;
+		else if (!strcmp(argv[i], "--stall"))
+			cfg.stall = true;
 		else {
 			fprintf(stderr,
 				"usage: tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR] "
-				"[--name NAME] [--fail-purged]\n");
+				"[--name NAME] [--fail-purged] [--stall] [--server-version V]\n");
 			return 2;
 		}
 	}

@@ -85,6 +85,29 @@ assert_eq "$want" "$got" "events from position $mid"
 assert_eq "$(tidm binlog decode --format json "$f" | jq -c "select(.pos >= $mid and .type==\"DELETE_ROWS_V2\") | [.db,.table,(.rows|length)]")" \
 	"$(jq -c 'select(.type=="DELETE_ROWS_V2") | [.db,.table,(.rows|length)]' "$TEST_TMP/mid.json")" "DELETE rows from position $mid"
 
+# --- MySQL 8.4: SHOW MASTER STATUS is gone, SHOW BINARY LOG STATUS is used ----------------
+f=$BL/rust_mysql_common/transaction_compression.000001
+start_fake "$f" --server-version 8.4.3
+stream "$FAKE_PORT" --start-gtid "" --until-now --count >"$TEST_TMP/84.count" 2>"$TEST_TMP/84.err" ||
+	fail "stream from a MySQL 8.4 primary failed: $(cat "$TEST_TMP/84.err")"
+assert_eq "$(tidm binlog decode --count "$f" | sort)" "$(sort "$TEST_TMP/84.count")" "8.4 primary: counts"
+
+# --- dead link: no heartbeat for 2.5 periods -> reconnect from the last boundary -----------
+# checksum-none ends with STOP, so the boundary after the whole file is (file, its size):
+# each reconnect gets nothing new, and nothing is counted twice.
+f=$BL/mysql-binlog-connector-java/mysql-bin.checksum-none
+start_fake "$f" --stall
+"$TIDM_BIN" binlog stream --source "127.0.0.1:$FAKE_PORT" --user root --password-env FAKE_PW --heartbeat-ms 400 \
+	--start-file mysql-bin.checksum-none --start-pos 4 --count >"$TEST_TMP/stall.count" 2>"$TEST_TMP/stall.err" &
+spid=$!
+on_exit "kill $spid 2>/dev/null"
+wait_for "[ \"\$(grep -c 'reconnecting' '$TEST_TMP/stall.err')\" -ge 2 ]" 20 "two reconnects after a silent primary"
+kill -INT $spid
+wait $spid || fail "stream exited $? after SIGINT: $(cat "$TEST_TMP/stall.err")"
+assert_contains "$(cat "$TEST_TMP/stall.err")" "connection lost" "dead link reported"
+assert_eq "$(tidm binlog decode --count "$f" | sort)" "$(sort "$TEST_TMP/stall.count")" "counts across reconnects"
+assert_contains "$(cat "$FAKE_LOG")" "COM_BINLOG_DUMP pos $(stat -c %s "$f")" "reconnect resumes at the end of the file"
+
 # --- wrong password: SPEC §6 -------------------------------------------------------------
 rc=0
 tidm binlog stream --source "127.0.0.1:$FAKE_PORT" --user root --password-env WRONG_PW --until-now >/dev/null 2>"$TEST_TMP/pw.err" || rc=$?
