@@ -564,6 +564,7 @@ int tidm_binlog_rows_next(tidm_binlog_row_iter *it, tidm_binlog_row *out)
 
 	if (!r || it->p >= it->end || !r->table)
 		return 0;
+	const uint8_t *start = it->p;
 	a = d->vals;
 	b = d->vals + r->ncols;
 	tidm_buf_clear(&d->json_text);
@@ -588,6 +589,10 @@ int tidm_binlog_rows_next(tidm_binlog_row_iter *it, tidm_binlog_row *out)
 		out->after = b;
 		break;
 	}
+	if (rc == 0 && it->p == start)
+		rc = tidm_err_set(TIDM_ECORRUPT,
+				  "rows event `%s`.`%s`: row %u is empty (no column in its images)",
+				  r->table->db, r->table->table, it->index + 1);
 	if (rc < 0) {
 		it->p = it->end; /* stop: the rest cannot be framed */
 		return rc;
