@@ -299,7 +299,7 @@ static int query_status(tidm_binlog_event *ev, const uint8_t *p, size_t n)
 	tidm_binlog_query *q = &ev->u.query;
 	tidm_binlog_cursor c;
 	uint8_t code, len;
-	uint64_t v;
+	uint64_t v = 0;
 	const uint8_t *s;
 
 	tidm_binlog_cursor_init(&c, p, n);

@@ -23,13 +23,17 @@
 #include "binlog/json.h"
 #include "util/err.h"
 
+/* Set bits among the first n bits of bm (table lookup: no popcnt instruction assumed). */
 static unsigned popcount_bits(const uint8_t *bm, unsigned n)
 {
+	static const uint8_t pc[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
 	unsigned c = 0;
 	for (unsigned i = 0; i < n / 8; i++)
-		c += (unsigned)__builtin_popcount(bm[i]);
-	if (n % 8)
-		c += (unsigned)__builtin_popcount(bm[n / 8] & ((1u << (n % 8)) - 1));
+		c += pc[bm[i] & 15] + pc[bm[i] >> 4];
+	if (n % 8) {
+		uint8_t last = (uint8_t)(bm[n / 8] & ((1u << (n % 8)) - 1));
+		c += pc[last & 15] + pc[last >> 4];
+	}
 	return c;
 }
 
@@ -156,6 +160,8 @@ int tidm_binlog_rows_begin(tidm_binlog_row_iter *it, struct tidm_binlog_decoder 
 	}
 	it->dec = d;
 	it->rows = r;
+	it->n_present1 = r->table ? popcount_bits(r->present1, r->ncols) : 0;
+	it->n_present2 = r->table && r->present2 ? popcount_bits(r->present2, r->ncols) : 0;
 	it->p = r->data;
 	it->end = r->data + r->data_len;
 	if (!r->table) {
@@ -457,13 +463,13 @@ static int value_decode(tidm_binlog_cursor *c, const tidm_binlog_column *col, ti
  * after_partial: this is the after image of PARTIAL_UPDATE_ROWS (value_options first);
  * before: the before image (for applying JSON diffs), else NULL.
  */
-static int image_decode(tidm_binlog_row_iter *it, const uint8_t *bm, tidm_binlog_value *vals,
-			bool after_partial, const tidm_binlog_value *before)
+static int image_decode(tidm_binlog_row_iter *it, const uint8_t *bm, unsigned present,
+			tidm_binlog_value *vals, bool after_partial, const tidm_binlog_value *before)
 {
 	const tidm_binlog_table *t = it->rows->table;
 	tidm_binlog_decoder *d = it->dec;
 	tidm_binlog_cursor c = {it->p, it->end};
-	unsigned n = t->ncols, present = popcount_bits(bm, n), k = 0, jidx = 0;
+	unsigned n = t->ncols, k = 0, jidx = 0;
 	const uint8_t *nulls, *pbits = NULL;
 	int rc;
 
@@ -572,17 +578,17 @@ int tidm_binlog_rows_next(tidm_binlog_row_iter *it, tidm_binlog_row *out)
 	out->before = out->after = NULL;
 	switch (r->kind) {
 	case TIDM_ROWS_INSERT:
-		rc = image_decode(it, r->present1, a, false, NULL);
+		rc = image_decode(it, r->present1, it->n_present1, a, false, NULL);
 		out->after = a;
 		break;
 	case TIDM_ROWS_DELETE:
-		rc = image_decode(it, r->present1, a, false, NULL);
+		rc = image_decode(it, r->present1, it->n_present1, a, false, NULL);
 		out->before = a;
 		break;
 	default:
-		rc = image_decode(it, r->present1, a, false, NULL);
+		rc = image_decode(it, r->present1, it->n_present1, a, false, NULL);
 		if (rc == 0)
-			rc = image_decode(it, r->present2, b, r->partial, a);
+			rc = image_decode(it, r->present2, it->n_present2, b, r->partial, a);
 		if (rc == 0 && r->partial)
 			fix_json_text(d, b, r->ncols);
 		out->before = a;

@@ -237,6 +237,7 @@ typedef struct tidm_binlog_row_iter {
 	const tidm_binlog_rows *rows;
 	const uint8_t *p, *end;
 	unsigned index; /* rows produced so far */
+	unsigned n_present1, n_present2; /* columns in each image (bits set in the bitmaps) */
 } tidm_binlog_row_iter;
 
 /* Start iterating the rows of a decoded rows event. TIDM_EINVAL if ev is not one. */

@@ -380,7 +380,7 @@ static int optional_meta(tidm_binlog_decoder *d, tm_entry *e, tidm_binlog_cursor
 		}
 		case 7: /* GEOMETRY_TYPE */
 			for (unsigned i = 0; ok && i < t->ncols; i++) {
-				uint64_t g;
+				uint64_t g = 0;
 				if (t->cols[i].type != TIDM_COL_GEOMETRY)
 					continue;
 				ok = tidm_binlog_cursor_lenenc(&f, &g);
@@ -418,7 +418,7 @@ static int optional_meta(tidm_binlog_decoder *d, tm_entry *e, tidm_binlog_cursor
 			break;
 		case 13: /* VECTOR_DIMENSIONALITY */
 			for (unsigned i = 0; ok && i < t->ncols; i++) {
-				uint64_t dim;
+				uint64_t dim = 0;
 				if (t->cols[i].type != TIDM_COL_VECTOR)
 					continue;
 				ok = tidm_binlog_cursor_lenenc(&f, &dim);

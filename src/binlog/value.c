@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "binlog/cursor.h"
 #include "binlog/decimal.h"
@@ -42,48 +41,98 @@ int tidm_binlog_value_json_text(tidm_buf *out, const tidm_binlog_value *v)
 	return rc;
 }
 
-static void put_frac(tidm_buf *out, uint32_t usec, unsigned fsp)
+/* Fixed-width zero-padded decimal (hot path of temporal output: no printf). */
+static char *digits(char *o, uint32_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		o[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return o + width;
+}
+
+static char *put_frac(char *o, uint32_t usec, unsigned fsp)
 {
 	static const uint32_t div[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
 	if (fsp == 0)
-		return;
+		return o;
 	if (fsp > 6)
 		fsp = 6;
-	tidm_buf_printf(out, ".%0*u", (int)fsp, usec / div[fsp]);
+	*o++ = '.';
+	return digits(o, usec / div[fsp] % 1000000, (int)fsp);
+}
+
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_date(char *o, int64_t y, unsigned m, unsigned d)
+{
+	if (y < 0 || y > 9999)
+		y = 0;
+	o = digits(o, (uint32_t)y, 4);
+	*o++ = '-';
+	o = digits(o, m, 2);
+	*o++ = '-';
+	return digits(o, d, 2);
+}
+
+static char *put_hms(char *o, unsigned h, unsigned mi, unsigned sec)
+{
+	o = digits(o, h, h > 99 ? 3 : 2);
+	*o++ = ':';
+	o = digits(o, mi, 2);
+	*o++ = ':';
+	return digits(o, sec, 2);
 }
 
 void tidm_binlog_value_time_text(tidm_buf *out, const tidm_binlog_value *v)
 {
 	const tidm_binlog_time *t = &v->v.t;
+	char tmp[48], *o = tmp;
 	switch (v->kind) {
 	case TIDM_BV_DATE:
-		tidm_buf_printf(out, "%04d-%02u-%02u", (int)t->year, t->month, t->day);
-		return;
+		o = put_date(o, t->year, t->month, t->day);
+		break;
 	case TIDM_BV_TIME:
-		tidm_buf_printf(out, "%s%02u:%02u:%02u", t->neg ? "-" : "", t->hour, t->minute,
-				t->second);
-		put_frac(out, t->usec, v->fsp);
-		return;
+		if (t->neg)
+			*o++ = '-';
+		o = put_hms(o, t->hour, t->minute, t->second);
+		o = put_frac(o, t->usec, v->fsp);
+		break;
 	case TIDM_BV_DATETIME:
-		tidm_buf_printf(out, "%04d-%02u-%02u %02u:%02u:%02u", (int)t->year, t->month, t->day,
-				t->hour, t->minute, t->second);
-		put_frac(out, t->usec, v->fsp);
-		return;
+		o = put_date(o, t->year, t->month, t->day);
+		*o++ = ' ';
+		o = put_hms(o, t->hour, t->minute, t->second);
+		o = put_frac(o, t->usec, v->fsp);
+		break;
 	case TIDM_BV_TIMESTAMP: {
-		struct tm tm;
-		time_t s = (time_t)v->v.ts.sec;
-		if (v->v.ts.sec == 0 || !gmtime_r(&s, &tm)) {
-			tidm_buf_puts(out, "0000-00-00 00:00:00");
-		} else {
-			tidm_buf_printf(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
-					tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		int64_t s = v->v.ts.sec, y = 0;
+		unsigned m = 0, d = 0, sod = 0;
+		if (s > 0) {
+			civil_from_days(s / 86400, &y, &m, &d);
+			sod = (unsigned)(s % 86400);
 		}
-		put_frac(out, v->v.ts.usec, v->fsp);
-		return;
+		o = put_date(o, y, m, d);
+		*o++ = ' ';
+		o = put_hms(o, sod / 3600, sod / 60 % 60, sod % 60);
+		o = put_frac(o, v->v.ts.usec, v->fsp);
+		break;
 	}
 	default:
 		return;
 	}
+	tidm_buf_put(out, tmp, (size_t)(o - tmp));
 }
 
 /* Length of the valid UTF-8 sequence at p (0 if invalid). */

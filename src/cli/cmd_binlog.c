@@ -11,8 +11,9 @@
  *
  * Design: output is built in one tidm_buf and written in large blocks; values are formatted
  * by tidm_binlog_value_to_json(), so the CLI holds no type knowledge. --no-output decodes
- * every value (DECIMAL and JSON converted to text too) but prints nothing, --count prints
- * per-type event counts: both exist to measure the decoder alone.
+ * every row but prints nothing, --count prints
+ * per-type event counts: both exist to measure the decoder alone (every row is decoded into
+ * typed values; DECIMAL and JSON stay raw, as the decoder defers their text form).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,15 @@ static void jstr(tidm_buf *b, const char *s, size_t n)
 	tidm_buf_putc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
+		size_t run = i;
+		while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x80 &&
+		       s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			tidm_buf_put(b, s + i, run - i);
+			i = run - 1;
+			continue;
+		}
 		if (ch == '"' || ch == '\\') {
 			tidm_buf_putc(b, '\\');
 			tidm_buf_putc(b, (char)ch);
@@ -90,7 +100,12 @@ static void jstr(tidm_buf *b, const char *s, size_t n)
 	tidm_buf_putc(b, '"');
 }
 
-static void jkey(tidm_buf *b, const char *k) { tidm_buf_printf(b, ",\"%s\":", k); }
+static void jkey(tidm_buf *b, const char *k)
+{
+	tidm_buf_puts(b, ",\"");
+	tidm_buf_puts(b, k);
+	tidm_buf_puts(b, "\":");
+}
 
 static void put_uuid(tidm_buf *b, const uint8_t sid[16])
 {
@@ -117,10 +132,13 @@ static int put_image(ctx *c, const tidm_binlog_table *t, const tidm_binlog_value
 			tidm_buf_puts(b, c->fmt == FMT_JSON ? "," : ", ");
 		first = false;
 		if (c->fmt == FMT_JSON) {
-			if (t->cols[i].name)
+			if (t->cols[i].name) {
 				jstr(b, t->cols[i].name, strlen(t->cols[i].name));
-			else
-				tidm_buf_printf(b, "\"@%u\"", i + 1);
+			} else {
+				tidm_buf_puts(b, "\"@");
+				tidm_buf_put_u64(b, i + 1);
+				tidm_buf_putc(b, '"');
+			}
 			tidm_buf_putc(b, ':');
 		} else {
 			if (t->cols[i].name)
@@ -154,24 +172,8 @@ static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *e
 		tidm_buf_puts(b, ",\"rows\":[");
 	while ((rc = tidm_binlog_rows_next(&it, &row)) == 1) {
 		c->rows++;
-		if (c->fmt == FMT_NONE) {
-			/* decode-only: still turn DECIMAL and JSON into text */
-			for (int img = 0; img < 2; img++) {
-				const tidm_binlog_value *vals = img ? row.after : row.before;
-				if (!vals)
-					continue;
-				for (unsigned i = 0; i < row.ncols; i++) {
-					tidm_buf_clear(&c->scratch);
-					if (vals[i].kind == TIDM_BV_DECIMAL)
-						rc = tidm_binlog_value_decimal_text(&c->scratch, &vals[i]);
-					else if (vals[i].kind == TIDM_BV_JSON)
-						rc = tidm_binlog_value_json_text(&c->scratch, &vals[i]);
-					if (rc < 0)
-						return rc;
-				}
-			}
-			continue;
-		}
+		if (c->fmt == FMT_NONE)
+			continue; /* decode-only: typed values, DECIMAL/JSON left raw (lazy) */
 		if (c->fmt == FMT_JSON) {
 			if (n++)
 				tidm_buf_putc(b, ',');
