@@ -13,7 +13,7 @@
  * transaction every event is a restart point.
  *
  * Reconnect. A lost link (read error, or no packet for 2.5 x the heartbeat period: the
- * read timeout is set from it) makes the stream reconnect with backoff 0.5 s doubling to
+ * connection's read timeout is set from it, rounded up to whole seconds) makes the stream reconnect with backoff 0.5 s doubling to
  * 30 s, forever, until it succeeds or the caller's cancel flag is set. It resumes from the
  * last transaction boundary it has seen: by GTID when the stream was started by GTID
  * (MySQL: COM_BINLOG_DUMP_GTID with the executed set; MariaDB: @slave_connect_state), else
@@ -24,7 +24,10 @@
  *
  * Lifetime: the event returned by tidm_repl_stream_next() and every pointer in it are
  * valid until the next call on the stream or tidm_repl_stream_close().
+ * Cancel: the flag is polled before every read and while waiting to reconnect; a blocked
+ * read returns when the next heartbeat arrives (one period) or at the read timeout.
  * Threads: one owner. The cancel flag may be set from a signal handler or another thread.
+ * The strings in tidm_repl_opts are borrowed and must outlive the stream.
  */
 #ifndef TIDM_REPL_STREAM_H
 #define TIDM_REPL_STREAM_H

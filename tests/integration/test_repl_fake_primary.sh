@@ -85,6 +85,14 @@ assert_eq "$want" "$got" "events from position $mid"
 assert_eq "$(tidm binlog decode --format json "$f" | jq -c "select(.pos >= $mid and .type==\"DELETE_ROWS_V2\") | [.db,.table,(.rows|length)]")" \
 	"$(jq -c 'select(.type=="DELETE_ROWS_V2") | [.db,.table,(.rows|length)]' "$TEST_TMP/mid.json")" "DELETE rows from position $mid"
 
+# --- non-blocking dump: the stream ends at the primary's EOF packet ------------------------
+f=$BL/mysql-binlog-connector-java/mysql-bin.checksum-crc32
+start_fake "$f"
+stream "$FAKE_PORT" --start-file mysql-bin.checksum-crc32 --non-block --count >"$TEST_TMP/nb.count" 2>"$TEST_TMP/nb.err" ||
+	fail "non-blocking stream failed: $(cat "$TEST_TMP/nb.err")"
+assert_eq "$(tidm binlog decode --count "$f" | sort)" "$(sort "$TEST_TMP/nb.count")" "non-blocking dump: counts"
+assert_contains "$(cat "$FAKE_LOG")" "flags 0x1" "dump flags"
+
 # --- MySQL 8.4: SHOW MASTER STATUS is gone, SHOW BINARY LOG STATUS is used ----------------
 f=$BL/rust_mysql_common/transaction_compression.000001
 start_fake "$f" --server-version 8.4.3
