@@ -470,6 +470,51 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 }
 
 
+/* A short summary after the type in --format text. */
+static void text_detail(tidm_buf *b, const tidm_binlog_event *ev)
+{
+	char u[37];
+	switch (ev->hdr.type) {
+	case TIDM_BINLOG_QUERY:
+	case TIDM_BINLOG_MARIA_QUERY_COMPRESSED:
+		tidm_buf_putc(b, ' ');
+		for (size_t i = 0; i < ev->u.query.sql_len; i++) {
+			char ch = ev->u.query.sql[i];
+			tidm_buf_putc(b, ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : ch);
+		}
+		break;
+	case TIDM_BINLOG_XID:
+		tidm_buf_printf(b, " xid=%llu", (unsigned long long)ev->u.xid);
+		break;
+	case TIDM_BINLOG_ROTATE:
+		tidm_buf_printf(b, " %.*s:%llu", (int)ev->u.rotate.name_len, ev->u.rotate.name,
+				(unsigned long long)ev->u.rotate.position);
+		break;
+	case TIDM_BINLOG_GTID:
+	case TIDM_BINLOG_ANONYMOUS_GTID:
+	case TIDM_BINLOG_GTID_TAGGED:
+		tidm_binlog_uuid_format(u, ev->u.gtid.sid);
+		tidm_buf_printf(b, " %s%s%.*s:%lld", u, ev->u.gtid.tag_len ? ":" : "",
+				(int)ev->u.gtid.tag_len, ev->u.gtid.tag ? ev->u.gtid.tag : "",
+				(long long)ev->u.gtid.gno);
+		break;
+	case TIDM_BINLOG_MARIA_GTID:
+		tidm_buf_printf(b, " %u-%u-%llu", ev->u.maria_gtid.domain_id, ev->u.maria_gtid.server_id,
+				(unsigned long long)ev->u.maria_gtid.seq_no);
+		break;
+	case TIDM_BINLOG_TABLE_MAP:
+		tidm_buf_printf(b, " `%s`.`%s` id=%llu", ev->u.table_map->db, ev->u.table_map->table,
+				(unsigned long long)ev->u.table_map->table_id);
+		break;
+	case TIDM_BINLOG_FORMAT_DESCRIPTION:
+		tidm_buf_printf(b, " %s checksum=%s", ev->u.fde.server_version,
+				csum_name(ev->u.fde.checksum_alg));
+		break;
+	default:
+		break;
+	}
+}
+
 static int put_event(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *ev, uint64_t pos,
 		     bool inner, size_t inner_off)
 {
@@ -488,6 +533,8 @@ static int put_event(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *
 			tidm_buf_printf(b, " (in payload at %zu)", inner_off);
 		if (is_rows(ev->hdr.type) && ev->u.rows.table)
 			tidm_buf_printf(b, " `%s`.`%s`", ev->u.rows.table->db, ev->u.rows.table->table);
+		else
+			text_detail(b, ev);
 		rc = is_rows(ev->hdr.type) ? put_rows(c, dec, ev) : 0;
 		tidm_buf_putc(b, '\n');
 		if (rc < 0)
