@@ -389,6 +389,11 @@ static int query_status(tidm_binlog_event *ev, const uint8_t *p, size_t n)
 		case 129: /* Q_XID (MariaDB) */
 			ok = tidm_binlog_cursor_skip(&c, 8);
 			break;
+		case 131: { /* Q_CHARACTER_SET_COLLATIONS (MariaDB 11.x): u8 count, count x 4 */
+			uint8_t cnt;
+			ok = tidm_binlog_cursor_u8(&c, &cnt) && tidm_binlog_cursor_skip(&c, cnt * 4u);
+			break;
+		}
 		case 130: { /* Q_GTID_FLAGS3 (MariaDB) */
 			uint8_t fx;
 			ok = tidm_binlog_cursor_u8(&c, &fx);

@@ -331,6 +331,89 @@ static void test_binlog_events__errors(void **state)
 	tidm_binlog_decoder_free(d);
 }
 
+static void test_binlog_events__control_events(void **state)
+{
+	tidm_binlog_decoder *d = tidm_binlog_decoder_new();
+	tidm_binlog_event ev;
+	uint8_t *keep;
+	(void)state;
+
+	/* HEARTBEAT_V2: TLV file name, position (lenenc 0xfc + 2 bytes), end mark */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_HEARTBEAT_V2,
+				(const uint8_t *)"\x01\x0d" "binlog.000042\x02\x03\xfc\x34\x12\x00", 21,
+				&keep),
+			 0);
+	assert_int_equal(ev.u.heartbeat.name_len, 13);
+	assert_memory_equal(ev.u.heartbeat.name, "binlog.000042", 13);
+	assert_int_equal(ev.u.heartbeat.position, 0x1234);
+	free(keep);
+
+	/* XA_PREPARE: one_phase 0, formatID 1, gtrid "ab", bqual "c" */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_XA_PREPARE,
+				(const uint8_t *)"\x00\x01\0\0\0\x02\0\0\0\x01\0\0\0abc", 16, &keep),
+			 0);
+	assert_false(ev.u.xa_prepare.one_phase);
+	assert_int_equal(ev.u.xa_prepare.format_id, 1);
+	assert_int_equal(ev.u.xa_prepare.gtrid_len, 2);
+	assert_int_equal(ev.u.xa_prepare.bqual_len, 1);
+	assert_memory_equal(ev.u.xa_prepare.data, "abc", 3);
+	free(keep);
+
+	/* MariaDB GTID 0-1-100 with a commit id (flags2 2 | TRANSACTIONAL 4) */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_MARIA_GTID,
+				(const uint8_t *)"\x64\0\0\0\0\0\0\0\x00\0\0\0\x06\x07\0\0\0\0\0\0\0",
+				21, &keep),
+			 0);
+	assert_int_equal(ev.u.maria_gtid.seq_no, 100);
+	assert_int_equal(ev.u.maria_gtid.domain_id, 0);
+	assert_int_equal(ev.u.maria_gtid.server_id, 1);
+	assert_int_equal(ev.u.maria_gtid.commit_id, 7);
+	free(keep);
+
+	/* MariaDB GTID_LIST claiming more entries than bytes */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_MARIA_GTID_LIST,
+				(const uint8_t *)"\x02\0\0\0\0\0\0\0\x01\0\0\0\x05\0\0\0\0\0\0\0", 20,
+				&keep),
+			 TIDM_ECORRUPT);
+	assert_string_equal(tidm_err_msg(), "MARIA_GTID_LIST event: more entries than bytes");
+	free(keep);
+
+	/* INCIDENT 1 "LOST_EVENTS" */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_INCIDENT,
+				(const uint8_t *)"\x01\x00\x0bLOST_EVENTS", 14, &keep),
+			 0);
+	assert_int_equal(ev.u.incident.type, 1);
+	assert_int_equal(ev.u.incident.message_len, 11);
+	free(keep);
+
+	/* USER_VAR @a = 5 (INT) */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_USER_VAR,
+				(const uint8_t *)"\x01\0\0\0a\x00\x02\x21\0\0\0\x08\0\0\0\x05\0\0\0\0\0\0\0\x00",
+				24, &keep),
+			 0);
+	assert_int_equal(ev.u.user_var.name_len, 1);
+	assert_int_equal(ev.u.user_var.value_type, 2);
+	assert_int_equal(ev.u.user_var.value_len, 8);
+	assert_int_equal(ev.u.user_var.value[0], 5);
+	free(keep);
+
+	/* QUERY with a MariaDB 11 character-set-collations block before Q_CHARSET */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_QUERY,
+				(const uint8_t *)"\x01\0\0\0\0\0\0\0\x01\0\0\x0d\0"
+						 "\x83\x01\x21\0\xe0\0"
+						 "\x04\x21\0\x21\0\x08\0"
+						 "d\0BEGIN",
+				33, &keep),
+			 0);
+	assert_true(ev.u.query.has_charset);
+	assert_int_equal(ev.u.query.charset_client, 33);
+	assert_int_equal(ev.u.query.collation_server, 8);
+	assert_int_equal(ev.u.query.sql_len, 5);
+	assert_memory_equal(ev.u.query.sql, "BEGIN", 5);
+	free(keep);
+	tidm_binlog_decoder_free(d);
+}
+
 /* ---- robustness sweep over the fixture events ---- */
 
 static void exercise(tidm_binlog_decoder *d, const uint8_t *p, size_t n, tidm_buf *out)
@@ -442,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_binlog_events__partial_json_with_before),
 		cmocka_unit_test(test_binlog_events__mariadb_compressed),
 		cmocka_unit_test(test_binlog_events__errors),
+		cmocka_unit_test(test_binlog_events__control_events),
 		cmocka_unit_test(test_binlog_events__robust_to_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
