@@ -17,6 +17,8 @@
 #include "db/replica.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 
 #include "binlog/event.h"
 #include "db/conn_int.h"
+#include <ma_pvio.h> /* after mysql.h (conn_int.h): the read-ahead cache of the socket */
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -277,6 +280,29 @@ int tidm_replica_read(tidm_conn *c, const uint8_t **p, size_t *n)
 	*p = d + 1;
 	*n = (size_t)(len - 1);
 	return 1;
+}
+
+int tidm_replica_poll(tidm_conn *c, int timeout_ms)
+{
+	MYSQL *my = tidm_conn_handle(c);
+	MARIADB_PVIO *pvio = my->net.pvio;
+	struct pollfd pfd;
+	int k;
+
+	/* bytes already read ahead by Connector/C, or a layer whose buffer we cannot see */
+	if (!pvio || pvio->ctls || my->net.compress)
+		return 1;
+	if (pvio->cache && pvio->cache_pos < pvio->cache + pvio->cache_size)
+		return 1;
+	pfd.fd = (int)mysql_get_socket(my);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return 1;
+	k = poll(&pfd, 1, timeout_ms);
+	if (k < 0)
+		return errno == EINTR ? 0 : 1;
+	return k > 0;
 }
 
 /* Run one status statement; rc 0 with the row filled, or the query's error. */

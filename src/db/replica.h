@@ -90,6 +90,14 @@ int tidm_replica_dump_gtid(tidm_conn *c, uint32_t server_id, const tidm_gtid_set
  */
 int tidm_replica_read(tidm_conn *c, const uint8_t **p, size_t *n);
 
+/*
+ * Wait up to timeout_ms for the next packet: 1 when bytes are buffered or the socket is
+ * readable (or when it cannot tell: TLS, compression; then tidm_replica_read() blocks up to
+ * the read timeout), 0 when nothing arrived in time. Never fails: errors surface in the
+ * following tidm_replica_read().
+ */
+int tidm_replica_poll(tidm_conn *c, int timeout_ms);
+
 /* The source's current binlog position. */
 typedef struct tidm_replica_status {
 	char file[512];

@@ -12,11 +12,12 @@
  *   transaction boundary (file, position, executed GTID set). The boundary is what a
  *   reconnect resumes from, so a transaction is never half-delivered after a reconnect:
  *   the caller is told (TIDM_REPL_RECONNECTED) and drops what it holds of the open one.
- * - Dead link: the connection's read timeout is 2.5 x the heartbeat period, and the server
- *   sends a heartbeat whenever it has been idle for one period, so a timeout means the
- *   link or the server is gone. The cancel flag is polled before every read and while
- *   waiting to reconnect; a blocked read returns within one heartbeat period (a heartbeat
- *   arrives) or at the read timeout.
+ * - Dead link: the server sends a heartbeat whenever it has been idle for one period, so
+ *   no packet for 2.5 periods means the link or the server is gone. Before each read the
+ *   stream waits for the socket in 100 ms slices (tidm_replica_poll), checking the cancel
+ *   flag and that deadline; the connection's read timeout (2.5 periods, rounded up to
+ *   seconds) is the safety net where the socket cannot be watched (TLS) and for a packet
+ *   that stops half-way.
  * - Reconnect: close, wait (0.5 s doubling, capped at 30 s, reset after the first event of
  *   a new connection), reopen with a single connection attempt, prepare, register and
  *   dump again from the boundary. Only TIDM_ECONN is retried; refused credentials, a
@@ -39,6 +40,7 @@
 #define NAME_MAX_ 512
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_CAP_MS 30000
+#define POLL_SLICE_MS 100
 
 struct tidm_repl_stream {
 	tidm_repl_opts o;
@@ -344,8 +346,8 @@ static int reconnect(tidm_repl_stream *s)
 	for (;;) {
 		if (canceled(s))
 			return tidm_err_set(TIDM_ECANCELED, "binlog stream canceled");
-		tidm_info("binlog stream: reconnecting in %u ms (resume at %s %s:%llu)", s->delay_ms,
-			  s->by_gtid ? "GTID set," : "", s->b_file, (unsigned long long)s->b_pos);
+		tidm_info("binlog stream: reconnecting in %u ms (resume at %s%s:%llu)", s->delay_ms,
+			  s->by_gtid ? "the executed GTID set, " : "", s->b_file, (unsigned long long)s->b_pos);
 		sleep_ms_cancelable(s, s->delay_ms);
 		if (canceled(s))
 			return tidm_err_set(TIDM_ECANCELED, "binlog stream canceled");
@@ -436,6 +438,27 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 			if ((rc = reconnect(s)) < 0)
 				return rc;
 			continue;
+		}
+		/* wait in short slices: the cancel flag is seen within POLL_SLICE_MS, and
+		 * silence for 2.5 heartbeat periods is a dead link */
+		{
+			uint64_t waited = 0, dead = (uint64_t)s->o.heartbeat_ms * 5 / 2;
+			while (!tidm_replica_poll(s->conn, POLL_SLICE_MS)) {
+				if (canceled(s))
+					return tidm_err_set(TIDM_ECANCELED, "binlog stream canceled");
+				waited += POLL_SLICE_MS;
+				if (waited >= dead)
+					break;
+			}
+			if (waited >= dead) {
+				tidm_err_set(TIDM_ECONN, "source binlog stream: no packet for %llu ms (heartbeat period "
+							 "%u ms): the link or the source is gone",
+					     (unsigned long long)waited, s->o.heartbeat_ms);
+				tidm_warn("binlog stream: %s", tidm_err_msg());
+				if ((rc = reconnect(s)) < 0)
+					return rc;
+				continue;
+			}
 		}
 		rc = tidm_replica_read(s->conn, &p, &n);
 		if (rc == 0) {

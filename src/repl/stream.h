@@ -24,8 +24,9 @@
  *
  * Lifetime: the event returned by tidm_repl_stream_next() and every pointer in it are
  * valid until the next call on the stream or tidm_repl_stream_close().
- * Cancel: the flag is polled before every read and while waiting to reconnect; a blocked
- * read returns when the next heartbeat arrives (one period) or at the read timeout.
+ * Cancel: the flag is polled every 100 ms while waiting for a packet and while waiting to
+ * reconnect (over TLS, where the socket cannot be watched: when the next heartbeat arrives,
+ * within one period).
  * Threads: one owner. The cancel flag may be set from a signal handler or another thread.
  * The strings in tidm_repl_opts are borrowed and must outlive the stream.
  */
