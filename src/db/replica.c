@@ -356,12 +356,12 @@ int tidm_replica_status_read(tidm_conn *c, tidm_replica_status *out)
 		rc = read_status_stmt(c, "SHOW MASTER STATUS", out);
 	}
 	if (rc < 0)
-		return rc;
+		goto fail;
 	if (info->flavor == TIDM_FLAVOR_MARIADB) {
 		free(out->gtid);
 		out->gtid = NULL;
 		if ((rc = tidm_conn_query_value(c, &out->gtid, "SELECT @@global.gtid_binlog_pos")) < 0)
-			return rc;
+			goto fail;
 	}
 	if (!out->gtid) {
 		out->gtid = strdup("");
@@ -369,6 +369,9 @@ int tidm_replica_status_read(tidm_conn *c, tidm_replica_status *out)
 			abort();
 	}
 	return 0;
+fail:
+	tidm_replica_status_dispose(out);
+	return rc;
 }
 
 void tidm_replica_status_dispose(tidm_replica_status *st)

@@ -227,6 +227,7 @@ static int connect_and_dump(tidm_repl_stream *s, bool first)
 			if (st.gtid[0] && tidm_gtid_set_parse(&s->b_gtid, TIDM_GTID_AUTO, st.gtid) < 0) {
 				tidm_debug("source GTID position '%s' not parsed: %s", st.gtid, tidm_err_msg());
 				tidm_err_clear();
+				tidm_gtid_set_dispose(&s->b_gtid);
 				tidm_gtid_set_init(&s->b_gtid, TIDM_GTID_AUTO);
 			}
 		}
