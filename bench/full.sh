@@ -23,11 +23,12 @@
 #                      timed: N parallel sessions, a table at a time, sql_log_bin=0.
 #   tidm               /usr/bin/time -v tidm migrate JOB (dump-threads = load-threads = N):
 #                      wall time and peak RSS.
-# The median of each contender over ROUNDS rounds is reported with the goals of the
+# The median of each contender over ROUNDS rounds is reported (and, with ROUNDS > 1, the
+# ratios within each round, less disturbed by a busy machine) with the goals of the
 # issue: tidm <= 0.9 x mydumper+myloader, tidm <= 1.3 x LOAD DATA, tidm peak RSS
 # < 256 MiB independent of table size (BIG=1 adds a tidm run on 2 x 1,000,000 rows).
 # Per run it also shows (stderr) the CPU seconds of the client tool and of both servers
-# and the bytes the target wrote to its binlog (0 for all three); the table has the
+# and the bytes the target wrote to its binlog (none should log the rows); the table has the
 # median CPU seconds of the target server, a figure less disturbed by other load on the
 # machine than wall time. tidm's peak RSS is the largest of the rounds.
 #
@@ -328,7 +329,7 @@ if [ "${LOADDATA_BULK:-0}" = 1 ]; then
 	ld_session+=" SET SESSION unique_checks = 0, foreign_key_checks = 0;" ld_bulk=1
 fi
 failed=0
-declare -a w_mdl=() w_ld=() w_tidm=() c_mdl=() c_ld=() c_tidm=() rss_tidm=()
+declare -a w_mdl=() w_ld=() w_tidm=() c_mdl=() c_ld=() c_tidm=() rss_tidm=() q_mdl=() q_ld=()
 names=(mydumper+myloader "LOAD DATA INFILE" "tidm migrate")
 fns=(run_mdl run_loaddata run_tidm)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -344,6 +345,9 @@ for ((r = 0; r < rounds; r++)); do
 		2) w_tidm+=("$wall") c_tidm+=("$tgt_cpu") rss_tidm+=("$rss_kb") ;;
 		esac
 	done
+	# Ratios within the round: the load of the machine changes less within a round than
+	# from one round to the next.
+	q_mdl+=("$(div "${w_tidm[r]}" "${w_mdl[r]}")") q_ld+=("$(div "${w_tidm[r]}" "${w_ld[r]}")")
 done
 big_wall="" big_rss=""
 if [ "$big" = 1 ]; then
@@ -366,7 +370,7 @@ verdict() { awk -v v="$1" -v g="$2" 'BEGIN{ print (v <= g) ? "PASS" : "MISS" }';
 mc_mdl=$(median "${c_mdl[@]}")
 mc_ld=$(median "${c_ld[@]}")
 mc_tidm=$(median "${c_tidm[@]}")
-row() { printf '%-26s %8s %12s %10s %8s %16s\n' "$@"; }
+row() { printf '%-30s %8s %10s %8s %7s %13s\n' "$@"; }
 
 echo
 echo "full migration: $tables tables x $table_rows rows (sysbench), THREADS=$threads, median of $rounds round(s)"
@@ -376,6 +380,10 @@ row "mydumper+myloader" "$m_mdl" "$r_mdl" "<= 0.90" "$(verdict "$r_mdl" 0.90)" "
 row "LOAD DATA INFILE${ld_bulk:+ bulk} (limit)" "$m_ld" "$r_ld" "<= 1.30" "$(verdict "$r_ld" 1.30)" "$mc_ld"
 row "tidm migrate" "$m_tidm" "1.00" "" "" "$mc_tidm"
 row "tidm peak RSS MiB (max)" "$rss_mib" "" "< 256" "$(verdict "$rss_mib" 255)" ""
+if [ "$rounds" -gt 1 ]; then
+	echo "tidm/mydumper+myloader per round: ${q_mdl[*]} (median $(median "${q_mdl[@]}"))"
+	echo "tidm/LOAD DATA per round: ${q_ld[*]} (median $(median "${q_ld[@]}"))"
+fi
 if [ -n "$big_rss" ]; then
 	row "tidm peak RSS MiB, big" "$big_rss" "" "< 256" "$(verdict "$big_rss" 255)" ""
 	echo "(big: $big_tables tables x $big_rows rows, copied in $big_wall s; peak RSS $big_rss MiB against $rss_mib MiB on $tables x $table_rows)"
