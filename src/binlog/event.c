@@ -99,18 +99,6 @@ static const char *tname(unsigned type)
 	return n ? n : "UNKNOWN";
 }
 
-uint32_t tidm_binlog_crc32(uint32_t crc, const uint8_t *p, size_t n)
-{
-	/* zlib's crc32 is table/SIMD driven; feed it in chunks that fit its uInt length */
-	while (n > 0) {
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-		crc = (uint32_t)crc32(crc, p, k);
-		p += k;
-		n -= k;
-	}
-	return crc;
-}
-
 void tidm_binlog_uuid_format(char out[37], const uint8_t sid[16])
 {
 	static const char hex[] = "0123456789abcdef";

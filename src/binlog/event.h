@@ -311,8 +311,11 @@ int tidm_binlog_decoder_decode(tidm_binlog_decoder *d, tidm_binlog_event *out, c
 int tidm_binlog_decoder_payload_begin(tidm_binlog_decoder *d, const tidm_binlog_event *ev);
 int tidm_binlog_decoder_payload_next(tidm_binlog_decoder *d, tidm_binlog_event *out);
 
-/* CRC32 (zlib polynomial) of p[0..n), continuing from crc (start with 0). */
+/* CRC32 (zlib polynomial) of p[0..n), continuing from crc (start with 0). Uses PCLMULQDQ
+ * folding on x86-64 CPUs that have it, zlib otherwise. Thread-safe. */
 uint32_t tidm_binlog_crc32(uint32_t crc, const uint8_t *p, size_t n);
+/* Tests only: 0 forces the zlib path, -1 restores the CPU check. */
+void tidm_binlog_crc32_force(int clmul);
 
 /* Format a 16-byte server UUID as 8-4-4-4-12 lowercase hex into out[37]. */
 void tidm_binlog_uuid_format(char out[37], const uint8_t sid[16]);

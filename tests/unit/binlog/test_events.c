@@ -414,6 +414,34 @@ static void test_binlog_events__control_events(void **state)
 	tidm_binlog_decoder_free(d);
 }
 
+static void test_binlog_events__crc32_matches_zlib(void **state)
+{
+	uint8_t *buf = malloc(4096 + 16);
+	uint32_t seed = 12345;
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < 4096 + 16; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(seed >> 16);
+	}
+	for (int mode = 0; mode < 2; mode++) {
+		tidm_binlog_crc32_force(mode == 0 ? 0 : -1);
+		for (size_t off = 0; off < 16; off++)
+			for (size_t n = 0; n <= 700; n++) {
+				uint32_t want = (uint32_t)crc32(0, buf + off, (uInt)n);
+				assert_int_equal(tidm_binlog_crc32(0, buf + off, n), want);
+				/* continuing from a previous crc */
+				want = (uint32_t)crc32(0x12345678u, buf + off, (uInt)n);
+				assert_int_equal(tidm_binlog_crc32(0x12345678u, buf + off, n), want);
+			}
+		assert_int_equal(tidm_binlog_crc32(0, buf, 4096), (uint32_t)crc32(0, buf, 4096));
+	}
+	tidm_binlog_crc32_force(-1);
+	/* the check value of CRC-32 */
+	assert_int_equal(tidm_binlog_crc32(0, (const uint8_t *)"123456789", 9), 0xcbf43926u);
+	free(buf);
+}
+
 /* ---- robustness sweep over the fixture events ---- */
 
 static void exercise(tidm_binlog_decoder *d, const uint8_t *p, size_t n, tidm_buf *out)
@@ -526,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_binlog_events__mariadb_compressed),
 		cmocka_unit_test(test_binlog_events__errors),
 		cmocka_unit_test(test_binlog_events__control_events),
+		cmocka_unit_test(test_binlog_events__crc32_matches_zlib),
 		cmocka_unit_test(test_binlog_events__robust_to_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
