@@ -38,6 +38,7 @@ struct tidm_binlog_decoder {
 	/* TRANSACTION_PAYLOAD */
 	uint8_t *pl_buf;
 	size_t pl_cap, pl_len, pl_off;
+	struct ZSTD_DCtx_s *zs; /* reused zstd stream (ZSTD_DStream) */
 };
 
 /* tablemap.c: parse a TABLE_MAP body into the cache; *out borrowed from the cache. */

@@ -164,6 +164,7 @@ void tidm_binlog_decoder_free(tidm_binlog_decoder *d)
 	free(d->slots);
 	free(d->vals);
 	free(d->pl_buf);
+	ZSTD_freeDStream(d->zs);
 	tidm_buf_dispose(&d->json_text);
 	tidm_buf_dispose(&d->scratch);
 	free(d);
@@ -986,12 +987,17 @@ int tidm_binlog_decoder_payload_begin(tidm_binlog_decoder *d, const tidm_binlog_
 	want = (size_t)pl->uncompressed_size;
 	if (pl->compression == 255)
 		want = pl->data_len;
-	if (want > d->pl_cap) {
-		uint8_t *nb = realloc(d->pl_buf, want);
+	/* start from a buffer sized by the compressed bytes and grow toward the declared size
+	 * only as the data really decompresses: a lying header cannot make us allocate 1 GiB */
+	size_t first = pl->compression == 255 ? want : pl->data_len * 8 + 65536;
+	if (first > want)
+		first = want;
+	if (first > d->pl_cap) {
+		uint8_t *nb = realloc(d->pl_buf, first);
 		if (!nb)
-			return tidm_err_set(TIDM_ENOMEM, "TRANSACTION_PAYLOAD: out of memory (%zu)", want);
+			return tidm_err_set(TIDM_ENOMEM, "TRANSACTION_PAYLOAD: out of memory (%zu)", first);
 		d->pl_buf = nb;
-		d->pl_cap = want;
+		d->pl_cap = first;
 	}
 	if (pl->compression == 255) {
 		if (want)
@@ -999,24 +1005,35 @@ int tidm_binlog_decoder_payload_begin(tidm_binlog_decoder *d, const tidm_binlog_
 		d->pl_len = want;
 		return 0;
 	}
-	/* streaming decompression into the capped buffer: a frame that produces more than the
-	 * header's uncompressed size is corrupt, never a reason to grow */
-	ZSTD_DStream *zs = ZSTD_createDStream();
-	if (!zs)
+	if (!d->zs && !(d->zs = ZSTD_createDStream()))
 		return tidm_err_set(TIDM_ENOMEM, "TRANSACTION_PAYLOAD: cannot create zstd stream");
 	ZSTD_inBuffer in = {pl->data, pl->data_len, 0};
-	ZSTD_outBuffer outb = {d->pl_buf, want, 0};
-	size_t r = ZSTD_initDStream(zs);
+	ZSTD_outBuffer outb = {d->pl_buf, d->pl_cap < want ? d->pl_cap : want, 0};
+	size_t r = ZSTD_initDStream(d->zs);
 	bool done = false;
 	int rc = 0;
 	while (!ZSTD_isError(r)) {
 		size_t in0 = in.pos, out0 = outb.pos;
-		r = ZSTD_decompressStream(zs, &outb, &in);
+		r = ZSTD_decompressStream(d->zs, &outb, &in);
 		if (ZSTD_isError(r))
 			break;
 		if (r == 0) {
 			done = in.pos == in.size; /* one frame, nothing after it */
 			break;
+		}
+		if (outb.pos == outb.size && outb.size < want) {
+			size_t nc = outb.size * 2 < want ? outb.size * 2 : want;
+			if (nc > d->pl_cap) {
+				uint8_t *nb = realloc(d->pl_buf, nc);
+				if (!nb)
+					return tidm_err_set(TIDM_ENOMEM,
+							    "TRANSACTION_PAYLOAD: out of memory (%zu)", nc);
+				d->pl_buf = nb;
+				d->pl_cap = nc;
+			}
+			outb.dst = d->pl_buf;
+			outb.size = nc;
+			continue;
 		}
 		if (in.pos == in0 && outb.pos == out0)
 			break; /* no progress: truncated input or output over the declared size */
@@ -1026,7 +1043,6 @@ int tidm_binlog_decoder_payload_begin(tidm_binlog_decoder *d, const tidm_binlog_
 				  "TRANSACTION_PAYLOAD event: zstd data does not decompress to the "
 				  "declared %zu bytes (%s)",
 				  want, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "truncated or size mismatch");
-	ZSTD_freeDStream(zs);
 	if (rc == 0)
 		d->pl_len = want;
 	return rc;

@@ -131,7 +131,9 @@ enum tidm_binlog_value_kind {
 	TIDM_BV_FLOAT,	  /* v.d (FLOAT widened to double) */
 	TIDM_BV_DOUBLE,	  /* v.d */
 	TIDM_BV_DECIMAL,  /* v.bytes/len raw NEWDECIMAL; meta = precision << 8 | scale */
-	TIDM_BV_STRING,	  /* v.bytes/len; CHAR/VARCHAR/BINARY; charset (0 = unknown) */
+	TIDM_BV_STRING,	  /* v.bytes/len; CHAR/VARCHAR/BINARY; charset (0 = unknown). The server
+			     strips CHAR's trailing spaces and BINARY(n)'s trailing 0x00 bytes:
+			     re-pad BINARY to n bytes (n = meta) before comparing or writing */
 	TIDM_BV_BLOB,	  /* v.bytes/len; BLOB/TEXT family; charset (0 = unknown, 63 = binary) */
 	TIDM_BV_YEAR,	  /* v.i: 0 or 1901..2155 */
 	TIDM_BV_DATE,	  /* v.t (year, month, day) */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cmocka.h>
 
@@ -442,6 +443,113 @@ static void test_binlog_events__crc32_matches_zlib(void **state)
 	free(buf);
 }
 
+/* lenenc of v into o; returns bytes written */
+static size_t put_lenenc(uint8_t *o, uint64_t v)
+{
+	if (v < 251) {
+		o[0] = (uint8_t)v;
+		return 1;
+	}
+	if (v < 65536) {
+		o[0] = 0xfc;
+		o[1] = (uint8_t)v;
+		o[2] = (uint8_t)(v >> 8);
+		return 3;
+	}
+	o[0] = 0xfe;
+	for (int i = 0; i < 8; i++)
+		o[1 + i] = (uint8_t)(v >> (8 * i));
+	return 9;
+}
+
+/* TRANSACTION_PAYLOAD body: TLV header (size, ZSTD, declared size), then the frame. */
+static size_t payload_body(uint8_t *o, const uint8_t *frame, size_t flen, uint64_t declared)
+{
+	uint8_t tmp[16];
+	size_t n = 0, k;
+	o[n++] = 1;
+	k = put_lenenc(tmp, flen);
+	o[n++] = (uint8_t)k;
+	memcpy(o + n, tmp, k);
+	n += k;
+	o[n++] = 2;
+	o[n++] = 1;
+	o[n++] = 0; /* ZSTD */
+	o[n++] = 3;
+	k = put_lenenc(tmp, declared);
+	o[n++] = (uint8_t)k;
+	memcpy(o + n, tmp, k);
+	n += k;
+	o[n++] = 0;
+	memcpy(o + n, frame, flen);
+	return n + flen;
+}
+
+static void test_binlog_events__transaction_payload(void **state)
+{
+	enum { NXID = 50000 };
+	size_t raw_len = (size_t)NXID * 27, n;
+	uint8_t *raw = malloc(raw_len), *frame, *body, *keep;
+	tidm_binlog_decoder *d = tidm_binlog_decoder_new();
+	tidm_binlog_event ev, in;
+	(void)state;
+
+	assert_non_null(raw);
+	for (size_t i = 0; i < NXID; i++) { /* XID events, no CRC, log_pos 0 */
+		uint8_t *e = raw + i * 27;
+		memset(e, 0, 27);
+		e[4] = TIDM_BINLOG_XID;
+		e[9] = 27;
+		uint64_t x = i + 1;
+		memcpy(e + 19, &x, 8);
+	}
+	size_t fcap = ZSTD_compressBound(raw_len);
+	frame = malloc(fcap);
+	body = malloc(fcap + 64);
+	assert_non_null(frame);
+	assert_non_null(body);
+	size_t flen = ZSTD_compress(frame, fcap, raw, raw_len, 3);
+	assert_false(ZSTD_isError(flen));
+	assert_true(flen * 8 + 65536 < raw_len); /* the buffer has to grow while decompressing */
+
+	n = payload_body(body, frame, flen, raw_len);
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_TRANSACTION_PAYLOAD, body, n, &keep), 0);
+	assert_int_equal(ev.u.payload.uncompressed_size, raw_len);
+	assert_int_equal(tidm_binlog_decoder_payload_begin(d, &ev), 0);
+	uint64_t count = 0;
+	int k;
+	while ((k = tidm_binlog_decoder_payload_next(d, &in)) == 1) {
+		assert_int_equal(in.hdr.type, TIDM_BINLOG_XID);
+		assert_int_equal(in.u.xid, ++count);
+	}
+	assert_int_equal(k, 0);
+	assert_int_equal(count, NXID);
+	free(keep);
+
+	/* a header that lies about the size: refused, no 1 GiB buffer */
+	n = payload_body(body, frame, flen, (uint64_t)1 << 30);
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_TRANSACTION_PAYLOAD, body, n, &keep), 0);
+	assert_int_equal(tidm_binlog_decoder_payload_begin(d, &ev), TIDM_ECORRUPT);
+	assert_non_null(strstr(tidm_err_msg(), "does not decompress to the declared 1073741824 bytes"));
+	free(keep);
+	/* over the cap */
+	n = payload_body(body, frame, flen, ((uint64_t)1 << 30) + 1);
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_TRANSACTION_PAYLOAD, body, n, &keep), 0);
+	assert_int_equal(tidm_binlog_decoder_payload_begin(d, &ev), TIDM_ECORRUPT);
+	assert_non_null(strstr(tidm_err_msg(), "over the 1073741824 cap"));
+	free(keep);
+	/* truncated frame */
+	n = payload_body(body, frame, flen / 2, raw_len);
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_TRANSACTION_PAYLOAD, body, n, &keep), 0);
+	assert_int_equal(tidm_binlog_decoder_payload_begin(d, &ev), TIDM_ECORRUPT);
+	free(keep);
+
+	free(raw);
+	free(frame);
+	free(body);
+	tidm_binlog_decoder_free(d);
+}
+
 /* ---- robustness sweep over the fixture events ---- */
 
 static void exercise(tidm_binlog_decoder *d, const uint8_t *p, size_t n, tidm_buf *out)
@@ -555,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_binlog_events__errors),
 		cmocka_unit_test(test_binlog_events__control_events),
 		cmocka_unit_test(test_binlog_events__crc32_matches_zlib),
+		cmocka_unit_test(test_binlog_events__transaction_payload),
 		cmocka_unit_test(test_binlog_events__robust_to_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
