@@ -466,7 +466,9 @@ int tidm_binlog_maria_uncompress(tidm_binlog_decoder *d, const uint8_t *p, size_
 	if (lenlen < 1 || lenlen > 4 || n < 1 + lenlen)
 		return tidm_err_set(TIDM_ECORRUPT, "compressed block with a bad length header");
 	ulen = tidm_binlog_be(p + 1, lenlen);
-	if (ulen > TIDM_BINLOG_MAX_DECOMPRESSED)
+	/* zlib cannot expand more than ~1032:1; a larger claim is a lie, and must not size
+	 * an allocation */
+	if (ulen > TIDM_BINLOG_MAX_DECOMPRESSED || ulen > (uint64_t)n * 1032 + 64)
 		return tidm_err_set(TIDM_ECORRUPT, "compressed block claims %llu bytes",
 				    (unsigned long long)ulen);
 	tidm_buf_clear(&d->scratch);

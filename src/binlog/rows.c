@@ -37,6 +37,34 @@ static unsigned popcount_bits(const uint8_t *bm, unsigned n)
 	return c;
 }
 
+/* v2 extra row info items (binlog-protocol.md 3.7): 0 NDB (u8 length incl. its 2-byte
+ * header, u8 format, data), 1 PARTITION (u16 id, + u16 source id for updates). */
+static int extra_parse(tidm_binlog_rows *r)
+{
+	tidm_binlog_cursor c;
+	uint8_t type, len;
+	tidm_binlog_cursor_init(&c, r->extra, r->extra_len);
+	while (tidm_binlog_cursor_u8(&c, &type)) {
+		if (type == 0) {
+			if (!tidm_binlog_cursor_u8(&c, &len) || len < 2)
+				return -1;
+			c.p--; /* keep the header in ndb_info */
+			if (!tidm_binlog_cursor_bytes(&c, len, &r->ndb_info))
+				return -1;
+			r->ndb_info_len = len;
+		} else if (type == 1) {
+			if (!tidm_binlog_cursor_u16(&c, &r->partition_id))
+				return -1;
+			if (r->kind == TIDM_ROWS_UPDATE && !tidm_binlog_cursor_u16(&c, &r->source_partition_id))
+				return -1;
+			r->has_partition = true;
+		} else {
+			return 0; /* unknown item: its length is unknown, keep the raw bytes only */
+		}
+	}
+	return 0;
+}
+
 int tidm_binlog_rows_frame(tidm_binlog_decoder *d, tidm_binlog_event *ev)
 {
 	tidm_binlog_rows *r = &ev->u.rows;
@@ -100,6 +128,9 @@ int tidm_binlog_rows_frame(tidm_binlog_decoder *d, tidm_binlog_event *ev)
 					    tidm_binlog_type_name(type));
 		r->extra = x;
 		r->extra_len = xlen - 2u;
+		if (extra_parse(r) < 0)
+			return tidm_err_set(TIDM_ECORRUPT, "%s event: malformed extra row data",
+					    tidm_binlog_type_name(type));
 	}
 	if (!tidm_binlog_cursor_lenenc(&c, &ncols) || ncols > TIDM_BINLOG_MAX_COLUMNS)
 		return tidm_err_set(TIDM_ECORRUPT, "%s event: bad column count",

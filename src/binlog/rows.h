@@ -219,6 +219,11 @@ typedef struct tidm_binlog_rows {
 	const uint8_t *present2; /* UPDATE: after-image bitmap; else NULL */
 	const uint8_t *extra;	 /* v2 extra row info (after the 2-byte length) */
 	size_t extra_len;
+	/* parsed from extra: partition (type 1) and NDB info (type 0, raw incl. its header) */
+	bool has_partition;
+	uint16_t partition_id, source_partition_id; /* source: UPDATE / PARTIAL_UPDATE only */
+	const uint8_t *ndb_info;
+	size_t ndb_info_len;
 	const uint8_t *data; /* row images (decompressed for MariaDB compressed events) */
 	size_t data_len;
 } tidm_binlog_rows;

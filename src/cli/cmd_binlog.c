@@ -466,6 +466,8 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		jstr(b, r->table->table, strlen(r->table->table));
 	}
 	tidm_buf_printf(b, ",\"flags\":%u", r->flags);
+	if (r->has_partition)
+		tidm_buf_printf(b, ",\"partition_id\":%u", r->partition_id);
 	return put_rows(c, dec, ev);
 }
 

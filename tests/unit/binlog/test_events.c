@@ -550,6 +550,51 @@ static void test_binlog_events__transaction_payload(void **state)
 	tidm_binlog_decoder_free(d);
 }
 
+static void test_binlog_events__extra_row_data(void **state)
+{
+	tidm_binlog_decoder *d = tidm_binlog_decoder_new();
+	tidm_binlog_event ev;
+	tidm_binlog_row_iter it;
+	tidm_binlog_row row;
+	uint8_t *keep;
+	(void)state;
+
+	map_one(d, TIDM_COL_LONG, NULL, 0);
+	/* WRITE_ROWS_V2 with extra: PARTITION id 3; one row 7 */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_WRITE_ROWS_V2,
+				(const uint8_t *)"\x01\0\0\0\0\0\x01\0\x05\0\x01\x03\0\x01\x01\x00\x07\0\0\0",
+				20, &keep),
+			 0);
+	assert_true(ev.u.rows.has_partition);
+	assert_int_equal(ev.u.rows.partition_id, 3);
+	assert_int_equal(tidm_binlog_rows_begin(&it, d, &ev), 0);
+	assert_int_equal(tidm_binlog_rows_next(&it, &row), 1);
+	assert_int_equal(row.after[0].v.i, 7);
+	free(keep);
+	/* UPDATE_ROWS_V2: partition 2 from source partition 1; 5 -> 6 */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_UPDATE_ROWS_V2,
+				(const uint8_t *)"\x01\0\0\0\0\0\x01\0\x07\0\x01\x02\0\x01\0"
+						 "\x01\x01\x01\x00\x05\0\0\0\x00\x06\0\0\0",
+				28, &keep),
+			 0);
+	assert_int_equal(ev.u.rows.partition_id, 2);
+	assert_int_equal(ev.u.rows.source_partition_id, 1);
+	assert_int_equal(tidm_binlog_rows_begin(&it, d, &ev), 0);
+	assert_int_equal(tidm_binlog_rows_next(&it, &row), 1);
+	assert_int_equal(row.before[0].v.i, 5);
+	assert_int_equal(row.after[0].v.i, 6);
+	assert_int_equal(tidm_binlog_rows_next(&it, &row), 0);
+	free(keep);
+	/* NDB item whose length runs past the extra data */
+	assert_int_equal(decode(d, &ev, TIDM_BINLOG_WRITE_ROWS_V2,
+				(const uint8_t *)"\x01\0\0\0\0\0\x01\0\x05\0\x00\x09\x00\x01\x01", 15,
+				&keep),
+			 TIDM_ECORRUPT);
+	assert_string_equal(tidm_err_msg(), "WRITE_ROWS_V2 event: malformed extra row data");
+	free(keep);
+	tidm_binlog_decoder_free(d);
+}
+
 /* ---- robustness sweep over the fixture events ---- */
 
 static void exercise(tidm_binlog_decoder *d, const uint8_t *p, size_t n, tidm_buf *out)
@@ -664,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_binlog_events__control_events),
 		cmocka_unit_test(test_binlog_events__crc32_matches_zlib),
 		cmocka_unit_test(test_binlog_events__transaction_payload),
+		cmocka_unit_test(test_binlog_events__extra_row_data),
 		cmocka_unit_test(test_binlog_events__robust_to_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
