@@ -189,8 +189,8 @@ int tidm_binlog_value_json_text(tidm_buf *out, const tidm_binlog_value *v);
 void tidm_binlog_value_time_text(tidm_buf *out, const tidm_binlog_value *v);
 /*
  * Append the value as a JSON value (what `tidm binlog decode` prints): numbers as numbers
- * (DECIMAL as a string for exactness), strings as JSON strings when valid UTF-8 else
- * {"hex":"..."}, temporals as strings (time_text), JSON documents inline, ENUM/SET as
+ * (DECIMAL as a string for exactness), strings as JSON strings when valid UTF-8 and not of
+ * the binary charset (63), else {"hex":"..."}, temporals as strings (time_text), JSON documents inline, ENUM/SET as
  * their names when `col` carries ENUM/SET strings (else the index / bit mask), BIT and
  * YEAR as numbers, GEOMETRY as {"hex":...}, VECTOR as an array of numbers, NULL as null.
  * col may be NULL. Returns 0 or TIDM_ECORRUPT (bad DECIMAL/JSON bytes).

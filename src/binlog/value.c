@@ -326,7 +326,13 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 	}
 	case TIDM_BV_STRING:
 	case TIDM_BV_BLOB:
-		put_bytes(out, v->v.bytes, v->len);
+		if (v->charset == TIDM_BINLOG_CHARSET_BINARY) { /* BINARY/VARBINARY/BLOB: bytes */
+			tidm_buf_puts(out, "{\"hex\":\"");
+			put_hex(out, v->v.bytes, v->len);
+			tidm_buf_puts(out, "\"}");
+		} else {
+			put_bytes(out, v->v.bytes, v->len);
+		}
 		return 0;
 	case TIDM_BV_DATE:
 	case TIDM_BV_TIME:

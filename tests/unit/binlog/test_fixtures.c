@@ -792,6 +792,8 @@ static void test_binlog_fixtures__typed_values(void **state)
 	tidm_buf_clear(&b);
 	each_event("rust_mysql_common/vector.binlog", collect_rows, &b);
 	assert_true(strncmp(b.data, "+@1=1;@2=[1.1,2.2,3.3];|+@1=2;@2=[1,-1,0];|", 43) == 0);
+	/* dtb.bar: BLOB foo (binary charset 63) holds "bar": printed as bytes */
+	assert_non_null(strstr(b.data, "+@1=2;@2=[1.01,-1.01];@3={\"hex\":\"626172\"};@4=[42,43,44,45];|"));
 	tidm_buf_clear(&b);
 	each_event("rust_mysql_common/transaction_compression.000001", collect_rows, &b);
 	assert_string_equal(b.data, "+@1=1;|");
