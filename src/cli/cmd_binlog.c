@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binlog/decimal.h"
 #include "binlog/event.h"
 #include "binlog/file.h"
 #include "binlog/rows.h"
@@ -300,6 +301,18 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 				tidm_buf_put_u64(b, v);
 			else
 				tidm_buf_put_i64(b, (int64_t)v);
+		} else if (u->value_type == 4 && u->value_len >= 2) {
+			/* DECIMAL: u8 precision, u8 scale, binary decimal */
+			size_t at = b->len;
+			tidm_buf_putc(b, '"');
+			if (tidm_binlog_decimal_to_text(b, u->value + 2, u->value_len - 2, u->value[0],
+							u->value[1], NULL) < 0) {
+				tidm_buf_truncate(b, at);
+				tidm_err_clear();
+				jstr(b, (const char *)u->value, u->value_len);
+			} else {
+				tidm_buf_putc(b, '"');
+			}
 		} else if (u->value_type == 1 && u->value_len == 8) {
 			double d;
 			memcpy(&d, u->value, 8);
