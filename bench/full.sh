@@ -370,15 +370,15 @@ verdict() { awk -v v="$1" -v g="$2" 'BEGIN{ print (v <= g) ? "PASS" : "MISS" }';
 mc_mdl=$(median "${c_mdl[@]}")
 mc_ld=$(median "${c_ld[@]}")
 mc_tidm=$(median "${c_tidm[@]}")
-row() { printf '%-30s %8s %10s %8s %7s %13s\n' "$@"; }
+row() { printf '%-30s %8s %10s %8s %7s %13s %10s\n' "$@"; }
 
 echo
 echo "full migration: $tables tables x $table_rows rows (sysbench), THREADS=$threads, median of $rounds round(s)"
 echo "machine: $(nproc) cores, load average $load_before before / $(cut -d' ' -f1-3 /proc/loadavg) after"
-row contender "wall s" "tidm/this" goal result "target cpu s"
-row "mydumper+myloader" "$m_mdl" "$r_mdl" "<= 0.90" "$(verdict "$r_mdl" 0.90)" "$mc_mdl"
-row "LOAD DATA INFILE${ld_bulk:+ bulk} (limit)" "$m_ld" "$r_ld" "<= 1.30" "$(verdict "$r_ld" 1.30)" "$mc_ld"
-row "tidm migrate" "$m_tidm" "1.00" "" "" "$mc_tidm"
+row contender "wall s" "tidm/this" goal result "target cpu s" "tidm/this"
+row "mydumper+myloader" "$m_mdl" "$r_mdl" "<= 0.90" "$(verdict "$r_mdl" 0.90)" "$mc_mdl" "$(div "$mc_tidm" "$mc_mdl")"
+row "LOAD DATA INFILE${ld_bulk:+ bulk} (limit)" "$m_ld" "$r_ld" "<= 1.30" "$(verdict "$r_ld" 1.30)" "$mc_ld" "$(div "$mc_tidm" "$mc_ld")"
+row "tidm migrate" "$m_tidm" "1.00" "" "" "$mc_tidm" "1.00"
 row "tidm peak RSS MiB (max)" "$rss_mib" "" "< 256" "$(verdict "$rss_mib" 255)" ""
 if [ "$rounds" -gt 1 ]; then
 	echo "tidm/mydumper+myloader per round: ${q_mdl[*]} (median $(median "${q_mdl[@]}"))"
