@@ -592,6 +592,38 @@ int tidm_conn_exec(tidm_conn *c, const char *sql, size_t len)
 	return 0;
 }
 
+int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed)
+{
+	size_t i = 0;
+
+	*failed = 0;
+	if (mysql_real_query(c->my, sql, len) != 0)
+		return set_query_error(c, sql, len);
+	c->affected = 0;
+	for (;;) {
+		MYSQL_RES *r = mysql_store_result(c->my);
+		int nr;
+
+		if (r)
+			mysql_free_result(r);
+		else if (mysql_field_count(c->my) != 0) {
+			*failed = i;
+			return set_query_error(c, sql, len);
+		}
+		if (i < n)
+			affected[i] = r ? 0 : mysql_affected_rows(c->my);
+		i++;
+		nr = mysql_next_result(c->my);
+		if (nr > 0) {
+			*failed = i;
+			return set_query_error(c, sql, len);
+		}
+		if (nr < 0)
+			break;
+	}
+	return 0;
+}
+
 int tidm_conn_execf(tidm_conn *c, const char *fmt, ...)
 {
 	tidm_buf b = TIDM_BUF_INIT;

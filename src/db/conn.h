@@ -98,6 +98,12 @@ unsigned long tidm_conn_thread_id(const tidm_conn *c);
 /* Run a statement that returns no rows (or discard them). */
 int tidm_conn_exec(tidm_conn *c, const char *sql, size_t len);
 int tidm_conn_execf(tidm_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Run a script of `n` statements separated by ';' in one round trip (the connection must
+ * be opened with multi_statements). affected[i] receives the rows changed by statement i.
+ * On failure the statements after the failing one did not run; *failed is its index.
+ */
+int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed);
 /* Rows changed by the last exec. */
 uint64_t tidm_conn_affected(const tidm_conn *c);
 

@@ -32,6 +32,7 @@ int tidm_meta_ensure(tidm_conn *c)
 		"CREATE TABLE IF NOT EXISTS " M ".`tables` ("
 		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
 		" `chunks` INT UNSIGNED NOT NULL,"
+		" `create_sql` LONGTEXT NULL,"
 		" PRIMARY KEY (`job`, `db`, `tbl`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`chunks` ("
@@ -41,6 +42,8 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `state` VARCHAR(16) NOT NULL,"
 		" `rows_copied` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
 		" `bytes_copied` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" `snap_file` VARCHAR(255) NOT NULL DEFAULT '',"
+		" `snap_pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
 		" PRIMARY KEY (`job`, `db`, `tbl`, `no`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`sync_workers` ("

@@ -6,8 +6,10 @@
  *     state: running | paused | failed | finished.  stage: dump | sync | done.
  *     A job whose state is "running" when a run starts was stopped uncleanly (kill -9,
  *     crash): replication then starts in safe mode.
- *   tables(job, db, tbl, chunks)        full phase: a table's chunk plan is stored
- *   chunks(job, db, tbl, no, lower_sql, upper_sql, state, rows_copied, bytes_copied)
+ *   tables(job, db, tbl, chunks, create_sql)   full phase: a table's chunk plan is stored, with
+ *                                        the source definition its target table was made from
+ *   chunks(job, db, tbl, no, lower_sql, upper_sql, state, rows_copied, bytes_copied,
+ *          snap_file, snap_pos)          snap_*: the snapshot a done chunk was copied under
  *   sync_workers(job, worker, file, pos, nworkers)   replication checkpoints
  */
 #ifndef TIDM_DB_META_H

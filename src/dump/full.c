@@ -63,6 +63,7 @@ typedef struct table {
 	tidm_buf head;     /* "REPLACE INTO `db`.`t` (`a`,`b`) VALUES " */
 	_Atomic uint64_t chunks_left;
 	bool planned; /* chunk plan stored in tidm_meta */
+	char *create_sql; /* SHOW CREATE TABLE of the source when its target table was made */
 	bool created; /* views: created on the target */
 } table;
 
@@ -103,6 +104,10 @@ typedef struct run {
 	stmt *ring;
 	size_t cap, head, count;
 	unsigned producers_left;
+
+	tidm_snapshot_pos copy_snap; /* the snapshot this run copies under (differs from the job's
+				      * original one when an interrupted run is resumed) */
+	bool resumed;
 
 	_Atomic int stop;
 	int err_code;
@@ -166,6 +171,7 @@ static void table_dispose(table *t)
 	free(t->key);
 	tidm_buf_dispose(&t->col_list);
 	tidm_buf_dispose(&t->head);
+	free(t->create_sql);
 }
 
 static void chunk_free(chunk *c)
@@ -251,8 +257,10 @@ static int meta_chunk_done(run *r, tidm_conn *tgt, chunk *c)
 	int rc;
 
 	tidm_buf_printf(&q, "UPDATE `" META_DB "`.`chunks` SET `state` = 'done', `rows_copied` = %llu, "
-			    "`bytes_copied` = %llu",
-			(unsigned long long)atomic_load(&c->rows), (unsigned long long)atomic_load(&c->bytes));
+			    "`bytes_copied` = %llu, `snap_pos` = %llu, `snap_file` = ",
+			(unsigned long long)atomic_load(&c->rows), (unsigned long long)atomic_load(&c->bytes),
+			(unsigned long long)r->copy_snap.pos);
+	put_str(&q, r->copy_snap.file);
 	put_chunk_where(&q, r, c);
 	rc = tidm_conn_exec(tgt, q.data, q.len);
 	tidm_buf_dispose(&q);
@@ -602,11 +610,77 @@ static int use_db(tidm_conn *c, const char *db)
 	return rc;
 }
 
-static int create_table(tidm_conn *src, tidm_conn *tgt, table *t, tidm_buf *report)
+/* SHOW CREATE TABLE without the parts that change with the data (AUTO_INCREMENT=n). */
+static void normalize_create(tidm_buf *out, const char *sql)
+{
+	const char *p = sql;
+
+	while (*p) {
+		if (!strncmp(p, " AUTO_INCREMENT=", 16)) {
+			p += 16;
+			while (*p >= '0' && *p <= '9')
+				p++;
+			continue;
+		}
+		tidm_buf_putc(out, *p++);
+	}
+}
+
+/* The definition stored when the table's plan was made (NULL when none). */
+static char *stored_create(run *r, tidm_conn *tgt, const table *t)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	char *v = NULL;
+
+	tidm_buf_puts(&q, "SELECT `create_sql` FROM `" META_DB "`.`tables` WHERE `job` = ");
+	put_str(&q, r->cfg->name);
+	tidm_buf_puts(&q, " AND `db` = ");
+	put_str(&q, t->db);
+	tidm_buf_puts(&q, " AND `tbl` = ");
+	put_str(&q, t->name);
+	if (tidm_conn_query_value(tgt, &v, q.data) < 0) {
+		tidm_err_clear();
+		v = NULL;
+	}
+	tidm_buf_dispose(&q);
+	return v;
+}
+
+/* Forget a table's plan and finished chunks: it is copied again from scratch. */
+static int forget_table(run *r, tidm_conn *tgt, const table *t)
+{
+	const char *tbls[] = {"chunks", "tables"};
+	tidm_buf q = TIDM_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		tidm_buf_clear(&q);
+		tidm_buf_printf(&q, "DELETE FROM `" META_DB "`.`%s` WHERE `job` = ", tbls[i]);
+		put_str(&q, r->cfg->name);
+		tidm_buf_puts(&q, " AND `db` = ");
+		put_str(&q, t->db);
+		tidm_buf_puts(&q, " AND `tbl` = ");
+		put_str(&q, t->name);
+		rc = tidm_conn_exec(tgt, q.data, q.len);
+	}
+	if (rc == 0) {
+		tidm_buf_clear(&q);
+		tidm_buf_puts(&q, "DROP TABLE IF EXISTS ");
+		tidm_quote_qualified(&q, t->db, t->name);
+		rc = tidm_conn_exec(tgt, q.data, q.len);
+	}
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_buf *report)
 {
 	const tidm_server_info *si = tidm_conn_info(src), *ti = tidm_conn_info(tgt);
 	tidm_buf q = TIDM_BUF_INIT, adapted = TIDM_BUF_INIT, sql = TIDM_BUF_INIT, rep = TIDM_BUF_INIT;
+	tidm_buf now = TIDM_BUF_INIT, then = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
+	char *stored = NULL;
 	int rc;
 
 	tidm_buf_puts(&q, "SHOW CREATE TABLE ");
@@ -621,21 +695,55 @@ static int create_table(tidm_conn *src, tidm_conn *tgt, table *t, tidm_buf *repo
 		rc = tidm_err_set(TIDM_ERROR, "SHOW CREATE TABLE `%s`.`%s` returned nothing", t->db, t->name);
 		goto out;
 	}
-	if ((rc = tidm_dialect_adapt_create(&adapted, tidm_res_get(res, 1), si->flavor, ti->flavor, ti->version,
-					    &rep)) < 0)
+	free(t->create_sql);
+	t->create_sql = strdup(tidm_res_get(res, 1));
+	if (!t->create_sql)
+		abort();
+	if (r->resumed && (stored = stored_create(r, tgt, t)) != NULL) {
+		/* The table changed on the source since an earlier run made it on the target: the
+		 * chunks copied then do not fit the new definition. Copy the table again. */
+		normalize_create(&now, t->create_sql);
+		normalize_create(&then, stored);
+		if (strcmp(now.data, then.data) != 0) {
+			tidm_info("`%s`.`%s` changed on the source since the interrupted run: copying it again", t->db,
+				  t->name);
+			if ((rc = forget_table(r, tgt, t)) < 0)
+				goto out;
+		}
+	}
+	if ((rc = tidm_dialect_adapt_create(&adapted, t->create_sql, si->flavor, ti->flavor, ti->version, &rep)) < 0)
 		goto out;
 	if (rep.len)
 		tidm_buf_printf(report, "`%s`.`%s`: %s%s", t->db, t->name, rep.data,
 				rep.data[rep.len - 1] == '\n' ? "" : "\n");
 	if_not_exists(&sql, adapted.data, "CREATE TABLE");
-	if ((rc = use_db(tgt, t->db)) < 0 || (rc = tidm_conn_exec(tgt, sql.data, sql.len)) < 0)
+	if ((rc = use_db(tgt, t->db)) < 0 || (rc = tidm_conn_exec(tgt, sql.data, sql.len)) < 0) {
 		tidm_err_prefix("cannot create table `%s`.`%s` on the target: ", t->db, t->name);
+		goto out;
+	}
+	if (!stored) {
+		/* remember the definition the target table was made from (the plan comes later) */
+		tidm_buf_clear(&q);
+		tidm_buf_puts(&q, "INSERT IGNORE INTO `" META_DB "`.`tables` (`job`,`db`,`tbl`,`chunks`,`create_sql`) VALUES (");
+		put_str(&q, r->cfg->name);
+		tidm_buf_putc(&q, ',');
+		put_str(&q, t->db);
+		tidm_buf_putc(&q, ',');
+		put_str(&q, t->name);
+		tidm_buf_puts(&q, ",0,");
+		put_str(&q, t->create_sql);
+		tidm_buf_putc(&q, ')');
+		rc = tidm_conn_exec(tgt, q.data, q.len);
+	}
 out:
+	free(stored);
 	tidm_res_free(res);
 	tidm_buf_dispose(&q);
 	tidm_buf_dispose(&adapted);
 	tidm_buf_dispose(&sql);
 	tidm_buf_dispose(&rep);
+	tidm_buf_dispose(&now);
+	tidm_buf_dispose(&then);
 	return rc;
 }
 
@@ -710,7 +818,7 @@ static int create_schema(run *r, tidm_conn *src, tidm_conn *tgt, tidm_buf *repor
 		}
 	}
 	for (k = 0; k < r->ntables; k++)
-		if (!r->tables[k].is_view && (rc = create_table(src, tgt, &r->tables[k], report)) < 0)
+		if (!r->tables[k].is_view && (rc = create_table(r, src, tgt, &r->tables[k], report)) < 0)
 			return rc;
 	/* Views may use other views: retry the failed ones while each pass makes progress. */
 	for (;;) {
@@ -936,13 +1044,18 @@ static int plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
 	}
 	if (rc == 0) {
 		tidm_buf_clear(&ins);
-		tidm_buf_puts(&ins, "REPLACE INTO `" META_DB "`.`tables` (`job`,`db`,`tbl`,`chunks`) VALUES (");
+		tidm_buf_puts(&ins, "REPLACE INTO `" META_DB "`.`tables` (`job`,`db`,`tbl`,`chunks`,`create_sql`) VALUES (");
 		put_str(&ins, r->cfg->name);
 		tidm_buf_putc(&ins, ',');
 		put_str(&ins, t->db);
 		tidm_buf_putc(&ins, ',');
 		put_str(&ins, t->name);
-		tidm_buf_printf(&ins, ",%zu)", nmade);
+		tidm_buf_printf(&ins, ",%zu,", nmade);
+		if (t->create_sql)
+			put_str(&ins, t->create_sql);
+		else
+			tidm_buf_puts(&ins, "NULL");
+		tidm_buf_putc(&ins, ')');
 		rc = tidm_conn_exec(tgt, ins.data, ins.len);
 	}
 	if (rc < 0) {
@@ -1398,6 +1511,9 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 			free(fresh.gtid_set);
 			goto out;
 		}
+		r.resumed = out->resumed;
+		snprintf(r.copy_snap.file, sizeof(r.copy_snap.file), "%s", fresh.file);
+		r.copy_snap.pos = fresh.pos;
 		if (!out->resumed) {
 			out->snapshot = fresh;
 		} else {

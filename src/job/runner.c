@@ -93,6 +93,59 @@ static int check_target_tables(const tidm_job_config *cfg, tidm_conn *src, tidm_
 	return rc;
 }
 
+/* Type all: the snapshot window of each table copied by the full phase (sync/apply.h). */
+static int load_windows(const tidm_job_config *cfg, tidm_conn *tgt, tidm_applier *ap)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	char db[256] = "", tbl[256] = "", lo_f[256] = "", hi_f[256] = "";
+	uint64_t lo_p = 0, hi_p = 0;
+	bool have = false;
+	int rc;
+
+	tidm_buf_puts(&q, "SELECT `db`, `tbl`, `snap_file`, `snap_pos` FROM `" TIDM_META_DB "`.`chunks` WHERE `job` = ");
+	tidm_quote_string(&q, cfg->name, strlen(cfg->name));
+	tidm_buf_puts(&q, " AND `state` = 'done' AND `snap_file` <> '' ORDER BY `db`, `tbl`");
+	if ((rc = tidm_conn_query(tgt, &res, q.data)) < 0)
+		goto out;
+	for (;;) {
+		int more = tidm_res_next(res);
+		const char *d = more == 1 ? tidm_res_get(res, 0) : NULL, *t = more == 1 ? tidm_res_get(res, 1) : NULL;
+
+		if (have && (!d || strcmp(d, db) != 0 || strcmp(t, tbl) != 0)) {
+			tidm_applier_add_window(ap, db, tbl, lo_f, lo_p, hi_f, hi_p);
+			have = false;
+		}
+		if (more != 1)
+			break;
+		{
+			const char *f = tidm_res_get(res, 2);
+			uint64_t p = strtoull(tidm_res_get(res, 3), NULL, 10);
+			if (!have) {
+				snprintf(db, sizeof(db), "%s", d);
+				snprintf(tbl, sizeof(tbl), "%s", t);
+				snprintf(lo_f, sizeof(lo_f), "%s", f);
+				snprintf(hi_f, sizeof(hi_f), "%s", f);
+				lo_p = hi_p = p;
+				have = true;
+			} else {
+				if (tidm_sync_pos_cmp(f, p, lo_f, lo_p) < 0) {
+					snprintf(lo_f, sizeof(lo_f), "%s", f);
+					lo_p = p;
+				}
+				if (tidm_sync_pos_cmp(f, p, hi_f, hi_p) > 0) {
+					snprintf(hi_f, sizeof(hi_f), "%s", f);
+					hi_p = p;
+				}
+			}
+		}
+	}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
 static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_conn *tgt,
 		    const tidm_snapshot_pos *snapshot, tidm_run_result *out)
 {
@@ -115,6 +168,8 @@ static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run
 	atomic_store(&p->sync.lag_s, -1);
 	if ((rc = tidm_applier_new(&ap, &aopts, &resume, &have_resume)) < 0)
 		return rc;
+	if (cfg->type == TIDM_JOB_ALL && (rc = load_windows(cfg, tgt, ap)) < 0)
+		goto out;
 	/* the applier has read how the last run ended; from now on a crash is an unclean stop */
 	if ((rc = tidm_meta_job_set_state(tgt, cfg->name, "running", "sync", NULL)) < 0)
 		goto out;
@@ -267,6 +322,8 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 		}
 		if ((rc = check_target_tables(cfg, src, tgt)) < 0)
 			goto out;
+		tidm_conn_close(src); /* replication opens its own connection */
+		src = NULL;
 		if (!job.exists) {
 			tidm_meta_job nj;
 			memset(&nj, 0, sizeof(nj));

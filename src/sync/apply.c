@@ -94,8 +94,16 @@ typedef struct worker {
 	uint64_t rows_pending;
 } worker;
 
+typedef struct window {
+	char *db, *table;
+	char lo_file[256], hi_file[256];
+	uint64_t lo_pos, hi_pos;
+	struct window *next;
+} window;
+
 typedef struct tbl_info {
 	const tidm_schema_table *schema;
+	const window *win;
 	char *insert_head;
 	char *replace_head;
 	char *qname; /* `db`.`t` */
@@ -141,6 +149,7 @@ struct tidm_applier {
 
 	bool safe_mode_forced;
 	time_t safe_until;
+	window *windows;
 	tidm_buf scratch;
 	tidm_buf keybuf;
 };
@@ -265,6 +274,16 @@ static int put_value(struct tidm_applier *a, tidm_buf *b, const tidm_binlog_valu
 	case TIDM_BV_DECIMAL:
 		return tidm_binlog_value_decimal_text(b, v);
 	case TIDM_BV_STRING:
+		if (col->binary_len > v->len && col->binary_len <= 255) {
+			/* BINARY(n): the binlog drops trailing zero bytes; keys compare with them */
+			uint8_t padded[255];
+			memcpy(padded, v->v.bytes, v->len);
+			memset(padded + v->len, 0, col->binary_len - v->len);
+			tidm_quote_hex(b, padded, col->binary_len);
+			return 0;
+		}
+		put_hex_with_charset(b, v->v.bytes, v->len, col->charset);
+		return 0;
 	case TIDM_BV_BLOB:
 		put_hex_with_charset(b, v->v.bytes, v->len, col->charset);
 		return 0;
@@ -324,6 +343,47 @@ static int put_value(struct tidm_applier *a, tidm_buf *b, const tidm_binlog_valu
 	}
 }
 
+/* ---- snapshot windows of the full phase ----------------------------------------------------------- */
+
+static const window *find_window(const struct tidm_applier *a, const char *db, const char *table)
+{
+	const window *w;
+	for (w = a->windows; w; w = w->next)
+		if (!strcmp(w->db, db) && !strcmp(w->table, table))
+			return w;
+	return NULL;
+}
+
+void tidm_applier_add_window(tidm_applier *a, const char *db, const char *table, const char *lo_file, uint64_t lo_pos,
+			     const char *hi_file, uint64_t hi_pos)
+{
+	window *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->db = strdup(db);
+	w->table = strdup(table);
+	if (!w->db || !w->table)
+		abort();
+	snprintf(w->lo_file, sizeof(w->lo_file), "%s", lo_file);
+	snprintf(w->hi_file, sizeof(w->hi_file), "%s", hi_file);
+	w->lo_pos = lo_pos;
+	w->hi_pos = hi_pos;
+	w->next = a->windows;
+	a->windows = w;
+}
+
+/* -1: the transaction is before the table's window (skip), 1: inside (safe mode), 0: after. */
+static int window_side(const struct tidm_applier *a, const window *w)
+{
+	if (!w)
+		return 0;
+	if (tidm_sync_pos_cmp(a->txn_file, a->txn_start, w->lo_file, w->lo_pos) < 0)
+		return -1;
+	if (tidm_sync_pos_cmp(a->txn_file, a->txn_start, w->hi_file, w->hi_pos) < 0)
+		return 1;
+	return 0;
+}
+
 /* ---- table info ---------------------------------------------------------------------------- */
 
 static void tbl_info_free_all(struct tidm_applier *a)
@@ -358,6 +418,7 @@ static int get_table(struct tidm_applier *a, const char *db, const char *name, t
 	if (!t)
 		abort();
 	t->schema = s;
+	t->win = find_window(a, db, name);
 	tidm_quote_qualified(&b, db, name);
 	t->qname = tidm_buf_detach(&b);
 	tidm_buf_putc(&cols, '(');
@@ -441,17 +502,109 @@ static int worker_checkpoint(worker *w, const item *mark)
 	return rc;
 }
 
-static int exec_insert(worker *w, tidm_buf *pending, uint64_t *pending_rows)
+/*
+ * A worker's script: statements collected into one round trip. Consecutive INSERT tuples
+ * of one table extend a single multi-row INSERT; every other item is its own statement.
+ * Per statement the worker remembers whether it must change a row (UPDATE/DELETE outside
+ * safe mode: 0 rows means the target lacks the row) and how to name it in a message.
+ */
+typedef struct stmt_meta {
+	bool check;
+	bool is_delete;
+	char *what;
+} stmt_meta;
+
+typedef struct script {
+	tidm_buf sql;
+	stmt_meta *meta;
+	uint64_t *affected;
+	size_t n, cap;
+	const char *last_head; /* head of the INSERT the script ends with, else NULL */
+} script;
+
+static void script_meta_push(script *sc, bool check, bool is_delete, char *what)
 {
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? sc->cap * 2 : 64;
+		sc->meta = realloc(sc->meta, sc->cap * sizeof(*sc->meta));
+		sc->affected = realloc(sc->affected, sc->cap * sizeof(*sc->affected));
+		if (!sc->meta || !sc->affected)
+			abort();
+	}
+	sc->meta[sc->n].check = check;
+	sc->meta[sc->n].is_delete = is_delete;
+	sc->meta[sc->n].what = what;
+	sc->n++;
+}
+
+static void script_clear(script *sc)
+{
+	size_t i;
+	for (i = 0; i < sc->n; i++)
+		free(sc->meta[i].what);
+	sc->n = 0;
+	sc->last_head = NULL;
+	tidm_buf_clear(&sc->sql);
+}
+
+static void script_dispose(script *sc)
+{
+	script_clear(sc);
+	free(sc->meta);
+	free(sc->affected);
+	tidm_buf_dispose(&sc->sql);
+}
+
+/* Add an item; takes its `what`. */
+static void script_add(script *sc, item *it)
+{
+	if (it->op == OP_INSERT && sc->n && sc->last_head == it->head) {
+		tidm_buf_putc(&sc->sql, ',');
+		tidm_buf_put(&sc->sql, it->text, it->len);
+		return;
+	}
+	if (sc->n)
+		tidm_buf_putc(&sc->sql, ';');
+	if (it->op == OP_INSERT) {
+		tidm_buf_puts(&sc->sql, it->head);
+		tidm_buf_put(&sc->sql, it->text, it->len);
+		sc->last_head = it->head;
+	} else {
+		tidm_buf_put(&sc->sql, it->text, it->len);
+		sc->last_head = NULL;
+	}
+	script_meta_push(sc, it->check_affected, it->op == OP_STMT && !strncmp(it->text, "DELETE", 6), it->what);
+	it->what = NULL;
+}
+
+static int script_run(worker *w, script *sc)
+{
+	size_t failed = 0, i;
 	int rc;
-	if (!pending->len)
+
+	if (!sc->n)
 		return 0;
-	rc = tidm_conn_exec(w->conn, pending->data, pending->len);
-	if (rc == TIDM_EDUPKEY)
-		tidm_err_prefix("duplicate key while replicating (restart with --replace-conflicts to overwrite the "
-				"target row with the source's): ");
-	tidm_buf_clear(pending);
-	*pending_rows = 0;
+	rc = tidm_conn_exec_multi(w->conn, sc->sql.data, sc->sql.len, sc->affected, sc->n, &failed);
+	if (rc < 0) {
+		const char *what = failed < sc->n && sc->meta[failed].what ? sc->meta[failed].what : "";
+		if (rc == TIDM_EDUPKEY)
+			tidm_err_prefix("duplicate key while replicating %s (restart with --replace-conflicts to "
+					"overwrite the target row with the source's): ",
+					what);
+		else
+			tidm_err_prefix("%s: ", what);
+		script_clear(sc);
+		return rc;
+	}
+	for (i = 0; i < sc->n; i++)
+		if (sc->meta[i].check && sc->affected[i] == 0) {
+			rc = tidm_err_set(TIDM_ENOTFOUND,
+					  "row missing on the target: %s is not there to %s; the target was changed "
+					  "outside tidm",
+					  sc->meta[i].what ? sc->meta[i].what : "?", sc->meta[i].is_delete ? "delete" : "update");
+			break;
+		}
+	script_clear(sc);
 	return rc;
 }
 
@@ -459,15 +612,15 @@ static void *worker_main(void *arg)
 {
 	worker *w = arg;
 	struct tidm_applier *a = w->a;
-	tidm_buf pending = TIDM_BUF_INIT;
-	const char *pending_head = NULL;
-	uint64_t pending_rows = 0, since_commit = 0;
+	script sc;
+	uint64_t since_commit = 0;
 	item *last_mark = NULL;
 	bool in_txn = false;
 	size_t limit = a->cfg->statement_bytes ? a->cfg->statement_bytes : (1u << 20);
 	unsigned batch = a->cfg->batch ? a->cfg->batch : 100;
 	int rc = 0;
 
+	memset(&sc, 0, sizeof(sc));
 	for (;;) {
 		item *it;
 
@@ -492,14 +645,14 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 
 		if (!it || (it->kind == ITEM_MARK && (it->force || since_commit >= batch))) {
-			/* commit at the boundary of last_mark (or this mark) */
+			/* commit at the boundary of last_mark (or this mark): rows and checkpoint together */
 			item *m = it ? it : last_mark;
 			if (!in_txn) {
 				if ((rc = tidm_conn_begin(w->conn)) < 0)
 					goto fail;
 				in_txn = true;
 			}
-			if ((rc = exec_insert(w, &pending, &pending_rows)) < 0 || (rc = worker_checkpoint(w, m)) < 0 ||
+			if ((rc = script_run(w, &sc)) < 0 || (rc = worker_checkpoint(w, m)) < 0 ||
 			    (rc = tidm_conn_commit(w->conn)) < 0)
 				goto fail;
 			in_txn = false;
@@ -514,14 +667,9 @@ static void *worker_main(void *arg)
 			atomic_store(&w->committed_seq, m->seq);
 			pthread_cond_broadcast(&a->cond);
 			pthread_mutex_unlock(&a->mu);
-			if (it) {
-				item_free(last_mark);
-				last_mark = NULL;
-				item_free(it);
-			} else {
-				item_free(last_mark);
-				last_mark = NULL;
-			}
+			item_free(last_mark);
+			last_mark = NULL;
+			item_free(it);
 			continue;
 		}
 		if (it->kind == ITEM_STOP) {
@@ -541,46 +689,11 @@ static void *worker_main(void *arg)
 			}
 			in_txn = true;
 		}
-		if (it->op == OP_INSERT) {
-			if (pending.len && (pending_head != it->head || pending.len + it->len + 1 > limit) &&
-			    (rc = exec_insert(w, &pending, &pending_rows)) < 0) {
-				tidm_err_prefix("%s: ", it->what);
-				item_free(it);
-				goto fail;
-			}
-			if (!pending.len) {
-				tidm_buf_puts(&pending, it->head);
-				pending_head = it->head;
-			} else {
-				tidm_buf_putc(&pending, ',');
-			}
-			tidm_buf_put(&pending, it->text, it->len);
-			pending_rows++;
-		} else {
-			if ((rc = exec_insert(w, &pending, &pending_rows)) < 0) {
-				tidm_err_prefix("%s: ", it->what);
-				item_free(it);
-				goto fail;
-			}
-			if ((rc = tidm_conn_exec(w->conn, it->text, it->len)) < 0) {
-				if (rc == TIDM_EDUPKEY)
-					tidm_err_prefix("duplicate key while replicating %s (restart with --replace-conflicts "
-							"to overwrite the target row with the source's): ",
-							it->what);
-				else
-					tidm_err_prefix("%s: ", it->what);
-				item_free(it);
-				goto fail;
-			}
-			if (it->check_affected && tidm_conn_affected(w->conn) == 0) {
-				rc = tidm_err_set(TIDM_ENOTFOUND,
-						  "row missing on the target: %s is not there to %s; the target was changed "
-						  "outside tidm",
-						  it->what, !strncmp(it->text, "DELETE", 6) ? "delete" : "update");
-				item_free(it);
-				goto fail;
-			}
+		if (sc.n && (sc.sql.len + it->len + 1 > limit || sc.n >= 256) && (rc = script_run(w, &sc)) < 0) {
+			item_free(it);
+			goto fail;
 		}
+		script_add(&sc, it);
 		w->rows_pending++;
 		since_commit++;
 		item_free(it);
@@ -592,7 +705,7 @@ fail:
 	if (in_txn)
 		tidm_conn_rollback(w->conn);
 	item_free(last_mark);
-	tidm_buf_dispose(&pending);
+	script_dispose(&sc);
 	(void)rc;
 	return NULL;
 }
@@ -849,13 +962,13 @@ static bool already_applied(struct tidm_applier *a, unsigned wid)
 	return tidm_sync_pos_cmp(a->txn_file, a->txn_start, w->skip_file, w->skip_pos) < 0;
 }
 
-static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row)
+static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
 	uint64_t hashes[16];
 	size_t nh = 0;
 	unsigned wid;
-	bool safe = safe_mode(a);
+	bool safe = force_safe || safe_mode(a);
 	bool replace = safe || a->o.replace_conflicts;
 	const tidm_binlog_value *key_img = row->after ? row->after : row->before;
 	tidm_buf b = TIDM_BUF_INIT;
@@ -894,17 +1007,22 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		it->head = replace ? t->replace_head : t->insert_head;
 		if (!s->nkey && safe) {
 			/* keyless replay: remove one identical row first so a replay does not add it twice */
+			item *del = new_row_item();
+			del->op = OP_STMT;
 			tidm_buf_printf(&b, "DELETE FROM %s WHERE ", t->qname);
-			if ((rc = put_where(a, &b, t, row->after, row->ncols)) < 0)
+			if ((rc = put_where(a, &b, t, row->after, row->ncols)) < 0) {
+				item_free(del);
 				goto fail_item;
-			tidm_buf_puts(&b, " LIMIT 1; ");
-			tidm_buf_puts(&b, t->insert_head);
-			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
-				goto fail_item;
-			it->op = OP_STMT;
-		} else if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0) {
-			goto fail_item;
+			}
+			tidm_buf_puts(&b, " LIMIT 1");
+			del->text = tidm_buf_detach(&b);
+			del->len = strlen(del->text);
+			del->what = describe_row(a, t, row->after, row->ncols);
+			send_item(a, wid, del);
+			it->head = t->insert_head;
 		}
+		if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
+			goto fail_item;
 		break;
 	case TIDM_ROWS_DELETE:
 		it = new_row_item();
@@ -983,7 +1101,7 @@ static int apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, co
 	tidm_binlog_row_iter it;
 	tidm_binlog_row row;
 	tbl_info *t;
-	int rc, got;
+	int rc, got, side;
 
 	if (!tm)
 		return 0; /* dummy table id (end of statement marker) */
@@ -991,10 +1109,13 @@ static int apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, co
 		return 0;
 	if ((rc = get_table(a, tm->db, tm->table, &t)) < 0)
 		return rc;
+	side = window_side(a, t->win);
+	if (side < 0)
+		return 0; /* already in every copied row of this table */
 	if ((rc = tidm_binlog_rows_begin(&it, dec, ev)) < 0)
 		return rc;
 	while ((got = tidm_binlog_rows_next(&it, &row)) == 1)
-		if ((rc = apply_row(a, t, ev->u.rows.kind, &row)) < 0)
+		if ((rc = apply_row(a, t, ev->u.rows.kind, &row, side > 0)) < 0)
 			return rc;
 	return got < 0 ? got : 0;
 }
@@ -1114,9 +1235,11 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	snprintf(defdb, sizeof(defdb), "%.*s", (int)(q->db_len < 255 ? q->db_len : 255), q->db ? q->db : "");
 	rc = tidm_ddl_parse(&ddl, q->sql, q->sql_len, defdb[0] ? defdb : NULL);
 	if (rc < 0) {
-		tidm_warn("skipping a statement tidm cannot parse at %s:%" PRIu64 ": %s", a->cur_file, a->cur_pos,
-			  tidm_err_msg());
-		return 0;
+		/* never skip a statement we do not understand: it may change a selected table */
+		tidm_err_prefix("cannot understand the statement at %s:%" PRIu64 " (%.*s%s): ", a->cur_file, a->cur_pos,
+				(int)(q->sql_len > 120 ? 120 : q->sql_len), q->sql, q->sql_len > 120 ? "..." : "");
+		tidm_ddl_dispose(&ddl);
+		return rc;
 	}
 	if (ddl.kind == TIDM_DDL_NOT_DDL) {
 		tidm_ddl_dispose(&ddl);
@@ -1147,6 +1270,19 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 			rc = TIDM_EUNSUPPORTED;
 		tidm_err_prefix("DDL at %s:%" PRIu64 ": ", a->cur_file, a->cur_pos);
 		goto out;
+	}
+	if (action == TIDM_DDL_APPLY && a->windows) {
+		/* a DDL on tables whose copies were made after it is already in their definition */
+		size_t i, tables = 0, before = 0;
+		for (i = 0; i < ddl.n_objs; i++) {
+			if (ddl.objs[i].role != TIDM_DDL_OBJ_TABLE || !ddl.objs[i].db || !ddl.objs[i].name)
+				continue;
+			tables++;
+			if (window_side(a, find_window(a, ddl.objs[i].db, ddl.objs[i].name)) < 0)
+				before++;
+		}
+		if (tables && before == tables)
+			action = TIDM_DDL_SKIP;
 	}
 	{
 		/* DDL commits implicitly; remember where it started for the barrier below */
@@ -1400,7 +1536,7 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	a->copts.tls_key = cfg->target.tls_key;
 	a->copts.connect_timeout = cfg->target.connect_timeout;
 	a->copts.found_rows = true;
-	a->copts.multi_statements = true; /* keyless replay: DELETE ... LIMIT 1; INSERT */
+	a->copts.multi_statements = true; /* workers send their statements in scripts */
 
 	if ((rc = tidm_conn_open(&a->conn, &a->copts)) < 0 || (rc = tidm_meta_ensure(a->conn)) < 0 ||
 	    (rc = load_checkpoints(a, resume, have_resume)) < 0)
@@ -1472,6 +1608,13 @@ void tidm_applier_free(tidm_applier *a)
 		tidm_conn_close(w->conn);
 	}
 	tbl_info_free_all(a);
+	while (a->windows) {
+		window *w = a->windows;
+		a->windows = w->next;
+		free(w->db);
+		free(w->table);
+		free(w);
+	}
 	tidm_schema_cache_free(a->schema);
 	tidm_conn_close(a->conn);
 	free(a->keys);

@@ -79,6 +79,13 @@ int tidm_applier_set_start(tidm_applier *a, const tidm_sync_pos *start);
  */
 int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binlog_event *ev, const char *file,
 		      uint64_t next_pos);
+/*
+ * A table copied by the full phase under snapshots between lo and hi (an interrupted full
+ * phase resumes under a newer snapshot): its changes before lo are in every copied row and
+ * are skipped; changes between lo and hi are applied in safe mode (some rows have them).
+ */
+void tidm_applier_add_window(tidm_applier *a, const char *db, const char *table, const char *lo_file, uint64_t lo_pos,
+			     const char *hi_file, uint64_t hi_pos);
 /* The stream reconnected: drop any half-fed transaction (it will be sent again). */
 void tidm_applier_reset_txn(tidm_applier *a);
 /* Commit everything fed so far and record the checkpoint; *out (may be NULL) = that position. */

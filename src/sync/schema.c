@@ -103,7 +103,7 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 	t->db = dup_or_null(db);
 	t->name = dup_or_null(table);
 	tidm_buf_puts(&q, "SELECT COLUMN_NAME, CHARACTER_SET_NAME, LOWER(DATA_TYPE), EXTRA, "
-			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%' FROM information_schema.COLUMNS "
+			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%', IFNULL(CHARACTER_OCTET_LENGTH, 0) FROM information_schema.COLUMNS "
 			  "WHERE TABLE_SCHEMA = ");
 	tidm_quote_string(&q, db, strlen(db));
 	tidm_buf_puts(&q, " AND TABLE_NAME = ");
@@ -129,6 +129,8 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 		c->data_type = dup_or_null(tidm_res_get(res, 2));
 		c->generated = extra && strstr(extra, "GENERATED") != NULL;
 		c->is_unsigned = tidm_res_get(res, 4) && !strcmp(tidm_res_get(res, 4), "1");
+		if (c->data_type && !strcmp(c->data_type, "binary") && tidm_res_get(res, 5))
+			c->binary_len = (unsigned)strtoul(tidm_res_get(res, 5), NULL, 10);
 	}
 	tidm_res_free(res);
 	res = NULL;

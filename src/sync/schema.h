@@ -25,6 +25,7 @@ typedef struct tidm_schema_col {
 	bool generated;
 	bool in_key;
 	bool is_unsigned; /* integer columns: UNSIGNED (binlogs without signedness metadata log raw bits) */
+	unsigned binary_len; /* BINARY(n): n (the binlog drops trailing zero bytes), else 0 */
 } tidm_schema_col;
 
 typedef struct tidm_schema_table {

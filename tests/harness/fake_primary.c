@@ -15,7 +15,8 @@
  *     SELECT @@[global.]binlog_checksum / @master_binlog_checksum -> the file's (CRC32 or
  *     NONE); @@gtid_mode -> ON; @@server_id, @@server_uuid, @@version_comment,
  *     @@innodb_read_only; SHOW MASTER STATUS / SHOW BINARY LOG STATUS -> (NAME, size of
- *     FILE, the file's executed GTID set); SHOW BINARY LOGS; anything else -> error 1064
+ *     FILE, the file's executed GTID set); SHOW BINARY LOGS; the table list of
+ *     information_schema.TABLES -> no rows; anything else -> error 1064
  *     naming the statement (1193 for an unknown @@variable).
  *   COM_PING, COM_REGISTER_SLAVE -> OK; COM_QUIT.
  *   COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID -> a fake ROTATE (CRC iff the client declared
@@ -550,6 +551,11 @@ static int handle_query(client *c, const char *q)
 		static const char *const names[] = {"Log_name", "File_size", "Encrypted"};
 		const char *vals[] = {cfg.name, size, "No"};
 		return send_result(c, 3, names, 1, vals);
+	}
+	if (starts_ci(q, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES")) {
+		/* a replica's catalogue question: this primary serves a binlog, not tables */
+		static const char *const names[] = {"TABLE_SCHEMA", "TABLE_NAME"};
+		return send_result(c, 2, names, 0, NULL);
 	}
 	char msg[300];
 	if (starts_ci(q, "SELECT @@")) {
