@@ -59,6 +59,9 @@ typedef struct table {
 	size_t ncols;
 	char **key; /* chunk key columns; nkey == 0: no usable key */
 	size_t nkey;
+	bool key_is_int; /* one integer key column: chunks split by arithmetic on MIN/MAX */
+	char **int_cols; /* names of the integer columns (to recognise key_is_int) */
+	size_t nint_cols;
 	tidm_buf col_list; /* "(`a`,`b`)" */
 	tidm_buf head;     /* "REPLACE INTO `db`.`t` (`a`,`b`) VALUES " */
 	_Atomic uint64_t chunks_left;
@@ -169,6 +172,9 @@ static void table_dispose(table *t)
 	for (i = 0; i < t->nkey; i++)
 		free(t->key[i]);
 	free(t->key);
+	for (i = 0; i < t->nint_cols; i++)
+		free(t->int_cols[i]);
+	free(t->int_cols);
 	tidm_buf_dispose(&t->col_list);
 	tidm_buf_dispose(&t->head);
 	free(t->create_sql);
@@ -332,7 +338,8 @@ static int describe(run *r, tidm_conn *src, table *t)
 	size_t i;
 
 	(void)r;
-	tidm_buf_puts(&q, "SELECT COLUMN_NAME, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
+	tidm_buf_puts(&q, "SELECT COLUMN_NAME, EXTRA, LOWER(DATA_TYPE) IN ('tinyint','smallint','mediumint','int','bigint') "
+			  "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
 	put_str(&q, t->db);
 	tidm_buf_puts(&q, " AND TABLE_NAME = ");
 	put_str(&q, t->name);
@@ -340,10 +347,13 @@ static int describe(run *r, tidm_conn *src, table *t)
 	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
 		goto out;
 	t->cols = calloc(tidm_res_rows(res) + 1, sizeof(char *));
-	if (!t->cols)
+	t->int_cols = calloc(tidm_res_rows(res) + 1, sizeof(char *));
+	if (!t->cols || !t->int_cols)
 		abort();
 	while (tidm_res_next(res) == 1) {
 		const char *extra = tidm_res_get(res, 1);
+		if (tidm_res_get(res, 2) && !strcmp(tidm_res_get(res, 2), "1"))
+			t->int_cols[t->nint_cols++] = xstrdup(tidm_res_get(res, 0));
 		if (extra && strstr(extra, "GENERATED"))
 			continue; /* computed by the target itself */
 		t->cols[t->ncols++] = xstrdup(tidm_res_get(res, 0));
@@ -401,6 +411,10 @@ static int describe(run *r, tidm_conn *src, table *t)
 		t->nkey = 0;
 	}
 
+	if (t->nkey == 1)
+		for (i = 0; i < t->nint_cols; i++)
+			if (!strcmp(t->int_cols[i], t->key[0]))
+				t->key_is_int = true;
 	tidm_buf_putc(&t->col_list, '(');
 	for (i = 0; i < t->ncols; i++) {
 		if (i)
@@ -952,6 +966,58 @@ static void todo_push(run *r, chunk *c)
 	r->todo[r->ntodo++] = c;
 }
 
+/*
+ * One integer key column: bounds evenly spaced between MIN and MAX, from the table's row
+ * estimate - no scan of the key (gaps in the key only make chunks uneven, never wrong).
+ * Fills `bounds` with the upper bound literals; 0 or TIDM_EAGAIN (not applicable: walk).
+ */
+static int plan_int_bounds(run *r, tidm_conn *src, table *t, uint64_t step, tidm_buf *bounds, size_t *nbounds)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	__int128 lo, hi, width, each;
+	uint64_t chunks, i;
+	int rc;
+
+	(void)r;
+	*nbounds = 0;
+	tidm_buf_puts(&q, "SELECT MIN(");
+	tidm_quote_ident(&q, t->key[0]);
+	tidm_buf_puts(&q, "), MAX(");
+	tidm_quote_ident(&q, t->key[0]);
+	tidm_buf_puts(&q, ") FROM ");
+	tidm_quote_qualified(&q, t->db, t->name);
+	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
+		goto out;
+	if (tidm_res_next(res) != 1 || !tidm_res_get(res, 0) || !tidm_res_get(res, 1))
+		goto out; /* empty table: one chunk */
+	{
+		const char *a = tidm_res_get(res, 0), *b = tidm_res_get(res, 1);
+		lo = a[0] == '-' ? (__int128)strtoll(a, NULL, 10) : (__int128)strtoull(a, NULL, 10);
+		hi = b[0] == '-' ? (__int128)strtoll(b, NULL, 10) : (__int128)strtoull(b, NULL, 10);
+	}
+	chunks = t->est_rows / step + 1;
+	width = hi - lo + 1;
+	if (chunks < 2 || width < (__int128)chunks * 2)
+		goto out;
+	each = width / (__int128)chunks;
+	for (i = 1; i < chunks; i++) {
+		__int128 v = lo + each * (__int128)i - 1;
+		char tmp[48];
+		if (v < 0)
+			snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+		else
+			snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+		tidm_buf_puts(bounds, tmp);
+		tidm_buf_putc(bounds, '\0');
+		(*nbounds)++;
+	}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
 /* Walk the key to find chunk bounds; store them with the table's plan in one transaction. */
 static int plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
 {
@@ -962,13 +1028,31 @@ static int plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
 	int rc = 0;
 	uint64_t step = r->cfg->chunk_rows ? r->cfg->chunk_rows : 100000;
 
+	if (t->key_is_int) {
+		tidm_buf bounds = TIDM_BUF_INIT;
+		size_t nb = 0, k;
+		const char *p;
+		if ((rc = plan_int_bounds(r, src, t, step, &bounds, &nb)) < 0) {
+			tidm_buf_dispose(&bounds);
+			goto out;
+		}
+		for (k = 0, p = bounds.data; k < nb; k++, p += strlen(p) + 1) {
+			made = realloc(made, (nmade + 1) * sizeof(*made));
+			if (!made)
+				abort();
+			made[nmade++] = chunk_new(t, no++, prev.len ? prev.data : NULL, p);
+			tidm_buf_clear(&prev);
+			tidm_buf_puts(&prev, p);
+		}
+		tidm_buf_dispose(&bounds);
+	}
 	for (;;) {
 		const char *const *vals;
 		const unsigned long *lens;
 		int got;
 		unsigned col;
 
-		if (t->nkey == 0)
+		if (t->nkey == 0 || t->key_is_int)
 			break;
 		if (stopping(r)) {
 			rc = TIDM_ECANCELED;
