@@ -568,34 +568,12 @@ const char *tidm_conn_password(const tidm_conn *c) { return c->password; }
 
 unsigned long tidm_conn_thread_id(const tidm_conn *c) { return mysql_thread_id(c->my); }
 
-int tidm_conn_exec(tidm_conn *c, const char *sql, size_t len)
-{
-	if (mysql_real_query(c->my, sql, len) != 0)
-		return set_query_error(c, sql, len);
-	c->affected = 0;
-	for (;;) {
-		MYSQL_RES *r = mysql_store_result(c->my);
-		int nr;
-
-		if (r)
-			mysql_free_result(r);
-		else if (mysql_field_count(c->my) == 0)
-			c->affected += mysql_affected_rows(c->my);
-		else
-			return set_query_error(c, sql, len);
-		nr = mysql_next_result(c->my);
-		if (nr > 0)
-			return set_query_error(c, sql, len);
-		if (nr < 0)
-			break;
-	}
-	return 0;
-}
-
 int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed)
 {
-	size_t i = 0;
+	size_t i = 0, failed_at = 0;
 
+	if (!failed)
+		failed = &failed_at;
 	*failed = 0;
 	if (mysql_real_query(c->my, sql, len) != 0)
 		return set_query_error(c, sql, len);
@@ -609,7 +587,8 @@ int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *af
 		else if (mysql_field_count(c->my) != 0) {
 			*failed = i;
 			return set_query_error(c, sql, len);
-		}
+		} else
+			c->affected += mysql_affected_rows(c->my);
 		if (i < n)
 			affected[i] = r ? 0 : mysql_affected_rows(c->my);
 		i++;
@@ -622,6 +601,11 @@ int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *af
 			break;
 	}
 	return 0;
+}
+
+int tidm_conn_exec(tidm_conn *c, const char *sql, size_t len)
+{
+	return tidm_conn_exec_multi(c, sql, len, NULL, 0, NULL);
 }
 
 int tidm_conn_execf(tidm_conn *c, const char *fmt, ...)

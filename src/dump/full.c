@@ -138,20 +138,6 @@ static void fail(run *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-static void opts_from(tidm_conn_opts *o, const tidm_endpoint *e, enum tidm_role role)
-{
-	memset(o, 0, sizeof(*o));
-	o->role = role;
-	o->host = e->host;
-	o->port = e->port;
-	o->user = e->user;
-	o->password = e->password;
-	o->tls_ca = e->tls_ca;
-	o->tls_cert = e->tls_cert;
-	o->tls_key = e->tls_key;
-	o->connect_timeout = e->connect_timeout;
-}
-
 static char *xstrdup(const char *s)
 {
 	char *p = strdup(s ? s : "");
@@ -1555,8 +1541,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.not_empty, NULL);
 	pthread_cond_init(&r.not_full, NULL);
-	opts_from(&r.src_opts, &cfg->source, TIDM_ROLE_SOURCE);
-	opts_from(&r.tgt_opts, &cfg->target, TIDM_ROLE_TARGET);
+	tidm_endpoint_conn_opts(&r.src_opts, &cfg->source, TIDM_ROLE_SOURCE);
+	tidm_endpoint_conn_opts(&r.tgt_opts, &cfg->target, TIDM_ROLE_TARGET);
 
 	atomic_store(&prog->stage, TIDM_FULL_CONNECTING);
 	if ((rc = tidm_conn_open(&src, &r.src_opts)) < 0 || (rc = open_target(&r, &tgt)) < 0)

@@ -1286,3 +1286,17 @@ done:
 	tidm_buf_dispose(&text);
 	return rc;
 }
+
+void tidm_endpoint_conn_opts(tidm_conn_opts *out, const tidm_endpoint *e, enum tidm_role role)
+{
+	memset(out, 0, sizeof(*out));
+	out->role = role;
+	out->host = e->host;
+	out->port = e->port;
+	out->user = e->user;
+	out->password = e->password;
+	out->tls_ca = e->tls_ca;
+	out->tls_cert = e->tls_cert;
+	out->tls_key = e->tls_key;
+	out->connect_timeout = e->connect_timeout;
+}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "db/conn.h"
 #include "util/filter.h"
 
 enum tidm_job_type { TIDM_JOB_FULL, TIDM_JOB_INCREMENTAL, TIDM_JOB_ALL };
@@ -83,6 +84,10 @@ const char *tidm_job_name_check(const char *name);
 
 /* "full", "incremental", "all" / "logical", "physical" (as written in the job file). */
 const char *tidm_job_type_name(enum tidm_job_type t);
+
+/* Connection options for one endpoint of a job. The strings are borrowed from `e`: valid
+ * while the configuration lives. */
+void tidm_endpoint_conn_opts(tidm_conn_opts *out, const tidm_endpoint *e, enum tidm_role role);
 const char *tidm_job_mode_name(enum tidm_job_mode m);
 
 #endif

@@ -28,20 +28,6 @@
 #include "util/err.h"
 #include "util/log.h"
 
-static void conn_opts(tidm_conn_opts *o, const tidm_endpoint *e, enum tidm_role role)
-{
-	memset(o, 0, sizeof(*o));
-	o->role = role;
-	o->host = e->host;
-	o->port = e->port;
-	o->user = e->user;
-	o->password = e->password;
-	o->tls_ca = e->tls_ca;
-	o->tls_cert = e->tls_cert;
-	o->tls_key = e->tls_key;
-	o->connect_timeout = e->connect_timeout;
-}
-
 void tidm_run_result_dispose(tidm_run_result *r)
 {
 	tidm_full_result_dispose(&r->full);
@@ -174,7 +160,7 @@ static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run
 	if ((rc = tidm_meta_job_set_state(tgt, cfg->name, "running", "sync", NULL)) < 0)
 		goto out;
 
-	conn_opts(&ropts.conn, &cfg->source, TIDM_ROLE_SOURCE);
+	tidm_endpoint_conn_opts(&ropts.conn, &cfg->source, TIDM_ROLE_SOURCE);
 	ropts.job_name = cfg->name;
 	ropts.until_open_pos = o->until_caught_up;
 	ropts.cancel = o->cancel;
@@ -288,8 +274,8 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 
 	memset(&job, 0, sizeof(job));
 	memset(&snap, 0, sizeof(snap));
-	conn_opts(&sopts, &cfg->source, TIDM_ROLE_SOURCE);
-	conn_opts(&topts, &cfg->target, TIDM_ROLE_TARGET);
+	tidm_endpoint_conn_opts(&sopts, &cfg->source, TIDM_ROLE_SOURCE);
+	tidm_endpoint_conn_opts(&topts, &cfg->target, TIDM_ROLE_TARGET);
 	if ((rc = tidm_conn_open(&tgt, &topts)) < 0 || (rc = tidm_meta_ensure(tgt)) < 0 ||
 	    (rc = tidm_meta_job_get(tgt, cfg->name, &job)) < 0)
 		goto out;

@@ -1526,15 +1526,7 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	if (!a->keys)
 		abort();
 	a->safe_mode_forced = cfg->safe_mode;
-	a->copts.role = TIDM_ROLE_TARGET;
-	a->copts.host = cfg->target.host;
-	a->copts.port = cfg->target.port;
-	a->copts.user = cfg->target.user;
-	a->copts.password = cfg->target.password;
-	a->copts.tls_ca = cfg->target.tls_ca;
-	a->copts.tls_cert = cfg->target.tls_cert;
-	a->copts.tls_key = cfg->target.tls_key;
-	a->copts.connect_timeout = cfg->target.connect_timeout;
+	tidm_endpoint_conn_opts(&a->copts, &cfg->target, TIDM_ROLE_TARGET);
 	a->copts.found_rows = true;
 	a->copts.multi_statements = true; /* workers send their statements in scripts */
 
