@@ -13,7 +13,7 @@ packages=(
 	libmariadb-dev libzstd-dev libfyaml-dev libjansson-dev libsqlite3-dev
 	libmicrohttpd-dev libcmocka-dev zlib1g-dev
 	# test servers and tools (scripts/testdb.sh, tests/integration)
-	mariadb-server mariadb-client openssl mydumper sysbench gzip
+	mariadb-server mariadb-client openssl mydumper sysbench gzip python3
 	# scripts
 	git coreutils util-linux procps
 )
