@@ -55,7 +55,7 @@
 
 #define META_DB TIDM_META_DB
 #define MAX_WORKERS 64
-#define KEYMAP_BITS 16
+#define KEYMAP_BITS 18
 #define KEYMAP_SIZE (1u << KEYMAP_BITS)
 
 enum { ITEM_ROW = 1, ITEM_MARK, ITEM_STOP };
@@ -146,6 +146,7 @@ struct tidm_applier {
 
 	keyslot *keys;
 	size_t nkeys;
+	bool keys_overflow; /* a transaction had more keys than the map holds: flush at its end */
 
 	bool safe_mode_forced;
 	time_t safe_until;
@@ -754,50 +755,50 @@ static int wait_committed(struct tidm_applier *a, unsigned wid, uint64_t seq)
 	return 0;
 }
 
+/* A key already used inside this transaction keeps its worker (order within the
+ * transaction); the routing stays a function of the transaction's own content. */
+static void route_in_txn(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned *wid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		keyslot *s = key_find(a, hashes[i]);
+		if (s->hash && s->seq == a->seq) {
+			*wid = s->worker;
+			return;
+		}
+	}
+}
+
 /*
- * Claim the keys of one change for worker *wid (which may be changed to the holder of a
- * key inside this transaction). Waits for other workers holding keys from earlier
- * transactions.
+ * Claim the keys of one change for worker wid: first wait for other workers still holding
+ * one of them from an earlier transaction to commit it. When the map is full, keys stop
+ * being recorded and the transaction's end flushes every worker (see txn_end).
  */
-static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned *wid)
+static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned wid)
 {
 	size_t i;
 	int rc;
 
 	for (i = 0; i < n; i++) {
 		keyslot *s = key_find(a, hashes[i]);
-		if (s->hash && s->seq == a->seq) {
-			*wid = s->worker; /* held inside this transaction: same worker keeps the order */
-			break;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		keyslot *s = key_find(a, hashes[i]);
-		if (s->hash && s->worker != *wid && s->seq != a->seq &&
+		if (s->hash && s->worker != wid && s->seq != a->seq &&
 		    atomic_load(&a->w[s->worker].committed_seq) < s->seq)
 			if ((rc = wait_committed(a, s->worker, s->seq)) < 0)
 				return rc;
 	}
-	if (a->nkeys + n > KEYMAP_SIZE / 2) {
-		/* full: wait for every worker to commit what it has, then forget all keys */
-		for (i = 0; i < a->nworkers; i++) {
-			if (a->participants & (1ull << i))
-				continue; /* part of the running transaction: cannot wait for it */
-			if ((rc = wait_committed(a, (unsigned)i, a->seq - 1)) < 0)
-				return rc;
+	for (i = 0; i < n; i++) {
+		keyslot *s;
+		if (a->nkeys >= KEYMAP_SIZE / 4 * 3) {
+			a->keys_overflow = true;
+			break;
 		}
-		if (a->participants == 0) {
-			memset(a->keys, 0, KEYMAP_SIZE * sizeof(*a->keys));
-			a->nkeys = 0;
-		}
-	}
-	for (i = 0; i < n && a->nkeys < KEYMAP_SIZE - 1; i++) {
-		keyslot *s = key_find(a, hashes[i]);
+		s = key_find(a, hashes[i]);
 		if (!s->hash)
 			a->nkeys++;
 		s->hash = hashes[i];
 		s->seq = a->seq;
-		s->worker = *wid;
+		s->worker = wid;
 	}
 	return 0;
 }
@@ -992,13 +993,15 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	if ((rc = image_keys(a, t, row->before, row->ncols, hashes, &nh, 8)) < 0 ||
 	    (rc = image_keys(a, t, row->after, row->ncols, hashes, &nh, 16)) < 0)
 		return rc;
-	if ((rc = claim_keys(a, hashes, nh, &wid)) < 0)
-		return rc;
+	route_in_txn(a, hashes, nh, &wid);
 	if (already_applied(a, wid)) {
+		/* committed by this worker before the restart: nothing to send, no key to hold */
 		if (a->o.progress)
 			atomic_fetch_add(&a->o.progress->skipped, 1);
 		return 0;
 	}
+	if ((rc = claim_keys(a, hashes, nh, wid)) < 0)
+		return rc;
 
 	switch (kind) {
 	case TIDM_ROWS_INSERT:
@@ -1135,12 +1138,12 @@ static void txn_begin(struct tidm_applier *a, const tidm_binlog_event *ev)
 	a->txn_ts = ev->hdr.timestamp;
 }
 
-static void txn_end(struct tidm_applier *a)
+static int txn_end(struct tidm_applier *a)
 {
 	unsigned i;
 
 	if (!a->in_txn)
-		return;
+		return 0;
 	for (i = 0; i < a->nworkers; i++)
 		if (a->participants & (1ull << i))
 			push(a, &a->w[i], new_mark(a, false));
@@ -1148,6 +1151,9 @@ static void txn_end(struct tidm_applier *a)
 	a->in_txn = false;
 	if (a->o.progress)
 		atomic_fetch_add(&a->o.progress->txns, 1);
+	if (a->keys_overflow || a->nkeys > KEYMAP_SIZE / 2)
+		return tidm_applier_flush(a, NULL); /* every worker commits; the map starts empty */
+	return 0;
 }
 
 int tidm_applier_flush(tidm_applier *a, tidm_sync_pos *out)
@@ -1168,6 +1174,7 @@ int tidm_applier_flush(tidm_applier *a, tidm_sync_pos *out)
 				return rc;
 		memset(a->keys, 0, KEYMAP_SIZE * sizeof(*a->keys));
 		a->nkeys = 0;
+		a->keys_overflow = false;
 		/* every worker is past the replay window now */
 		for (i = 0; i < a->nworkers; i++)
 			a->w[i].skip_file[0] = '\0';
@@ -1225,10 +1232,8 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		txn_begin(a, ev);
 		return 0;
 	}
-	if (is_word(q->sql, q->sql_len, "COMMIT")) {
-		txn_end(a);
-		return 0;
-	}
+	if (is_word(q->sql, q->sql_len, "COMMIT"))
+		return txn_end(a);
 	if (is_word(q->sql, q->sql_len, "ROLLBACK") || is_word(q->sql, q->sql_len, "SAVEPOINT")) {
 		return 0;
 	}
@@ -1285,10 +1290,15 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 			action = TIDM_DDL_SKIP;
 	}
 	{
-		/* DDL commits implicitly; remember where it started for the barrier below */
-		uint64_t start = a->txn_start;
-		txn_end(a);
+		/* DDL commits implicitly; remember where it started for the barrier below (any
+		 * checkpoint taken now must be BEFORE the DDL) */
+		uint64_t start = a->txn_start, after = a->cur_pos;
+		a->cur_pos = start;
+		rc = txn_end(a);
+		a->cur_pos = after;
 		a->txn_start = start;
+		if (rc < 0)
+			goto out;
 	}
 	if (action == TIDM_DDL_SKIP) {
 		rc = 0;
@@ -1383,7 +1393,7 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 		rc = apply_query(a, ev);
 		if (rc == 0 && a->in_txn && !is_word(ev->u.query.sql, ev->u.query.sql_len, "BEGIN") &&
 		    !is_word(ev->u.query.sql, ev->u.query.sql_len, "XA"))
-			txn_end(a); /* a statement outside BEGIN ... COMMIT ends its own transaction */
+			rc = txn_end(a); /* a statement outside BEGIN ... COMMIT ends its own transaction */
 		return rc;
 	case TIDM_BINLOG_WRITE_ROWS_V1:
 	case TIDM_BINLOG_UPDATE_ROWS_V1:
@@ -1400,13 +1410,9 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 		rc = apply_rows_event(a, dec, ev);
 		break;
 	case TIDM_BINLOG_XID:
-		a->cur_pos = next_pos;
-		txn_end(a);
-		return 0;
 	case TIDM_BINLOG_XA_PREPARE:
 		a->cur_pos = next_pos;
-		txn_end(a);
-		return 0;
+		return txn_end(a);
 	default:
 		break;
 	}
