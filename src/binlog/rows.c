@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "binlog/cursor.h"
 #include "binlog/decimal.h"
@@ -489,6 +490,64 @@ static int value_decode(tidm_binlog_cursor *c, const tidm_binlog_column *col, ti
 	}
 }
 
+/* Marks a value whose bytes are in d->json_text at offset v.u until the row is complete. */
+#define IN_ROW_BUF 0xff
+
+/*
+ * A MariaDB COMPRESSED column value (after its length prefix): one header byte - 0: the
+ * value follows as is; else bit 7 set, bits 3-6 the algorithm (1 = zlib) and bits 0-2 the
+ * number of big-endian bytes holding the original length, then a deflate stream. The
+ * inflated bytes go to d->json_text (the row's buffer).
+ */
+static int uncompress_column(tidm_binlog_decoder *d, tidm_binlog_value *v)
+{
+	const uint8_t *p = v->v.bytes;
+	size_t n = v->len, lb, i, off;
+	uint64_t orig = 0;
+	z_stream zs;
+	int zr, wbits;
+
+	if (n == 0)
+		return 0; /* empty value */
+	if (p[0] == 0) {
+		v->v.bytes = p + 1;
+		v->len = (uint32_t)(n - 1);
+		return 0;
+	}
+	lb = p[0] & 7;
+	if (!(p[0] & 0x80) || lb == 0 || lb > 4 || ((p[0] >> 3) & 15) != 1 || n < 1 + lb)
+		return tidm_err_set(TIDM_ECORRUPT, "compressed column value with header 0x%02x", p[0]);
+	for (i = 0; i < lb; i++)
+		orig = orig << 8 | p[1 + i];
+	if (orig > ((uint64_t)1 << 30))
+		return tidm_err_set(TIDM_ECORRUPT, "compressed column value claims %llu bytes", (unsigned long long)orig);
+	off = d->json_text.len;
+	for (wbits = -MAX_WBITS;; wbits = MAX_WBITS) {
+		tidm_buf_truncate(&d->json_text, off);
+		tidm_buf_reserve(&d->json_text, (size_t)orig + 1);
+		memset(&zs, 0, sizeof(zs));
+		if (inflateInit2(&zs, wbits) != Z_OK)
+			return tidm_err_set(TIDM_ERROR, "zlib: cannot start inflating");
+		zs.next_in = (Bytef *)(uintptr_t)(p + 1 + lb);
+		zs.avail_in = (uInt)(n - 1 - lb);
+		zs.next_out = (Bytef *)d->json_text.data + off;
+		zs.avail_out = (uInt)orig;
+		zr = inflate(&zs, Z_FINISH);
+		inflateEnd(&zs);
+		if (zr == Z_STREAM_END && zs.total_out == orig)
+			break;
+		if (wbits == MAX_WBITS)
+			return tidm_err_set(TIDM_ECORRUPT, "compressed column value does not inflate to %llu bytes",
+					    (unsigned long long)orig);
+	}
+	d->json_text.len = off + (size_t)orig;
+	d->json_text.data[d->json_text.len] = '\0';
+	v->v.u = off;
+	v->len = (uint32_t)orig;
+	v->fsp = IN_ROW_BUF;
+	return 0;
+}
+
 /*
  * Decode one image: present bitmap bm over the table's columns; vals[ncols] filled.
  * after_partial: this is the after image of PARTIAL_UPDATE_ROWS (value_options first);
@@ -566,6 +625,22 @@ static int image_decode(tidm_binlog_row_iter *it, const uint8_t *bm, unsigned pr
 			v->len = (uint32_t)(d->json_text.len - off);
 			continue;
 		}
+		if (col->type == TIDM_COL_BLOB_COMPRESSED || col->type == TIDM_COL_VARCHAR_COMPRESSED) {
+			unsigned plen = col->type == TIDM_COL_BLOB_COMPRESSED ? col->meta : (col->meta < 256 ? 1 : 2);
+			v->type = col->type;
+			v->charset = col->charset;
+			v->meta = col->meta;
+			v->fsp = 0;
+			v->kind = col->type == TIDM_COL_BLOB_COMPRESSED ? TIDM_BV_BLOB : TIDM_BV_STRING;
+			if (!len_prefixed(&c, plen, v))
+				goto short_read;
+			if ((rc = uncompress_column(d, v)) < 0) {
+				tidm_err_prefix("rows event `%s`.`%s` row %u, column %u: ", t->db, t->table,
+						it->index + 1, i + 1);
+				return rc;
+			}
+			continue;
+		}
 		rc = value_decode(&c, col, v);
 		if (rc == TIDM_EAGAIN)
 			goto short_read;
@@ -588,8 +663,11 @@ short_read:
 static void fix_json_text(tidm_binlog_decoder *d, tidm_binlog_value *vals, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (vals[i].kind == TIDM_BV_JSON_TEXT)
+		if (vals[i].kind == TIDM_BV_JSON_TEXT || vals[i].fsp == IN_ROW_BUF) {
 			vals[i].v.bytes = (const uint8_t *)d->json_text.data + vals[i].v.u;
+			if (vals[i].fsp == IN_ROW_BUF)
+				vals[i].fsp = 0;
+		}
 }
 
 int tidm_binlog_rows_next(tidm_binlog_row_iter *it, tidm_binlog_row *out)
@@ -620,12 +698,14 @@ int tidm_binlog_rows_next(tidm_binlog_row_iter *it, tidm_binlog_row *out)
 		rc = image_decode(it, r->present1, it->n_present1, a, false, NULL);
 		if (rc == 0)
 			rc = image_decode(it, r->present2, it->n_present2, b, r->partial, a);
-		if (rc == 0 && r->partial)
+		if (rc == 0)
 			fix_json_text(d, b, r->ncols);
 		out->before = a;
 		out->after = b;
 		break;
 	}
+	if (rc == 0)
+		fix_json_text(d, a, r->ncols);
 	if (rc == 0 && it->p == start)
 		rc = tidm_err_set(TIDM_ECORRUPT,
 				  "rows event `%s`.`%s`: row %u is empty (no column in its images)",

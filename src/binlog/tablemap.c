@@ -40,6 +40,7 @@ static const char *const coltype_names[256] = {
 	[TIDM_COL_LONG_BLOB] = "LONG_BLOB",   [TIDM_COL_BLOB] = "BLOB",
 	[TIDM_COL_VAR_STRING] = "VAR_STRING", [TIDM_COL_STRING] = "STRING",
 	[TIDM_COL_GEOMETRY] = "GEOMETRY",
+	[TIDM_COL_BLOB_COMPRESSED] = "BLOB_COMPRESSED", [TIDM_COL_VARCHAR_COMPRESSED] = "VARCHAR_COMPRESSED",
 };
 
 const char *tidm_binlog_coltype_name(unsigned type)
@@ -145,6 +146,8 @@ static bool is_character(uint8_t t, bool mariadb)
 	case TIDM_COL_TINY_BLOB:
 	case TIDM_COL_MEDIUM_BLOB:
 	case TIDM_COL_LONG_BLOB:
+	case TIDM_COL_BLOB_COMPRESSED:
+	case TIDM_COL_VARCHAR_COMPRESSED:
 		return true;
 	case TIDM_COL_GEOMETRY:
 		return mariadb;
@@ -171,8 +174,10 @@ static int meta_size(uint8_t t)
 	case TIDM_COL_LONG_BLOB:
 	case TIDM_COL_BLOB:
 	case TIDM_COL_GEOMETRY:
+	case TIDM_COL_BLOB_COMPRESSED:
 		return 1;
 	case TIDM_COL_VARCHAR:
+	case TIDM_COL_VARCHAR_COMPRESSED:
 	case TIDM_COL_VAR_STRING:
 	case TIDM_COL_BIT:
 	case TIDM_COL_NEWDECIMAL:
@@ -215,6 +220,7 @@ static bool column_meta(tidm_binlog_column *col, tidm_binlog_cursor *m)
 	}
 	switch (t) {
 	case TIDM_COL_VARCHAR:
+	case TIDM_COL_VARCHAR_COMPRESSED:
 	case TIDM_COL_VAR_STRING:
 		col->meta = (uint16_t)(b[0] | b[1] << 8);
 		break;
