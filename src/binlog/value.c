@@ -96,26 +96,25 @@ static char *put_hms(char *o, unsigned h, unsigned mi, unsigned sec)
 	return digits(o, sec, 2);
 }
 
-void tidm_binlog_value_time_text(tidm_buf *out, const tidm_binlog_value *v)
+/* The temporal text of v at o (at most TIME_TEXT_MAX bytes); returns the end, or NULL when v
+ * is not temporal. */
+#define TIME_TEXT_MAX 48
+static char *time_text(char *o, const tidm_binlog_value *v)
 {
 	const tidm_binlog_time *t = &v->v.t;
-	char tmp[48], *o = tmp;
 	switch (v->kind) {
 	case TIDM_BV_DATE:
-		o = put_date(o, t->year, t->month, t->day);
-		break;
+		return put_date(o, t->year, t->month, t->day);
 	case TIDM_BV_TIME:
 		if (t->neg)
 			*o++ = '-';
 		o = put_hms(o, t->hour, t->minute, t->second);
-		o = put_frac(o, t->usec, v->fsp);
-		break;
+		return put_frac(o, t->usec, v->fsp);
 	case TIDM_BV_DATETIME:
 		o = put_date(o, t->year, t->month, t->day);
 		*o++ = ' ';
 		o = put_hms(o, t->hour, t->minute, t->second);
-		o = put_frac(o, t->usec, v->fsp);
-		break;
+		return put_frac(o, t->usec, v->fsp);
 	case TIDM_BV_TIMESTAMP: {
 		int64_t s = v->v.ts.sec, y = 0;
 		unsigned m = 0, d = 0, sod = 0;
@@ -126,13 +125,20 @@ void tidm_binlog_value_time_text(tidm_buf *out, const tidm_binlog_value *v)
 		o = put_date(o, y, m, d);
 		*o++ = ' ';
 		o = put_hms(o, sod / 3600, sod / 60 % 60, sod % 60);
-		o = put_frac(o, v->v.ts.usec, v->fsp);
-		break;
+		return put_frac(o, v->v.ts.usec, v->fsp);
 	}
 	default:
-		return;
+		return NULL;
 	}
-	tidm_buf_put(out, tmp, (size_t)(o - tmp));
+}
+
+void tidm_binlog_value_time_text(tidm_buf *out, const tidm_binlog_value *v)
+{
+	char *o = tidm_buf_grab(out, TIME_TEXT_MAX), *e = time_text(o, v);
+	if (e)
+		tidm_buf_commit(out, (size_t)(e - o));
+	else
+		tidm_buf_commit(out, 0);
 }
 
 /* Length of the valid UTF-8 sequence at p (0 if invalid). */
@@ -160,79 +166,42 @@ static size_t utf8_len(const uint8_t *p, size_t n)
 	return 0;
 }
 
-static bool valid_utf8(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = utf8_len(p + i, n - i);
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 static void put_hex(tidm_buf *out, const uint8_t *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	tidm_buf_reserve(out, 2 * n);
+	char *o = tidm_buf_grab(out, 2 * n);
 	for (size_t i = 0; i < n; i++) {
-		out->data[out->len++] = hex[p[i] >> 4];
-		out->data[out->len++] = hex[p[i] & 15];
+		o[2 * i] = hex[p[i] >> 4];
+		o[2 * i + 1] = hex[p[i] & 15];
 	}
-	out->data[out->len] = '\0';
+	tidm_buf_commit(out, 2 * n);
 }
 
-/* A JSON string of valid UTF-8 bytes. */
-static void put_json_str(tidm_buf *out, const uint8_t *p, size_t n)
-{
-	size_t run = 0;
-	tidm_buf_putc(out, '"');
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		tidm_buf_put(out, p + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"':
-			tidm_buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			tidm_buf_puts(out, "\\\\");
-			break;
-		case '\n':
-			tidm_buf_puts(out, "\\n");
-			break;
-		case '\r':
-			tidm_buf_puts(out, "\\r");
-			break;
-		case '\t':
-			tidm_buf_puts(out, "\\t");
-			break;
-		default:
-			tidm_buf_printf(out, "\\u%04x", c);
-			break;
-		}
-	}
-	tidm_buf_put(out, p + run, n - run);
-	tidm_buf_putc(out, '"');
-}
-
-/* Text bytes: a JSON string when valid UTF-8, else {"hex":"..."}. */
+/*
+ * Text bytes: a JSON string when valid UTF-8, else {"hex":"..."}. One pass: ASCII runs are
+ * escaped by tidm_buf_put_json_ascii(), each non-ASCII sequence is checked and copied, and
+ * at the first invalid one the string written so far is dropped for the hex form.
+ */
 static void put_bytes(tidm_buf *out, const uint8_t *p, size_t n)
 {
-	if (valid_utf8(p, n)) {
-		put_json_str(out, p, n);
-		return;
+	size_t at = out->len, i = 0;
+	tidm_buf_putc_fast(out, '"');
+	for (;;) {
+		i += tidm_buf_put_json_ascii(out, p + i, n - i);
+		if (i >= n)
+			break;
+		size_t k = utf8_len(p + i, n - i);
+		if (k == 0) {
+			tidm_buf_truncate(out, at);
+			tidm_buf_puts(out, "{\"hex\":\"");
+			put_hex(out, p, n);
+			tidm_buf_puts(out, "\"}");
+			return;
+		}
+		tidm_buf_put(out, p + i, k);
+		i += k;
 	}
-	tidm_buf_puts(out, "{\"hex\":\"");
-	put_hex(out, p, n);
-	tidm_buf_puts(out, "\"}");
+	tidm_buf_putc_fast(out, '"');
 }
 
 /* Shortest text that reads back as the same double (or float when single). */
@@ -270,7 +239,7 @@ static int put_json_diffs(tidm_buf *out, const uint8_t *p, size_t n)
 		    !tidm_binlog_cursor_lenenc_bytes(&c, &path, &plen))
 			goto bad;
 		if (!first)
-			tidm_buf_putc(out, ',');
+			tidm_buf_putc_fast(out, ',');
 		first = 0;
 		tidm_buf_printf(out, "{\"op\":\"%s\",\"path\":", ops[op]);
 		put_bytes(out, path, plen);
@@ -283,7 +252,7 @@ static int put_json_diffs(tidm_buf *out, const uint8_t *p, size_t n)
 				return tidm_err_code();
 			}
 		}
-		tidm_buf_putc(out, '}');
+		tidm_buf_putc_fast(out, '}');
 	}
 	tidm_buf_puts(out, "]}");
 	return 0;
@@ -302,26 +271,30 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 		tidm_buf_puts(out, "null");
 		return 0;
 	case TIDM_BV_INT:
-	case TIDM_BV_YEAR:
-		tidm_buf_put_i64(out, v->v.i);
+	case TIDM_BV_YEAR: {
+		char *o = tidm_buf_grab(out, TIDM_BUF_I64_MAX);
+		tidm_buf_commit(out, (size_t)(tidm_buf_fmt_i64(o, v->v.i) - o));
 		return 0;
+	}
 	case TIDM_BV_UINT:
-	case TIDM_BV_BIT:
-		tidm_buf_put_u64(out, v->v.u);
+	case TIDM_BV_BIT: {
+		char *o = tidm_buf_grab(out, TIDM_BUF_I64_MAX);
+		tidm_buf_commit(out, (size_t)(tidm_buf_fmt_u64(o, v->v.u) - o));
 		return 0;
+	}
 	case TIDM_BV_FLOAT:
 	case TIDM_BV_DOUBLE:
 		put_double(out, v->v.d, v->kind == TIDM_BV_FLOAT);
 		return 0;
 	case TIDM_BV_DECIMAL: {
 		size_t at = out->len;
-		tidm_buf_putc(out, '"');
+		tidm_buf_putc_fast(out, '"');
 		rc = tidm_binlog_value_decimal_text(out, v);
 		if (rc < 0) {
 			tidm_buf_truncate(out, at);
 			return rc;
 		}
-		tidm_buf_putc(out, '"');
+		tidm_buf_putc_fast(out, '"');
 		return 0;
 	}
 	case TIDM_BV_STRING:
@@ -337,11 +310,14 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 	case TIDM_BV_DATE:
 	case TIDM_BV_TIME:
 	case TIDM_BV_DATETIME:
-	case TIDM_BV_TIMESTAMP:
-		tidm_buf_putc(out, '"');
-		tidm_binlog_value_time_text(out, v);
-		tidm_buf_putc(out, '"');
+	case TIDM_BV_TIMESTAMP: {
+		char *o = tidm_buf_grab(out, TIME_TEXT_MAX + 2), *e;
+		*o = '"';
+		e = time_text(o + 1, v);
+		*e++ = '"';
+		tidm_buf_commit(out, (size_t)(e - o));
 		return 0;
+	}
 	case TIDM_BV_JSON:
 	case TIDM_BV_JSON_TEXT:
 		return tidm_binlog_value_json_text(out, v);
@@ -361,16 +337,16 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 	case TIDM_BV_SET:
 		if (col && col->strs) {
 			bool first = true;
-			tidm_buf_putc(out, '[');
+			tidm_buf_putc_fast(out, '[');
 			for (unsigned i = 0; i < 64 && i < col->n_strs; i++) {
 				if (!((v->v.u >> i) & 1))
 					continue;
 				if (!first)
-					tidm_buf_putc(out, ',');
+					tidm_buf_putc_fast(out, ',');
 				first = false;
 				put_bytes(out, (const uint8_t *)col->strs[i], col->strs_len[i]);
 			}
-			tidm_buf_putc(out, ']');
+			tidm_buf_putc_fast(out, ']');
 		} else {
 			tidm_buf_put_u64(out, v->v.u);
 		}
@@ -381,15 +357,15 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 		tidm_buf_puts(out, "\"}");
 		return 0;
 	case TIDM_BV_VECTOR:
-		tidm_buf_putc(out, '[');
+		tidm_buf_putc_fast(out, '[');
 		for (uint32_t i = 0; i + 4 <= v->len; i += 4) {
 			float f;
 			memcpy(&f, v->v.bytes + i, 4);
 			if (i)
-				tidm_buf_putc(out, ',');
+				tidm_buf_putc_fast(out, ',');
 			put_double(out, f, true);
 		}
-		tidm_buf_putc(out, ']');
+		tidm_buf_putc_fast(out, ']');
 		return 0;
 	default:
 		return tidm_err_set(TIDM_EINVAL, "value kind %u", v->kind);

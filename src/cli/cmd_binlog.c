@@ -30,6 +30,13 @@
 
 enum out_format { FMT_JSON, FMT_TEXT, FMT_NONE };
 
+/* The digits of the last number written through memo_u64() with this memo. */
+typedef struct num_memo {
+	uint64_t v;
+	size_t len; /* 0: empty */
+	char s[TIDM_BUF_I64_MAX];
+} num_memo;
+
 typedef struct ctx {
 	enum out_format fmt;
 	bool count;
@@ -40,6 +47,7 @@ typedef struct ctx {
 	uint64_t counts[256];
 	uint64_t rows;
 	uint64_t inner_next; /* next_pos printed for events inside a payload */
+	num_memo ts, server_id, position; /* event header numbers, see memo_u64() */
 } ctx;
 
 static void flush_out(ctx *c, bool force)
@@ -50,62 +58,103 @@ static void flush_out(ctx *c, bool force)
 	}
 }
 
+/*
+ * JSON string for server-provided text (SQL, names): ASCII runs escaped by
+ * tidm_buf_put_json_ascii(); a byte >= 0x80 is kept with its continuation bytes when they form
+ * a UTF-8 sequence (lead byte and continuation bytes only are checked), otherwise it is
+ * printed as \u00XX (latin1 view).
+ */
 static void jstr(tidm_buf *b, const char *s, size_t n)
 {
-	/* JSON string for server-provided text (SQL, names): escape, keep bytes >= 0x80 as is
-	 * when they form UTF-8, otherwise \u00XX per byte (latin1 view) */
-	tidm_buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		size_t run = i;
-		while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x80 &&
-		       s[run] != '"' && s[run] != '\\')
-			run++;
-		if (run > i) {
-			tidm_buf_put(b, s + i, run - i);
-			i = run - 1;
-			continue;
-		}
-		if (ch == '"' || ch == '\\') {
-			tidm_buf_putc(b, '\\');
-			tidm_buf_putc(b, (char)ch);
-		} else if (ch == '\n') {
-			tidm_buf_puts(b, "\\n");
-		} else if (ch == '\r') {
-			tidm_buf_puts(b, "\\r");
-		} else if (ch == '\t') {
-			tidm_buf_puts(b, "\\t");
-		} else if (ch < 0x20) {
-			tidm_buf_printf(b, "\\u%04x", ch);
-		} else if (ch < 0x80) {
-			tidm_buf_putc(b, (char)ch);
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	tidm_buf_putc_fast(b, '"');
+	while (i < n) {
+		i += tidm_buf_put_json_ascii(b, p + i, n - i);
+		if (i >= n)
+			break;
+		unsigned char ch = p[i];
+		size_t k = 0;
+		if (ch >= 0xc2 && ch <= 0xdf)
+			k = 2;
+		else if (ch >= 0xe0 && ch <= 0xef)
+			k = 3;
+		else if (ch >= 0xf0 && ch <= 0xf4)
+			k = 4;
+		bool ok = k > 0 && i + k <= n;
+		for (size_t j = 1; ok && j < k; j++)
+			ok = (p[i + j] & 0xc0) == 0x80;
+		if (ok) {
+			tidm_buf_put(b, p + i, k);
+			i += k;
 		} else {
-			size_t k = 0;
-			if (ch >= 0xc2 && ch <= 0xdf)
-				k = 2;
-			else if (ch >= 0xe0 && ch <= 0xef)
-				k = 3;
-			else if (ch >= 0xf0 && ch <= 0xf4)
-				k = 4;
-			bool ok = k > 0 && i + k <= n;
-			for (size_t j = 1; ok && j < k; j++)
-				ok = ((unsigned char)s[i + j] & 0xc0) == 0x80;
-			if (ok) {
-				tidm_buf_put(b, s + i, k);
-				i += k - 1;
-			} else {
-				tidm_buf_printf(b, "\\u%04x", ch);
-			}
+			char *o = tidm_buf_grab(b, 6);
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[ch >> 4];
+			o[5] = hex[ch & 15];
+			tidm_buf_commit(b, 6);
+			i++;
 		}
 	}
-	tidm_buf_putc(b, '"');
+	tidm_buf_putc_fast(b, '"');
+}
+
+/* Append a string literal. */
+#define PUT_LIT(b, lit) tidm_buf_put_fast((b), (lit), sizeof(lit) - 1)
+
+/* Write a string literal at char pointer e (room already grabbed); evaluates to the end. */
+#define LIT(e, lit) (memcpy((e), (lit), sizeof(lit) - 1), (e) + sizeof(lit) - 1)
+
+/* Append the literal lit (a key: ",\"name\":") and then v in decimal. */
+#define PUT_KV(b, lit, v) put_kv((b), (lit), sizeof(lit) - 1, (v))
+static inline void put_kv(tidm_buf *b, const char *key, size_t klen, uint64_t v)
+{
+	char *o = tidm_buf_grab(b, klen + TIDM_BUF_I64_MAX);
+	memcpy(o, key, klen);
+	tidm_buf_commit(b, (size_t)(tidm_buf_fmt_u64(o + klen, v) - o));
+}
+
+/*
+ * PUT_KV() that reuses the digits of the last value printed with memo m when v is the same.
+ * Event headers repeat themselves: consecutive events share the timestamp and server id, an
+ * event's pos is the previous event's next_pos, and its log_pos is usually its next_pos.
+ */
+/*
+ * Write v at e (room for TIDM_BUF_I64_MAX bytes grabbed) reusing the digits of the last value
+ * written with memo m when v is the same; returns the end. Event headers repeat themselves:
+ * consecutive events share the timestamp and server id, an event's pos is the previous
+ * event's next_pos, and its log_pos is usually its next_pos.
+ */
+static inline char *memo_u64(char *e, uint64_t v, num_memo *m)
+{
+	if (m->len == 0 || m->v != v) {
+		m->len = (size_t)(tidm_buf_fmt_u64(m->s, v) - m->s);
+		m->v = v;
+	}
+	memcpy(e, m->s, sizeof(m->s)); /* fixed size: a few moves instead of a call */
+	return e + m->len;
+}
+
+#define PUT_KV_I64(b, lit, v) put_kv_i64((b), (lit), sizeof(lit) - 1, (v))
+static inline void put_kv_i64(tidm_buf *b, const char *key, size_t klen, int64_t v)
+{
+	char *o = tidm_buf_grab(b, klen + TIDM_BUF_I64_MAX);
+	memcpy(o, key, klen);
+	tidm_buf_commit(b, (size_t)(tidm_buf_fmt_i64(o + klen, v) - o));
 }
 
 static void jkey(tidm_buf *b, const char *k)
 {
-	tidm_buf_puts(b, ",\"");
-	tidm_buf_puts(b, k);
-	tidm_buf_puts(b, "\":");
+	size_t n = strlen(k);
+	char *o = tidm_buf_grab(b, n + 4);
+	o[0] = ',';
+	o[1] = '"';
+	memcpy(o + 2, k, n);
+	o[n + 2] = '"';
+	o[n + 3] = ':';
+	tidm_buf_commit(b, n + 4);
 }
 
 static void put_uuid(tidm_buf *b, const uint8_t sid[16])
@@ -125,23 +174,32 @@ static int put_image(ctx *c, const tidm_binlog_table *t, const tidm_binlog_value
 {
 	tidm_buf *b = &c->out;
 	bool first = true;
-	tidm_buf_putc(b, c->fmt == FMT_JSON ? '{' : '(');
+	tidm_buf_putc_fast(b, c->fmt == FMT_JSON ? '{' : '(');
 	for (unsigned i = 0; i < t->ncols; i++) {
 		if (vals[i].kind == TIDM_BV_ABSENT)
 			continue;
-		if (!first)
-			tidm_buf_puts(b, c->fmt == FMT_JSON ? "," : ", ");
-		first = false;
 		if (c->fmt == FMT_JSON) {
 			if (t->cols[i].name) {
+				if (!first)
+					tidm_buf_putc_fast(b, ',');
 				jstr(b, t->cols[i].name, strlen(t->cols[i].name));
-			} else {
-				tidm_buf_puts(b, "\"@");
-				tidm_buf_put_u64(b, i + 1);
-				tidm_buf_putc(b, '"');
+				tidm_buf_putc_fast(b, ':');
+			} else { /* ,"@N": */
+				char *o = tidm_buf_grab(b, 5 + TIDM_BUF_I64_MAX), *e = o;
+				if (!first)
+					*e++ = ',';
+				*e++ = '"';
+				*e++ = '@';
+				e = tidm_buf_fmt_u64(e, i + 1);
+				*e++ = '"';
+				*e++ = ':';
+				tidm_buf_commit(b, (size_t)(e - o));
 			}
-			tidm_buf_putc(b, ':');
+			first = false;
 		} else {
+			if (!first)
+				tidm_buf_puts(b, ", ");
+			first = false;
 			if (t->cols[i].name)
 				tidm_buf_printf(b, "%s=", t->cols[i].name);
 			else
@@ -153,7 +211,7 @@ static int put_image(ctx *c, const tidm_binlog_table *t, const tidm_binlog_value
 			return rc;
 		}
 	}
-	tidm_buf_putc(b, c->fmt == FMT_JSON ? '}' : ')');
+	tidm_buf_putc_fast(b, c->fmt == FMT_JSON ? '}' : ')');
 	return 0;
 }
 
@@ -177,7 +235,7 @@ static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *e
 			continue; /* decode-only: typed values, DECIMAL/JSON left raw (lazy) */
 		if (c->fmt == FMT_JSON) {
 			if (n++)
-				tidm_buf_putc(b, ',');
+				tidm_buf_putc_fast(b, ',');
 		} else {
 			tidm_buf_printf(b, "\n  %s ", rows_verb(r->kind));
 		}
@@ -192,7 +250,7 @@ static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *e
 			if (rc < 0)
 				return rc;
 			if (c->fmt == FMT_JSON)
-				tidm_buf_putc(b, '}');
+				tidm_buf_putc_fast(b, '}');
 		} else {
 			rc = put_image(c, r->table, row.after ? row.after : row.before);
 			if (rc < 0)
@@ -202,7 +260,7 @@ static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *e
 	if (rc < 0)
 		return rc;
 	if (c->fmt == FMT_JSON)
-		tidm_buf_putc(b, ']');
+		tidm_buf_putc_fast(b, ']');
 	return 0;
 }
 
@@ -231,7 +289,9 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		jkey(b, "server_version");
 		jstr(b, ev->u.fde.server_version, strlen(ev->u.fde.server_version));
 		jkey(b, "checksum");
-		tidm_buf_printf(b, "\"%s\"", csum_name(ev->u.fde.checksum_alg));
+		tidm_buf_putc_fast(b, '"');
+		tidm_buf_puts(b, csum_name(ev->u.fde.checksum_alg));
+		tidm_buf_putc_fast(b, '"');
 		return 0;
 	case TIDM_BINLOG_ROTATE:
 		jkey(b, "file");
@@ -254,10 +314,12 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 			jkey(b, "sql_mode");
 			tidm_buf_put_u64(b, q->sql_mode);
 		}
-		if (q->has_charset)
-			tidm_buf_printf(b,
-					",\"charset\":{\"client\":%u,\"connection\":%u,\"server\":%u}",
-					q->charset_client, q->collation_connection, q->collation_server);
+		if (q->has_charset) {
+			PUT_KV(b, ",\"charset\":{\"client\":", q->charset_client);
+			PUT_KV(b, ",\"connection\":", q->collation_connection);
+			PUT_KV(b, ",\"server\":", q->collation_server);
+			tidm_buf_putc_fast(b, '}');
+		}
 		if (q->has_time_zone) {
 			jkey(b, "time_zone");
 			jstr(b, q->time_zone, q->time_zone_len);
@@ -271,8 +333,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		return 0;
 	}
 	case TIDM_BINLOG_XID:
-		jkey(b, "xid");
-		tidm_buf_put_u64(b, ev->u.xid);
+		PUT_KV(b, ",\"xid\":", ev->u.xid);
 		return 0;
 	case TIDM_BINLOG_INTVAR:
 		jkey(b, "var");
@@ -304,14 +365,14 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		} else if (u->value_type == 4 && u->value_len >= 2) {
 			/* DECIMAL: u8 precision, u8 scale, binary decimal */
 			size_t at = b->len;
-			tidm_buf_putc(b, '"');
+			tidm_buf_putc_fast(b, '"');
 			if (tidm_binlog_decimal_to_text(b, u->value + 2, u->value_len - 2, u->value[0],
 							u->value[1], NULL) < 0) {
 				tidm_buf_truncate(b, at);
 				tidm_err_clear();
 				jstr(b, (const char *)u->value, u->value_len);
 			} else {
-				tidm_buf_putc(b, '"');
+				tidm_buf_putc_fast(b, '"');
 			}
 		} else if (u->value_type == 1 && u->value_len == 8) {
 			double d;
@@ -338,7 +399,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		return 0;
 	case TIDM_BINLOG_ROWS_QUERY:
 	case TIDM_BINLOG_MARIA_ANNOTATE_ROWS:
-		jkey(b, "query");
+		PUT_LIT(b, ",\"query\":");
 		jstr(b, ev->u.text.text, ev->u.text.len);
 		return 0;
 	case TIDM_BINLOG_MARIA_BINLOG_CHECKPOINT:
@@ -352,25 +413,25 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		tidm_buf_puts(b, ",\"gtid\":\"");
 		put_uuid(b, g->sid);
 		if (g->tag_len) {
-			tidm_buf_putc(b, ':');
+			tidm_buf_putc_fast(b, ':');
 			tidm_buf_put(b, g->tag, g->tag_len);
 		}
-		tidm_buf_printf(b, ":%lld\"", (long long)g->gno);
-		if (g->has_logical_ts)
-			tidm_buf_printf(b, ",\"last_committed\":%lld,\"sequence_number\":%lld",
-					(long long)g->last_committed, (long long)g->sequence_number);
-		if (g->has_commit_ts)
-			tidm_buf_printf(b,
-					",\"immediate_commit_ts\":%llu,\"original_commit_ts\":%llu",
-					(unsigned long long)g->immediate_commit_ts,
-					(unsigned long long)g->original_commit_ts);
+		PUT_KV_I64(b, ":", g->gno);
+		tidm_buf_putc_fast(b, '"');
+		if (g->has_logical_ts) {
+			PUT_KV_I64(b, ",\"last_committed\":", g->last_committed);
+			PUT_KV_I64(b, ",\"sequence_number\":", g->sequence_number);
+		}
+		if (g->has_commit_ts) {
+			PUT_KV(b, ",\"immediate_commit_ts\":", g->immediate_commit_ts);
+			PUT_KV(b, ",\"original_commit_ts\":", g->original_commit_ts);
+		}
 		if (g->has_trx_length)
-			tidm_buf_printf(b, ",\"transaction_length\":%llu",
-					(unsigned long long)g->transaction_length);
-		if (g->has_server_version)
-			tidm_buf_printf(b,
-					",\"immediate_server_version\":%u,\"original_server_version\":%u",
-					g->immediate_server_version, g->original_server_version);
+			PUT_KV(b, ",\"transaction_length\":", g->transaction_length);
+		if (g->has_server_version) {
+			PUT_KV(b, ",\"immediate_server_version\":", g->immediate_server_version);
+			PUT_KV(b, ",\"original_server_version\":", g->original_server_version);
+		}
 		return 0;
 	}
 	case TIDM_BINLOG_PREVIOUS_GTIDS: {
@@ -391,10 +452,12 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	}
 	case TIDM_BINLOG_MARIA_GTID: {
 		const tidm_binlog_maria_gtid *g = &ev->u.maria_gtid;
-		tidm_buf_printf(b, ",\"gtid\":\"%u-%u-%llu\",\"flags2\":%u", g->domain_id, g->server_id,
-				(unsigned long long)g->seq_no, g->flags2);
+		PUT_KV(b, ",\"gtid\":\"", g->domain_id);
+		PUT_KV(b, "-", g->server_id);
+		PUT_KV(b, "-", g->seq_no);
+		PUT_KV(b, "\",\"flags2\":", g->flags2);
 		if (g->flags2 & 2)
-			tidm_buf_printf(b, ",\"commit_id\":%llu", (unsigned long long)g->commit_id);
+			PUT_KV(b, ",\"commit_id\":", g->commit_id);
 		return 0;
 	}
 	case TIDM_BINLOG_MARIA_GTID_LIST: {
@@ -409,7 +472,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 			memcpy(&seq, e + 8, 8);
 			tidm_buf_printf(b, "%s%u-%u-%llu", i ? "," : "", dom, srv, (unsigned long long)seq);
 		}
-		tidm_buf_putc(b, '"');
+		tidm_buf_putc_fast(b, '"');
 		return 0;
 	}
 	case TIDM_BINLOG_XA_PREPARE: {
@@ -430,34 +493,41 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		return 0;
 	case TIDM_BINLOG_TABLE_MAP: {
 		const tidm_binlog_table *t = ev->u.table_map;
-		tidm_buf_printf(b, ",\"table_id\":%llu,\"db\":", (unsigned long long)t->table_id);
+		PUT_KV(b, ",\"table_id\":", t->table_id);
+		PUT_LIT(b, ",\"db\":");
 		jstr(b, t->db, strlen(t->db));
-		jkey(b, "table");
+		PUT_LIT(b, ",\"table\":");
 		jstr(b, t->table, strlen(t->table));
-		tidm_buf_puts(b, ",\"columns\":[");
+		PUT_LIT(b, ",\"columns\":[");
 		for (unsigned i = 0; i < t->ncols; i++) {
 			const tidm_binlog_column *col = &t->cols[i];
-			tidm_buf_printf(b, "%s{\"type\":\"%s\"", i ? "," : "",
-					tidm_binlog_coltype_name(col->type));
+			if (i)
+				tidm_buf_putc_fast(b, ',');
+			PUT_LIT(b, "{\"type\":\"");
+			tidm_buf_puts(b, tidm_binlog_coltype_name(col->type));
+			tidm_buf_putc_fast(b, '"');
 			if (col->name) {
-				jkey(b, "name");
+				PUT_LIT(b, ",\"name\":");
 				jstr(b, col->name, strlen(col->name));
 			}
-			tidm_buf_printf(b, ",\"meta\":%u,\"nullable\":%s", col->meta,
-					col->nullable ? "true" : "false");
+			PUT_KV(b, ",\"meta\":", col->meta);
+			if (col->nullable)
+				PUT_LIT(b, ",\"nullable\":true");
+			else
+				PUT_LIT(b, ",\"nullable\":false");
 			if (col->is_unsigned)
-				tidm_buf_puts(b, ",\"unsigned\":true");
+				PUT_LIT(b, ",\"unsigned\":true");
 			if (col->charset)
-				tidm_buf_printf(b, ",\"charset\":%u", col->charset);
+				PUT_KV(b, ",\"charset\":", col->charset);
 			if (!col->visible)
-				tidm_buf_puts(b, ",\"visible\":false");
+				PUT_LIT(b, ",\"visible\":false");
 			if (col->in_pk)
-				tidm_buf_puts(b, ",\"primary_key\":true");
+				PUT_LIT(b, ",\"primary_key\":true");
 			if (col->vector_dim)
-				tidm_buf_printf(b, ",\"dimensions\":%u", col->vector_dim);
-			tidm_buf_putc(b, '}');
+				PUT_KV(b, ",\"dimensions\":", col->vector_dim);
+			tidm_buf_putc_fast(b, '}');
 		}
-		tidm_buf_putc(b, ']');
+		tidm_buf_putc_fast(b, ']');
 		return 0;
 	}
 	default:
@@ -471,16 +541,16 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	}
 	/* rows events */
 	const tidm_binlog_rows *r = &ev->u.rows;
-	tidm_buf_printf(b, ",\"table_id\":%llu", (unsigned long long)r->table_id);
+	PUT_KV(b, ",\"table_id\":", r->table_id);
 	if (r->table) {
-		jkey(b, "db");
+		PUT_LIT(b, ",\"db\":");
 		jstr(b, r->table->db, strlen(r->table->db));
-		jkey(b, "table");
+		PUT_LIT(b, ",\"table\":");
 		jstr(b, r->table->table, strlen(r->table->table));
 	}
-	tidm_buf_printf(b, ",\"flags\":%u", r->flags);
+	PUT_KV(b, ",\"flags\":", r->flags);
 	if (r->has_partition)
-		tidm_buf_printf(b, ",\"partition_id\":%u", r->partition_id);
+		PUT_KV(b, ",\"partition_id\":", r->partition_id);
 	return put_rows(c, dec, ev);
 }
 
@@ -492,10 +562,10 @@ static void text_detail(tidm_buf *b, const tidm_binlog_event *ev)
 	switch (ev->hdr.type) {
 	case TIDM_BINLOG_QUERY:
 	case TIDM_BINLOG_MARIA_QUERY_COMPRESSED:
-		tidm_buf_putc(b, ' ');
+		tidm_buf_putc_fast(b, ' ');
 		for (size_t i = 0; i < ev->u.query.sql_len; i++) {
 			char ch = ev->u.query.sql[i];
-			tidm_buf_putc(b, ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : ch);
+			tidm_buf_putc_fast(b, ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : ch);
 		}
 		break;
 	case TIDM_BINLOG_XID:
@@ -551,26 +621,37 @@ static int put_event(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *
 		else
 			text_detail(b, ev);
 		rc = is_rows(ev->hdr.type) ? put_rows(c, dec, ev) : 0;
-		tidm_buf_putc(b, '\n');
+		tidm_buf_putc_fast(b, '\n');
 		if (rc < 0)
 			tidm_buf_truncate(b, start);
 		return rc;
 	}
-	tidm_buf_puts(b, "{\"type\":");
-	if (name)
-		tidm_buf_printf(b, "\"%s\"", name);
-	else
-		tidm_buf_printf(b, "\"UNKNOWN_%u\"", ev->hdr.type);
+	size_t nlen = name ? strlen(name) : 0;
+	char *o = tidm_buf_grab(b, nlen + 40), *e = o;
+	e = LIT(e, "{\"type\":\"");
+	if (name) {
+		memcpy(e, name, nlen);
+		e += nlen;
+	} else {
+		e = tidm_buf_fmt_u64(LIT(e, "UNKNOWN_"), ev->hdr.type);
+	}
+	*e++ = '"';
+	tidm_buf_commit(b, (size_t)(e - o));
 	if (c->multi) {
-		jkey(b, "file");
+		PUT_LIT(b, ",\"file\":");
 		jstr(b, c->path, strlen(c->path));
 	}
-	tidm_buf_printf(b, ",\"pos\":%llu,\"next_pos\":%llu", (unsigned long long)pos,
-			(unsigned long long)(inner ? c->inner_next : next));
+	/* 7 numbers and 100 bytes of keys at most */
+	o = tidm_buf_grab(b, 7 * TIDM_BUF_I64_MAX + 128);
+	e = memo_u64(LIT(o, ",\"pos\":"), pos, &c->position);
+	e = memo_u64(LIT(e, ",\"next_pos\":"), inner ? c->inner_next : next, &c->position);
 	if (inner)
-		tidm_buf_printf(b, ",\"in_payload\":true,\"payload_offset\":%zu", inner_off);
-	tidm_buf_printf(b, ",\"timestamp\":%u,\"server_id\":%u,\"log_pos\":%u,\"size\":%u",
-			ev->hdr.timestamp, ev->hdr.server_id, ev->hdr.log_pos, ev->hdr.event_size);
+		e = tidm_buf_fmt_u64(LIT(e, ",\"in_payload\":true,\"payload_offset\":"), inner_off);
+	e = memo_u64(LIT(e, ",\"timestamp\":"), ev->hdr.timestamp, &c->ts);
+	e = memo_u64(LIT(e, ",\"server_id\":"), ev->hdr.server_id, &c->server_id);
+	e = memo_u64(LIT(e, ",\"log_pos\":"), ev->hdr.log_pos, &c->position);
+	e = tidm_buf_fmt_u64(LIT(e, ",\"size\":"), ev->hdr.event_size);
+	tidm_buf_commit(b, (size_t)(e - o));
 	rc = put_fields(c, dec, ev);
 	if (rc < 0) {
 		tidm_buf_truncate(b, start);
