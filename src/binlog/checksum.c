@@ -5,8 +5,10 @@
  * decoding (over half the time with zlib's table-driven crc32). On x86-64 CPUs with PCLMULQDQ
  * the bulk of the buffer is folded 64 bytes at a time with carry-less multiplications (the
  * method of Intel's "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ", with the
- * standard folding constants of the reflected 0x04C11DB7 polynomial), then Barrett-reduced;
- * the tail (< 16 bytes) and other CPUs use zlib. The CPU check runs once. Unit tests compare
+ * standard folding constants of the reflected 0x04C11DB7 polynomial; buffers of 16-63 bytes
+ * fold 16 bytes at a time in one lane), then Barrett-reduced; the tail (< 16 bytes) goes a
+ * byte at a time through zlib's table (most events are small: a call into zlib costs more
+ * than the bytes), and other CPUs use zlib. The CPU check runs once. Unit tests compare
  * both paths with zlib on every length and alignment up to a few hundred bytes.
  */
 #include <stdint.h>
@@ -29,9 +31,19 @@ static uint32_t crc32_zlib(uint32_t crc, const uint8_t *p, size_t n)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-#define CLMUL_MIN 64
+/* Short tails (< 16 bytes): a byte at a time with zlib's table, without a call into zlib. */
+static uint32_t crc32_bytes(uint32_t crc, const uint8_t *p, size_t n)
+{
+	const z_crc_t *t = get_crc_table();
+	crc = ~crc;
+	while (n--)
+		crc = (uint32_t)t[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
 
-/* Fold len bytes (len >= 64, multiple of 16) into the un-inverted CRC state crc. */
+#define CLMUL_MIN 16
+
+/* Fold len bytes (len >= 16, multiple of 16) into the un-inverted CRC state crc. */
 __attribute__((target("pclmul,sse4.1"))) static uint32_t crc32_clmul(uint32_t crc,
 									const uint8_t *buf,
 									size_t len)
@@ -43,6 +55,14 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t crc32_clmul(uint32_t cr
 	const __m128i mask32 = _mm_setr_epi32(~0, 0, ~0, 0);
 	__m128i x0, x1, x2, x3, x4, x5, x6, x7, x8;
 
+	if (len < 64) { /* one lane: fold 16-byte blocks into the first one */
+		x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)buf),
+				   _mm_cvtsi32_si128((int)crc));
+		x0 = k3k4;
+		buf += 16;
+		len -= 16;
+		goto fold16;
+	}
 	x1 = _mm_loadu_si128((const __m128i *)(const void *)(buf + 0x00));
 	x2 = _mm_loadu_si128((const __m128i *)(const void *)(buf + 0x10));
 	x3 = _mm_loadu_si128((const __m128i *)(const void *)(buf + 0x20));
@@ -85,6 +105,7 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t crc32_clmul(uint32_t cr
 	x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
 	x1 = _mm_xor_si128(_mm_xor_si128(x1, x4), x5);
 
+fold16:
 	while (len >= 16) { /* remaining 16-byte blocks */
 		x2 = _mm_loadu_si128((const __m128i *)(const void *)buf);
 		x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
@@ -127,7 +148,9 @@ uint32_t tidm_binlog_crc32(uint32_t crc, const uint8_t *p, size_t n)
 		p += bulk;
 		n -= bulk;
 	}
-	return n ? crc32_zlib(crc, p, n) : crc;
+	if (n >= 16)
+		return crc32_zlib(crc, p, n);
+	return crc32_bytes(crc, p, n);
 }
 
 void tidm_binlog_crc32_force(int clmul) { have_clmul = clmul; }

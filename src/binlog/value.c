@@ -41,6 +41,9 @@ int tidm_binlog_value_json_text(tidm_buf *out, const tidm_binlog_value *v)
 	return rc;
 }
 
+/* Append a string literal. */
+#define PUT_LIT(b, lit) tidm_buf_put_fast((b), (lit), sizeof(lit) - 1)
+
 /* Fixed-width zero-padded decimal (hot path of temporal output: no printf). */
 static char *digits(char *o, uint32_t v, int width)
 {
@@ -193,9 +196,9 @@ static void put_bytes(tidm_buf *out, const uint8_t *p, size_t n)
 		size_t k = utf8_len(p + i, n - i);
 		if (k == 0) {
 			tidm_buf_truncate(out, at);
-			tidm_buf_puts(out, "{\"hex\":\"");
+			PUT_LIT(out, "{\"hex\":\"");
 			put_hex(out, p, n);
-			tidm_buf_puts(out, "\"}");
+			PUT_LIT(out, "\"}");
 			return;
 		}
 		tidm_buf_put(out, p + i, k);
@@ -209,7 +212,7 @@ static void put_double(tidm_buf *out, double d, bool single)
 {
 	char tmp[40];
 	if (!isfinite(d)) {
-		tidm_buf_puts(out, "null");
+		PUT_LIT(out, "null");
 		return;
 	}
 	for (int prec = single ? 6 : 15; prec <= 17; prec++) {
@@ -230,7 +233,7 @@ static int put_json_diffs(tidm_buf *out, const uint8_t *p, size_t n)
 	int first = 1;
 
 	tidm_binlog_cursor_init(&c, p, n);
-	tidm_buf_puts(out, "{\"json_diffs\":[");
+	PUT_LIT(out, "{\"json_diffs\":[");
 	while (tidm_binlog_cursor_left(&c) > 0) {
 		uint8_t op;
 		const uint8_t *path, *val;
@@ -246,7 +249,7 @@ static int put_json_diffs(tidm_buf *out, const uint8_t *p, size_t n)
 		if (op != 2) {
 			if (!tidm_binlog_cursor_lenenc_bytes(&c, &val, &vlen))
 				goto bad;
-			tidm_buf_puts(out, ",\"value\":");
+			PUT_LIT(out, ",\"value\":");
 			if (tidm_binlog_json_to_text(out, val, vlen) < 0) {
 				tidm_buf_truncate(out, at);
 				return tidm_err_code();
@@ -254,7 +257,7 @@ static int put_json_diffs(tidm_buf *out, const uint8_t *p, size_t n)
 		}
 		tidm_buf_putc_fast(out, '}');
 	}
-	tidm_buf_puts(out, "]}");
+	PUT_LIT(out, "]}");
 	return 0;
 bad:
 	tidm_buf_truncate(out, at);
@@ -268,7 +271,7 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 	switch (v->kind) {
 	case TIDM_BV_ABSENT:
 	case TIDM_BV_NULL:
-		tidm_buf_puts(out, "null");
+		PUT_LIT(out, "null");
 		return 0;
 	case TIDM_BV_INT:
 	case TIDM_BV_YEAR: {
@@ -300,9 +303,9 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 	case TIDM_BV_STRING:
 	case TIDM_BV_BLOB:
 		if (v->charset == TIDM_BINLOG_CHARSET_BINARY) { /* BINARY/VARBINARY/BLOB: bytes */
-			tidm_buf_puts(out, "{\"hex\":\"");
+			PUT_LIT(out, "{\"hex\":\"");
 			put_hex(out, v->v.bytes, v->len);
-			tidm_buf_puts(out, "\"}");
+			PUT_LIT(out, "\"}");
 		} else {
 			put_bytes(out, v->v.bytes, v->len);
 		}
@@ -326,7 +329,7 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 	case TIDM_BV_ENUM:
 		if (col && col->strs && v->v.u <= col->n_strs) {
 			if (v->v.u == 0)
-				tidm_buf_puts(out, "\"\"");
+				PUT_LIT(out, "\"\"");
 			else
 				put_bytes(out, (const uint8_t *)col->strs[v->v.u - 1],
 					  col->strs_len[v->v.u - 1]);
@@ -352,9 +355,9 @@ int tidm_binlog_value_to_json(tidm_buf *out, const tidm_binlog_value *v,
 		}
 		return 0;
 	case TIDM_BV_GEOMETRY:
-		tidm_buf_puts(out, "{\"hex\":\"");
+		PUT_LIT(out, "{\"hex\":\"");
 		put_hex(out, v->v.bytes, v->len);
-		tidm_buf_puts(out, "\"}");
+		PUT_LIT(out, "\"}");
 		return 0;
 	case TIDM_BV_VECTOR:
 		tidm_buf_putc_fast(out, '[');

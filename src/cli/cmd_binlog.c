@@ -198,7 +198,7 @@ static int put_image(ctx *c, const tidm_binlog_table *t, const tidm_binlog_value
 			first = false;
 		} else {
 			if (!first)
-				tidm_buf_puts(b, ", ");
+				PUT_LIT(b, ", ");
 			first = false;
 			if (t->cols[i].name)
 				tidm_buf_printf(b, "%s=", t->cols[i].name);
@@ -228,7 +228,7 @@ static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *e
 	if (rc < 0)
 		return rc;
 	if (c->fmt == FMT_JSON)
-		tidm_buf_puts(b, ",\"rows\":[");
+		PUT_LIT(b, ",\"rows\":[");
 	while ((rc = tidm_binlog_rows_next(&it, &row)) == 1) {
 		c->rows++;
 		if (c->fmt == FMT_NONE)
@@ -241,11 +241,14 @@ static int put_rows(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *e
 		}
 		if (r->kind == TIDM_ROWS_UPDATE) {
 			if (c->fmt == FMT_JSON)
-				tidm_buf_puts(b, "{\"before\":");
+				PUT_LIT(b, "{\"before\":");
 			rc = put_image(c, r->table, row.before);
 			if (rc < 0)
 				return rc;
-			tidm_buf_puts(b, c->fmt == FMT_JSON ? ",\"after\":" : " -> ");
+			if (c->fmt == FMT_JSON)
+				PUT_LIT(b, ",\"after\":");
+			else
+				PUT_LIT(b, " -> ");
 			rc = put_image(c, r->table, row.after);
 			if (rc < 0)
 				return rc;
@@ -354,7 +357,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 		jstr(b, u->name, u->name_len);
 		jkey(b, "value");
 		if (u->is_null) {
-			tidm_buf_puts(b, "null");
+			PUT_LIT(b, "null");
 		} else if (u->value_type == 2 && u->value_len == 8) {
 			uint64_t v = 0;
 			memcpy(&v, u->value, 8);
@@ -410,7 +413,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	case TIDM_BINLOG_ANONYMOUS_GTID:
 	case TIDM_BINLOG_GTID_TAGGED: {
 		const tidm_binlog_gtid *g = &ev->u.gtid;
-		tidm_buf_puts(b, ",\"gtid\":\"");
+		PUT_LIT(b, ",\"gtid\":\"");
 		put_uuid(b, g->sid);
 		if (g->tag_len) {
 			tidm_buf_putc_fast(b, ':');
@@ -462,7 +465,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	}
 	case TIDM_BINLOG_MARIA_GTID_LIST: {
 		const tidm_binlog_maria_gtid_list *l = &ev->u.gtid_list;
-		tidm_buf_puts(b, ",\"gtid_list\":\"");
+		PUT_LIT(b, ",\"gtid_list\":\"");
 		for (uint32_t i = 0; i < l->count; i++) {
 			const uint8_t *e = l->entries + 16 * (size_t)i;
 			uint32_t dom, srv;
@@ -532,7 +535,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	}
 	default:
 		if (ev->unsupported) {
-			tidm_buf_puts(b, ",\"decoded\":false");
+			PUT_LIT(b, ",\"decoded\":false");
 			return 0;
 		}
 		if (!is_rows(ev->hdr.type))
@@ -657,7 +660,7 @@ static int put_event(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event *
 		tidm_buf_truncate(b, start);
 		return rc;
 	}
-	tidm_buf_puts(b, "}\n");
+	PUT_LIT(b, "}\n");
 	return 0;
 }
 

@@ -299,6 +299,25 @@ size_t tidm_buf_put_json_ascii(tidm_buf *b, const void *src, size_t n)
 		size_t end = n - i > 4096 ? i + 4096 : n;
 		char *o0 = tidm_buf_grab(b, 6 * (end - i)), *o = o0;
 #ifdef JSON_BLOCK
+#if JSON_BLOCK == 16
+		while (end - i >= 32) { /* two blocks per round: one test and branch for 32 bytes */
+			unsigned m = json_special16(p + i) | json_special16(p + i + 16) << 16;
+			memcpy(o, p + i, 32); /* room: >= 6 * 32 bytes reserved */
+			if (!m) {
+				i += 32;
+				o += 32;
+				continue;
+			}
+			unsigned k = (unsigned)__builtin_ctz(m);
+			i += k;
+			o += k;
+			if (p[i] >= 0x80) {
+				tidm_buf_commit(b, (size_t)(o - o0));
+				return i;
+			}
+			o = json_escape(o, p[i++]);
+		}
+#endif
 		while (end - i >= JSON_BLOCK) {
 			unsigned m;
 #if JSON_BLOCK == 16
