@@ -4,7 +4,10 @@
  *
  * Design: row decoding (rows.c) leaves DECIMAL and binary JSON as raw bytes; the conversions
  * happen here, only for the values a consumer prints. All output is appended to a caller's
- * tidm_buf, so a consumer that reuses one buffer allocates nothing in steady state.
+ * tidm_buf, so a consumer that reuses one buffer allocates nothing in steady state. The JSON
+ * forms are the hot path of `tidm binlog decode --format json`: no printf except for floats,
+ * strings are escaped and UTF-8-checked in one pass (falling back to hex on the first invalid
+ * sequence), temporal values are formatted by hand into room grabbed once.
  */
 #include <math.h>
 #include <stdio.h>

@@ -295,6 +295,20 @@ size_t tidm_buf_put_json_ascii(tidm_buf *b, const void *src, size_t n)
 	const uint8_t *p = src;
 	size_t i = 0;
 
+	if (n < 16) { /* names and short values: straight to the byte loop */
+		char *o0 = tidm_buf_grab(b, 6 * n), *o = o0;
+		for (; i < n; i++) {
+			uint8_t c = p[i], k = json_class[c];
+			if (k == 0)
+				*o++ = (char)c;
+			else if (k == 1)
+				o = json_escape(o, c);
+			else
+				break;
+		}
+		tidm_buf_commit(b, (size_t)(o - o0));
+		return i;
+	}
 	while (i < n) {
 		size_t end = n - i > 4096 ? i + 4096 : n;
 		char *o0 = tidm_buf_grab(b, 6 * (end - i)), *o = o0;
