@@ -42,6 +42,19 @@ typedef struct num_memo {
 	char s[TIDM_BUF_I64_MAX];
 } num_memo;
 
+/*
+ * A recent `,"db":...,"table":...` rendering, keyed by the names themselves, compared in full:
+ * a table map can be freed and its memory reused for another table. Every TABLE_MAP and
+ * rows event prints the pair, and it rarely changes between neighbouring events.
+ */
+#define NAME_MEMO_N 4
+#define NAME_MEMO_RAW 128 /* db + table longer than this are rendered each time */
+typedef struct name_memo {
+	size_t db_len, table_len, json_len; /* json_len 0: empty */
+	char raw[NAME_MEMO_RAW];	    /* db, then table */
+	char json[6 * NAME_MEMO_RAW + 24];
+} name_memo;
+
 typedef struct ctx {
 	enum out_format fmt;
 	bool count;
@@ -53,6 +66,8 @@ typedef struct ctx {
 	uint64_t rows;
 	uint64_t inner_next; /* next_pos printed for events inside a payload */
 	num_memo ts, server_id, position; /* event header numbers, see memo_u64() */
+	name_memo names[NAME_MEMO_N];
+	unsigned names_last; /* the entry hit or filled last: checked first */
 } ctx;
 
 static void flush_out(ctx *c, bool force)
@@ -167,6 +182,39 @@ static void put_uuid(tidm_buf *b, const uint8_t sid[16])
 	char u[37];
 	tidm_binlog_uuid_format(u, sid);
 	tidm_buf_puts(b, u);
+}
+
+/* ,"db":"...","table":"..." (JSON), reusing a recent rendering of the same names. */
+static void put_db_table(ctx *c, const char *db, const char *table)
+{
+	tidm_buf *b = &c->out;
+	size_t dl = strlen(db), tl = strlen(table), at = b->len;
+	bool memo = dl + tl <= NAME_MEMO_RAW;
+	name_memo *m;
+
+	for (unsigned k = 0; memo && k < NAME_MEMO_N; k++) {
+		m = &c->names[(c->names_last + k) % NAME_MEMO_N];
+		if (m->json_len && m->db_len == dl && m->table_len == tl &&
+		    memcmp(m->raw, db, dl) == 0 && memcmp(m->raw + dl, table, tl) == 0) {
+			tidm_buf_put(b, m->json, m->json_len);
+			c->names_last = (c->names_last + k) % NAME_MEMO_N;
+			return;
+		}
+	}
+	PUT_LIT(b, ",\"db\":");
+	jstr(b, db, dl);
+	PUT_LIT(b, ",\"table\":");
+	jstr(b, table, tl);
+	if (!memo || b->len - at > sizeof(m->json))
+		return;
+	c->names_last = (c->names_last + NAME_MEMO_N - 1) % NAME_MEMO_N; /* replace the oldest */
+	m = &c->names[c->names_last];
+	m->db_len = dl;
+	m->table_len = tl;
+	memcpy(m->raw, db, dl);
+	memcpy(m->raw + dl, table, tl);
+	m->json_len = b->len - at;
+	memcpy(m->json, b->data + at, m->json_len);
 }
 
 static const char *rows_verb(uint8_t kind)
@@ -463,12 +511,16 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	}
 	case TIDM_BINLOG_MARIA_GTID: {
 		const tidm_binlog_maria_gtid *g = &ev->u.maria_gtid;
-		PUT_KV(b, ",\"gtid\":\"", g->domain_id);
-		PUT_KV(b, "-", g->server_id);
-		PUT_KV(b, "-", g->seq_no);
-		PUT_KV(b, "\",\"flags2\":", g->flags2);
+		char *o = tidm_buf_grab(b, 48 + 5 * TIDM_BUF_I64_MAX), *e;
+		e = tidm_buf_fmt_u64(LIT(o, ",\"gtid\":\""), g->domain_id);
+		*e++ = '-';
+		e = tidm_buf_fmt_u64(e, g->server_id);
+		*e++ = '-';
+		e = tidm_buf_fmt_u64(e, g->seq_no);
+		e = tidm_buf_fmt_u64(LIT(e, "\",\"flags2\":"), g->flags2);
 		if (g->flags2 & 2)
-			PUT_KV(b, ",\"commit_id\":", g->commit_id);
+			e = tidm_buf_fmt_u64(LIT(e, ",\"commit_id\":"), g->commit_id);
+		tidm_buf_commit(b, (size_t)(e - o));
 		return 0;
 	}
 	case TIDM_BINLOG_MARIA_GTID_LIST: {
@@ -505,38 +557,43 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	case TIDM_BINLOG_TABLE_MAP: {
 		const tidm_binlog_table *t = ev->u.table_map;
 		PUT_KV(b, ",\"table_id\":", t->table_id);
-		PUT_LIT(b, ",\"db\":");
-		jstr(b, t->db, strlen(t->db));
-		PUT_LIT(b, ",\"table\":");
-		jstr(b, t->table, strlen(t->table));
+		put_db_table(c, t->db, t->table);
 		PUT_LIT(b, ",\"columns\":[");
 		for (unsigned i = 0; i < t->ncols; i++) {
 			const tidm_binlog_column *col = &t->cols[i];
+			const char *type = tidm_binlog_coltype_name(col->type);
+			size_t tlen = strlen(type);
+			char *o = tidm_buf_grab(b, tlen + 12), *e = o;
 			if (i)
-				tidm_buf_putc_fast(b, ',');
-			PUT_LIT(b, "{\"type\":\"");
-			tidm_buf_puts(b, tidm_binlog_coltype_name(col->type));
-			tidm_buf_putc_fast(b, '"');
+				*e++ = ',';
+			e = LIT(e, "{\"type\":\"");
+			memcpy(e, type, tlen);
+			e += tlen;
+			*e++ = '"';
+			tidm_buf_commit(b, (size_t)(e - o));
 			if (col->name) {
 				PUT_LIT(b, ",\"name\":");
 				jstr(b, col->name, strlen(col->name));
 			}
-			PUT_KV(b, ",\"meta\":", col->meta);
+			/* the rest: 120 bytes of keys and 3 numbers at most */
+			o = tidm_buf_grab(b, 120 + 3 * TIDM_BUF_I64_MAX);
+			e = tidm_buf_fmt_u64(LIT(o, ",\"meta\":"), col->meta);
 			if (col->nullable)
-				PUT_LIT(b, ",\"nullable\":true");
+				e = LIT(e, ",\"nullable\":true");
 			else
-				PUT_LIT(b, ",\"nullable\":false");
+				e = LIT(e, ",\"nullable\":false");
 			if (col->is_unsigned)
-				PUT_LIT(b, ",\"unsigned\":true");
+				e = LIT(e, ",\"unsigned\":true");
 			if (col->charset)
-				PUT_KV(b, ",\"charset\":", col->charset);
+				e = tidm_buf_fmt_u64(LIT(e, ",\"charset\":"), col->charset);
 			if (!col->visible)
-				PUT_LIT(b, ",\"visible\":false");
+				e = LIT(e, ",\"visible\":false");
 			if (col->in_pk)
-				PUT_LIT(b, ",\"primary_key\":true");
+				e = LIT(e, ",\"primary_key\":true");
 			if (col->vector_dim)
-				PUT_KV(b, ",\"dimensions\":", col->vector_dim);
-			tidm_buf_putc_fast(b, '}');
+				e = tidm_buf_fmt_u64(LIT(e, ",\"dimensions\":"), col->vector_dim);
+			*e++ = '}';
+			tidm_buf_commit(b, (size_t)(e - o));
 		}
 		tidm_buf_putc_fast(b, ']');
 		return 0;
@@ -554,10 +611,7 @@ static int put_fields(ctx *c, tidm_binlog_decoder *dec, const tidm_binlog_event 
 	const tidm_binlog_rows *r = &ev->u.rows;
 	PUT_KV(b, ",\"table_id\":", r->table_id);
 	if (r->table) {
-		PUT_LIT(b, ",\"db\":");
-		jstr(b, r->table->db, strlen(r->table->db));
-		PUT_LIT(b, ",\"table\":");
-		jstr(b, r->table->table, strlen(r->table->table));
+		put_db_table(c, r->table->db, r->table->table);
 	}
 	PUT_KV(b, ",\"flags\":", r->flags);
 	if (r->has_partition)
