@@ -87,6 +87,7 @@ typedef struct worker {
 	/* queue, guarded by a->mu */
 	item *head, *tail;
 	size_t queued;
+	size_t marks_queued; /* marks among the queued items */
 	_Atomic uint64_t committed_seq;
 	/* checkpoint read at start: items of transactions starting before it are skipped */
 	char skip_file[256];
@@ -189,6 +190,25 @@ static int record_failure(struct tidm_applier *a)
 static int take_failure(struct tidm_applier *a)
 {
 	return tidm_err_set_db(a->err_code ? a->err_code : TIDM_ERROR, a->err_db, "%s", a->err_msg);
+}
+
+/* The coordinator's waits poll the user's cancel flag (a signal cannot wake a condvar). */
+static bool canceled(const struct tidm_applier *a)
+{
+	return a->o.cancel && *a->o.cancel;
+}
+
+static void coord_wait(struct tidm_applier *a)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 200 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&a->cond, &a->mu, &ts);
 }
 
 static bool safe_mode(struct tidm_applier *a)
@@ -458,8 +478,8 @@ static void push(struct tidm_applier *a, worker *w, item *it)
 {
 	pthread_mutex_lock(&a->mu);
 	/* bounded queue: wait while the worker is far behind */
-	while (w->queued >= 4096 && !atomic_load(&a->failed))
-		pthread_cond_wait(&a->cond, &a->mu);
+	while (w->queued >= 4096 && !atomic_load(&a->failed) && !canceled(a))
+		coord_wait(a);
 	it->next = NULL;
 	if (w->tail)
 		w->tail->next = it;
@@ -467,6 +487,8 @@ static void push(struct tidm_applier *a, worker *w, item *it)
 		w->head = it;
 	w->tail = it;
 	w->queued++;
+	if (it->kind == ITEM_MARK)
+		w->marks_queued++;
 	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->mu);
 }
@@ -487,20 +509,22 @@ static item *new_mark(struct tidm_applier *a, bool force)
 
 /* ---- worker ------------------------------------------------------------------------------------ */
 
-static int worker_checkpoint(worker *w, const item *mark)
+struct script;
+static void script_add_raw(struct script *sc, const char *sql, size_t len);
+
+/* The worker's checkpoint statement for a boundary, appended to its script. */
+static void worker_checkpoint(worker *w, const item *mark, struct script *sc)
 {
 	struct tidm_applier *a = w->a;
 	tidm_buf q = TIDM_BUF_INIT;
-	int rc;
 
 	tidm_buf_puts(&q, "UPDATE `" META_DB "`.`sync_workers` SET `file` = ");
 	tidm_quote_string(&q, mark->file, strlen(mark->file));
 	tidm_buf_printf(&q, ", `pos` = %" PRIu64 ", `nworkers` = %u WHERE `job` = ", mark->pos, a->nworkers);
 	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
 	tidm_buf_printf(&q, " AND `worker` = %u", w->id);
-	rc = tidm_conn_exec(w->conn, q.data, q.len);
+	script_add_raw(sc, q.data, q.len);
 	tidm_buf_dispose(&q);
-	return rc;
 }
 
 /*
@@ -578,6 +602,16 @@ static void script_add(script *sc, item *it)
 	it->what = NULL;
 }
 
+/* Add a statement of our own (BEGIN, the checkpoint, COMMIT): nothing to check. */
+static void script_add_raw(struct script *sc, const char *sql, size_t len)
+{
+	if (sc->n)
+		tidm_buf_putc(&sc->sql, ';');
+	tidm_buf_put(&sc->sql, sql, len);
+	sc->last_head = NULL;
+	script_meta_push(sc, false, false, NULL);
+}
+
 static int script_run(worker *w, script *sc)
 {
 	size_t failed = 0, i;
@@ -609,6 +643,14 @@ static int script_run(worker *w, script *sc)
 	return rc;
 }
 
+/*
+ * The worker loop. Rows of one source transaction are never split over two commits, and a
+ * worker never holds a finished transaction uncommitted while it needs the coordinator for
+ * more items: at a mark it commits unless the queue already holds a later mark (then every
+ * row of the next transaction is queued too) and fewer than `batch` rows are pending. The
+ * coordinator may wait for this worker to commit a transaction; the rule guarantees it
+ * will without help. One commit is one round trip: rows, checkpoint and COMMIT in a script.
+ */
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
@@ -616,7 +658,7 @@ static void *worker_main(void *arg)
 	script sc;
 	uint64_t since_commit = 0;
 	item *last_mark = NULL;
-	bool in_txn = false;
+	bool in_txn = false; /* BEGIN sent (or queued in the script) */
 	size_t limit = a->cfg->statement_bytes ? a->cfg->statement_bytes : (1u << 20);
 	unsigned batch = a->cfg->batch ? a->cfg->batch : 100;
 	int rc = 0;
@@ -624,14 +666,17 @@ static void *worker_main(void *arg)
 	memset(&sc, 0, sizeof(sc));
 	for (;;) {
 		item *it;
+		bool more_marks;
 
+		if (canceled(a))
+			break; /* the uncommitted batch is rolled back below; checkpoints stay exact */
 		pthread_mutex_lock(&a->mu);
-		while (!w->head && !atomic_load(&a->failed)) {
-			if (last_mark && in_txn)
+		while (!w->head && !atomic_load(&a->failed) && !canceled(a)) {
+			if (last_mark)
 				break; /* idle at a boundary: commit first */
-			pthread_cond_wait(&a->cond, &a->mu);
+			coord_wait(a);
 		}
-		if (atomic_load(&a->failed)) {
+		if (atomic_load(&a->failed) || canceled(a)) {
 			pthread_mutex_unlock(&a->mu);
 			break;
 		}
@@ -641,20 +686,39 @@ static void *worker_main(void *arg)
 			if (!w->head)
 				w->tail = NULL;
 			w->queued--;
+			if (it->kind == ITEM_MARK)
+				w->marks_queued--;
 			pthread_cond_broadcast(&a->cond);
 		}
+		more_marks = w->marks_queued > 0;
 		pthread_mutex_unlock(&a->mu);
 
-		if (!it || (it->kind == ITEM_MARK && (it->force || since_commit >= batch))) {
-			/* commit at the boundary of last_mark (or this mark): rows and checkpoint together */
+		if (it && it->kind == ITEM_MARK && !it->force && since_commit < batch && more_marks) {
+			/* the next transaction is complete in the queue: keep batching */
+			item_free(last_mark);
+			last_mark = it;
+			continue;
+		}
+		if (!it || it->kind == ITEM_MARK) {
+			/* commit at this boundary: rows, checkpoint and COMMIT in one round trip (two when
+			 * a row change must be verified first) */
 			item *m = it ? it : last_mark;
-			if (!in_txn) {
-				if ((rc = tidm_conn_begin(w->conn)) < 0)
-					goto fail;
+			size_t k;
+			if (!in_txn)
+				script_add_raw(&sc, "BEGIN", 5);
+			for (k = 0; k < sc.n; k++)
+				if (sc.meta[k].check)
+					break;
+			if (k < sc.n) {
+				/* a row must be there to change: verify before the COMMIT can run */
 				in_txn = true;
+				if ((rc = script_run(w, &sc)) < 0)
+					goto fail;
 			}
-			if ((rc = script_run(w, &sc)) < 0 || (rc = worker_checkpoint(w, m)) < 0 ||
-			    (rc = tidm_conn_commit(w->conn)) < 0)
+			worker_checkpoint(w, m, &sc);
+			script_add_raw(&sc, "COMMIT", 6);
+			in_txn = true;
+			if ((rc = script_run(w, &sc)) < 0)
 				goto fail;
 			in_txn = false;
 			if (a->o.progress) {
@@ -668,29 +732,25 @@ static void *worker_main(void *arg)
 			atomic_store(&w->committed_seq, m->seq);
 			pthread_cond_broadcast(&a->cond);
 			pthread_mutex_unlock(&a->mu);
+			if (it && last_mark != it)
+				item_free(it);
 			item_free(last_mark);
 			last_mark = NULL;
-			item_free(it);
 			continue;
 		}
 		if (it->kind == ITEM_STOP) {
 			item_free(it);
 			break;
 		}
-		if (it->kind == ITEM_MARK) {
-			item_free(last_mark);
-			last_mark = it;
-			continue;
-		}
-		/* a row change */
+		/* a row change: the last mark is no boundary any more (this row comes after it, and
+		 * a commit there would cut the row's transaction) */
+		item_free(last_mark);
+		last_mark = NULL;
 		if (!in_txn) {
-			if ((rc = tidm_conn_begin(w->conn)) < 0) {
-				item_free(it);
-				goto fail;
-			}
+			script_add_raw(&sc, "BEGIN", 5);
 			in_txn = true;
 		}
-		if (sc.n && (sc.sql.len + it->len + 1 > limit || sc.n >= 256) && (rc = script_run(w, &sc)) < 0) {
+		if (sc.n > 1 && (sc.sql.len + it->len + 1 > limit || sc.n >= 256) && (rc = script_run(w, &sc)) < 0) {
 			item_free(it);
 			goto fail;
 		}
@@ -747,11 +807,13 @@ static keyslot *key_find(struct tidm_applier *a, uint64_t h)
 static int wait_committed(struct tidm_applier *a, unsigned wid, uint64_t seq)
 {
 	pthread_mutex_lock(&a->mu);
-	while (atomic_load(&a->w[wid].committed_seq) < seq && !atomic_load(&a->failed))
-		pthread_cond_wait(&a->cond, &a->mu);
+	while (atomic_load(&a->w[wid].committed_seq) < seq && !atomic_load(&a->failed) && !canceled(a))
+		coord_wait(a);
 	pthread_mutex_unlock(&a->mu);
 	if (atomic_load(&a->failed))
 		return take_failure(a);
+	if (atomic_load(&a->w[wid].committed_seq) < seq)
+		return tidm_err_set(TIDM_ECANCELED, "canceled while waiting for apply worker %u", wid);
 	return 0;
 }
 
@@ -1565,6 +1627,12 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 		w->a = a;
 		w->id = i;
 		if ((rc = tidm_conn_open(&w->conn, &a->copts)) < 0)
+			goto fail;
+		/* Rows of different workers never overlap (routing by key), but REPEATABLE READ's gap
+		 * locks would still make one worker wait for another's open transaction - which
+		 * may itself wait for the coordinator: a deadlock. READ COMMITTED takes no gap locks. */
+		if (tidm_conn_info(w->conn)->flavor != TIDM_FLAVOR_TIDB &&
+		    (rc = tidm_conn_exec(w->conn, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", 54)) < 0)
 			goto fail;
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			rc = tidm_err_set(TIDM_ERROR, "cannot start an apply worker thread");
