@@ -407,8 +407,8 @@ static int scalar(struct ctx *c, struct fy_node *at, struct fy_node *v, const ch
 static int get_string(struct ctx *c, struct fy_node *at, struct fy_node *v, const char *what,
 		      const char *expected, bool allow_empty, char **out)
 {
-	const char *s;
-	size_t len;
+	const char *s = NULL;
+	size_t len = 0;
 	int rc = scalar(c, at, v, what, expected, allow_empty, &s, &len);
 
 	if (rc < 0)

@@ -347,7 +347,7 @@ static int qname(struct parser *p, const char *expected, bool allow_nodb, char *
 static tidm_ddl_obj *qname_obj(struct parser *p, enum tidm_ddl_obj_role role, const char *expected, bool allow_nodb)
 {
 	char *db, *name;
-	size_t at, end;
+	size_t at = 0, end = 0;
 
 	if (qname(p, expected, allow_nodb, &db, &name, &at, &end) < 0)
 		return NULL;
