@@ -55,10 +55,11 @@
 
 #define META_DB TIDM_META_DB
 #define MAX_WORKERS 64
+#define QUEUE_MAX 4096 /* items queued per worker before the coordinator waits */
 #define KEYMAP_BITS 18
 #define KEYMAP_SIZE (1u << KEYMAP_BITS)
 
-enum { ITEM_ROW = 1, ITEM_MARK, ITEM_STOP };
+enum { ITEM_ROW = 1, ITEM_MARK, ITEM_STOP, ITEM_ROLLBACK };
 enum { OP_INSERT = 1, OP_STMT };
 
 typedef struct item {
@@ -88,6 +89,11 @@ typedef struct worker {
 	item *head, *tail;
 	size_t queued;
 	size_t marks_queued; /* marks among the queued items */
+	pthread_cond_t cond;  /* items queued for this worker (waited on under a->mu) */
+	/* items the coordinator collected but has not queued yet (coordinator only): queued
+	 * in one go at the transaction's end, so a worker wakes about once per transaction */
+	item *pend_head, *pend_tail;
+	size_t pend_n, pend_marks;
 	_Atomic uint64_t committed_seq;
 	/* checkpoint read at start: items of transactions starting before it are skipped */
 	char skip_file[256];
@@ -183,6 +189,8 @@ static int record_failure(struct tidm_applier *a)
 	}
 	atomic_store(&a->failed, 1);
 	pthread_cond_broadcast(&a->cond);
+	for (unsigned i = 0; i < a->nworkers; i++)
+		pthread_cond_broadcast(&a->w[i].cond);
 	pthread_mutex_unlock(&a->mu);
 	return a->err_code;
 }
@@ -196,6 +204,19 @@ static int take_failure(struct tidm_applier *a)
 static bool canceled(const struct tidm_applier *a)
 {
 	return a->o.cancel && *a->o.cancel;
+}
+
+static void timed_wait(struct tidm_applier *a, pthread_cond_t *cond)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 200 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cond, &a->mu, &ts);
 }
 
 static void coord_wait(struct tidm_applier *a)
@@ -474,23 +495,42 @@ static void item_free(item *it)
 	free(it);
 }
 
-static void push(struct tidm_applier *a, worker *w, item *it)
+/* Queue the worker's collected items (coordinator). */
+static void push_pending(struct tidm_applier *a, worker *w)
 {
+	if (!w->pend_head)
+		return;
 	pthread_mutex_lock(&a->mu);
 	/* bounded queue: wait while the worker is far behind */
-	while (w->queued >= 4096 && !atomic_load(&a->failed) && !canceled(a))
+	while (w->queued >= QUEUE_MAX && !atomic_load(&a->failed) && !canceled(a))
 		coord_wait(a);
-	it->next = NULL;
 	if (w->tail)
-		w->tail->next = it;
+		w->tail->next = w->pend_head;
 	else
-		w->head = it;
-	w->tail = it;
-	w->queued++;
-	if (it->kind == ITEM_MARK)
-		w->marks_queued++;
-	pthread_cond_broadcast(&a->cond);
+		w->head = w->pend_head;
+	w->tail = w->pend_tail;
+	w->queued += w->pend_n;
+	w->marks_queued += w->pend_marks;
+	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&a->mu);
+	w->pend_head = w->pend_tail = NULL;
+	w->pend_n = w->pend_marks = 0;
+}
+
+/* Collect one item for a worker; big transactions are queued in slices of 256. */
+static void push(struct tidm_applier *a, worker *w, item *it)
+{
+	it->next = NULL;
+	if (w->pend_tail)
+		w->pend_tail->next = it;
+	else
+		w->pend_head = it;
+	w->pend_tail = it;
+	w->pend_n++;
+	if (it->kind == ITEM_MARK)
+		w->pend_marks++;
+	if (it->kind != ITEM_ROW || w->pend_n >= 256)
+		push_pending(a, w);
 }
 
 static item *new_mark(struct tidm_applier *a, bool force)
@@ -674,7 +714,7 @@ static void *worker_main(void *arg)
 		while (!w->head && !atomic_load(&a->failed) && !canceled(a)) {
 			if (last_mark)
 				break; /* idle at a boundary: commit first */
-			coord_wait(a);
+			timed_wait(a, &w->cond);
 		}
 		if (atomic_load(&a->failed) || canceled(a)) {
 			pthread_mutex_unlock(&a->mu);
@@ -685,10 +725,10 @@ static void *worker_main(void *arg)
 			w->head = it->next;
 			if (!w->head)
 				w->tail = NULL;
-			w->queued--;
+			if (w->queued-- == QUEUE_MAX)
+				pthread_cond_broadcast(&a->cond); /* the coordinator may wait for room */
 			if (it->kind == ITEM_MARK)
 				w->marks_queued--;
-			pthread_cond_broadcast(&a->cond);
 		}
 		more_marks = w->marks_queued > 0;
 		pthread_mutex_unlock(&a->mu);
@@ -741,6 +781,17 @@ static void *worker_main(void *arg)
 		if (it->kind == ITEM_STOP) {
 			item_free(it);
 			break;
+		}
+		if (it->kind == ITEM_ROLLBACK) {
+			/* the coordinator dropped a half-received transaction: so do we */
+			item_free(it);
+			script_clear(&sc);
+			if (in_txn && (rc = tidm_conn_rollback(w->conn)) < 0)
+				goto fail;
+			in_txn = false;
+			w->rows_pending = 0;
+			since_commit = 0;
+			continue;
 		}
 		/* a row change: the last mark is no boundary any more (this row comes after it, and
 		 * a commit there would cut the row's transaction) */
@@ -1485,8 +1536,28 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 
 void tidm_applier_reset_txn(tidm_applier *a)
 {
-	/* Items already queued belong to a transaction that will be sent again: they were not
-	 * committed (workers commit only at marks), and the replay routes them the same way. */
+	unsigned i;
+
+	/* The half-fed transaction will be sent again from its start: drop what the workers
+	 * have of it (never committed: a worker commits only at a mark). */
+	for (i = 0; i < a->nworkers && a->in_txn; i++) {
+		worker *w = &a->w[i];
+		item *rb;
+		if (!(a->participants & (1ull << i)))
+			continue;
+		while (w->pend_head) {
+			item *it = w->pend_head;
+			w->pend_head = it->next;
+			item_free(it);
+		}
+		w->pend_tail = NULL;
+		w->pend_n = w->pend_marks = 0;
+		rb = calloc(1, sizeof(*rb));
+		if (!rb)
+			abort();
+		rb->kind = ITEM_ROLLBACK;
+		push(a, w, rb);
+	}
 	a->in_txn = false;
 	a->participants = 0;
 }
@@ -1589,6 +1660,8 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 		a->nworkers = MAX_WORKERS;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cond, NULL);
+	for (i = 0; i < a->nworkers; i++)
+		pthread_cond_init(&a->w[i].cond, NULL);
 	a->keys = calloc(KEYMAP_SIZE, sizeof(*a->keys));
 	a->schema = tidm_schema_cache_new();
 	if (!a->keys)
@@ -1671,6 +1744,11 @@ void tidm_applier_free(tidm_applier *a)
 			w->head = it->next;
 			item_free(it);
 		}
+		while (w->pend_head) {
+			item *it = w->pend_head;
+			w->pend_head = it->next;
+			item_free(it);
+		}
 		tidm_conn_close(w->conn);
 	}
 	tbl_info_free_all(a);
@@ -1686,6 +1764,8 @@ void tidm_applier_free(tidm_applier *a)
 	free(a->keys);
 	tidm_buf_dispose(&a->scratch);
 	tidm_buf_dispose(&a->keybuf);
+	for (i = 0; i < a->nworkers; i++)
+		pthread_cond_destroy(&a->w[i].cond);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cond);
 	free(a);
