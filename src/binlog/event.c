@@ -1078,3 +1078,22 @@ int tidm_binlog_decoder_payload_next(tidm_binlog_decoder *d, tidm_binlog_event *
 	d->pl_off += h.event_size;
 	return 1;
 }
+
+bool tidm_binlog_is_rows_event(unsigned type)
+{
+	switch (type) {
+	case TIDM_BINLOG_WRITE_ROWS_V1:
+	case TIDM_BINLOG_UPDATE_ROWS_V1:
+	case TIDM_BINLOG_DELETE_ROWS_V1:
+	case TIDM_BINLOG_WRITE_ROWS_V2:
+	case TIDM_BINLOG_UPDATE_ROWS_V2:
+	case TIDM_BINLOG_DELETE_ROWS_V2:
+	case TIDM_BINLOG_PARTIAL_UPDATE_ROWS:
+	case TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
+	case TIDM_BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+	case TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
+		return true;
+	default:
+		return false;
+	}
+}

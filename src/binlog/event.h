@@ -117,6 +117,9 @@ typedef struct tidm_binlog_header {
 /* Name of an event type as printed by `tidm binlog decode` ("WRITE_ROWS_V2",
  * "MARIA_GTID", ...); NULL for a number no server defines. */
 const char *tidm_binlog_type_name(unsigned type);
+/* A rows event (WRITE/UPDATE/DELETE v1, v2, PARTIAL_UPDATE, MariaDB compressed): iterate
+ * its rows with tidm_binlog_rows_begin(). */
+bool tidm_binlog_is_rows_event(unsigned type);
 
 /* Parse the 19-byte common header at p (n readable). TIDM_EAGAIN when n < 19. */
 int tidm_binlog_header_parse(tidm_binlog_header *out, const uint8_t *p, size_t n);

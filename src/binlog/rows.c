@@ -175,21 +175,8 @@ int tidm_binlog_rows_begin(tidm_binlog_row_iter *it, struct tidm_binlog_decoder 
 {
 	const tidm_binlog_rows *r = &ev->u.rows;
 	memset(it, 0, sizeof(*it));
-	switch (ev->hdr.type) {
-	case TIDM_BINLOG_WRITE_ROWS_V1:
-	case TIDM_BINLOG_UPDATE_ROWS_V1:
-	case TIDM_BINLOG_DELETE_ROWS_V1:
-	case TIDM_BINLOG_WRITE_ROWS_V2:
-	case TIDM_BINLOG_UPDATE_ROWS_V2:
-	case TIDM_BINLOG_DELETE_ROWS_V2:
-	case TIDM_BINLOG_PARTIAL_UPDATE_ROWS:
-	case TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
-		break;
-	default:
+	if (!tidm_binlog_is_rows_event(ev->hdr.type))
 		return tidm_err_set(TIDM_EINVAL, "not a rows event");
-	}
 	it->dec = d;
 	it->rows = r;
 	it->n_present1 = r->table ? popcount_bits(r->present1, r->ncols) : 0;
@@ -563,6 +550,8 @@ static int image_decode(tidm_binlog_row_iter *it, const uint8_t *bm, unsigned pr
 	const uint8_t *nulls, *pbits = NULL;
 	int rc;
 
+	for (unsigned i = 0; i < n; i++)
+		vals[i].fsp = 0; /* IN_ROW_BUF marks are set below only for inflated values */
 	if (after_partial) {
 		uint64_t opts;
 		if (!tidm_binlog_cursor_lenenc(&c, &opts))

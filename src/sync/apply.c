@@ -221,15 +221,7 @@ static void timed_wait(struct tidm_applier *a, pthread_cond_t *cond)
 
 static void coord_wait(struct tidm_applier *a)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 200 * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&a->cond, &a->mu, &ts);
+	timed_wait(a, &a->cond);
 }
 
 static bool safe_mode(struct tidm_applier *a)
@@ -1508,25 +1500,17 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 		    !is_word(ev->u.query.sql, ev->u.query.sql_len, "XA"))
 			rc = txn_end(a); /* a statement outside BEGIN ... COMMIT ends its own transaction */
 		return rc;
-	case TIDM_BINLOG_WRITE_ROWS_V1:
-	case TIDM_BINLOG_UPDATE_ROWS_V1:
-	case TIDM_BINLOG_DELETE_ROWS_V1:
-	case TIDM_BINLOG_WRITE_ROWS_V2:
-	case TIDM_BINLOG_UPDATE_ROWS_V2:
-	case TIDM_BINLOG_DELETE_ROWS_V2:
-	case TIDM_BINLOG_PARTIAL_UPDATE_ROWS:
-	case TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
-		if (!a->in_txn)
-			txn_begin(a, ev);
-		rc = apply_rows_event(a, dec, ev);
-		break;
+
 	case TIDM_BINLOG_XID:
 	case TIDM_BINLOG_XA_PREPARE:
 		a->cur_pos = next_pos;
 		return txn_end(a);
 	default:
+		if (tidm_binlog_is_rows_event(ev->hdr.type)) {
+			if (!a->in_txn)
+				txn_begin(a, ev);
+			rc = apply_rows_event(a, dec, ev);
+		}
 		break;
 	}
 	if (!a->in_txn)
