@@ -21,8 +21,11 @@ static void usage(FILE *f)
 	      "  precheck JOB.yaml [--format table|json]\n"
 	      "                         check source and target before a job starts\n"
 	      "  verify JOB.yaml        compare source and target table by table\n"
-	      "  binlog decode FILE... [--format text|json]\n"
+	      "  binlog decode FILE... [--format text|json] [--count] [--no-output]\n"
 	      "                         print the events of binlog files\n"
+	      "  binlog stream --source HOST:PORT --user U --password-env VAR [--start-file F\n"
+	      "                --start-pos P | --start-gtid SET] [--until-now] [--format text|json]\n"
+	      "                         read a live source's binlog as a replica\n"
 	      "  version                print the version\n",
 	      f);
 }
