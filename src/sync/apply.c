@@ -70,6 +70,10 @@ typedef struct item {
 	char *text;          /* OP_INSERT: "(...)"; OP_STMT: the statement */
 	size_t len;
 	char *what;          /* "`d`.`t` (id=5)" for messages */
+	/* a DELETE by row key, still collected by the coordinator: an INSERT of the same key in
+	 * the same transaction turns it into one REPLACE (changes to one row merged) */
+	const void *del_table;
+	uint64_t del_key;
 	/* ITEM_MARK */
 	uint64_t seq;
 	char file[256];
@@ -1071,7 +1075,7 @@ static bool already_applied(struct tidm_applier *a, unsigned wid)
 static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
-	uint64_t hashes[16];
+	uint64_t hashes[16], rowkey = 0;
 	size_t nh = 0;
 	unsigned wid;
 	bool safe = force_safe || safe_mode(a);
@@ -1088,9 +1092,11 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 				    t->qname, row->ncols, s->ncols);
 	/* route by the row key (the new one for INSERT/UPDATE, old for DELETE); keyless: by table */
 	if (s->nkey) {
+		tidm_buf_clear(&a->keybuf); /* routing must depend on this row's key only */
 		if ((rc = put_key_text(a, &a->keybuf, t, key_img, row->ncols, s->key, s->nkey)) < 0)
 			return rc;
-		wid = (unsigned)(key_hash(t, a->keybuf.data ? a->keybuf.data : "", a->keybuf.len) % a->nworkers);
+		rowkey = key_hash(t, a->keybuf.data ? a->keybuf.data : "", a->keybuf.len);
+		wid = (unsigned)(rowkey % a->nworkers);
 		tidm_buf_clear(&a->keybuf);
 	} else {
 		wid = (unsigned)(key_hash(t, "", 0) % a->nworkers);
@@ -1109,7 +1115,24 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		return rc;
 
 	switch (kind) {
-	case TIDM_ROWS_INSERT:
+	case TIDM_ROWS_INSERT: {
+		item *tail = a->w[wid].pend_tail;
+		if (s->nkey && tail && tail->kind == ITEM_ROW && tail->del_table == t && tail->del_key == rowkey) {
+			/* DELETE then INSERT of one row in this transaction: one REPLACE does both */
+			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0) {
+				tidm_buf_dispose(&b);
+				return rc;
+			}
+			free(tail->text);
+			tail->text = tidm_buf_detach(&b);
+			tail->len = strlen(tail->text);
+			tail->op = OP_INSERT;
+			tail->head = t->replace_head;
+			tail->check_affected = false;
+			tail->del_table = NULL;
+			return 0;
+		}
+	}
 		it = new_row_item();
 		it->op = OP_INSERT;
 		it->head = replace ? t->replace_head : t->insert_head;
@@ -1136,6 +1159,10 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		it = new_row_item();
 		it->op = OP_STMT;
 		it->check_affected = !safe;
+		if (s->nkey) {
+			it->del_table = t;
+			it->del_key = rowkey;
+		}
 		tidm_buf_printf(&b, "DELETE FROM %s WHERE ", t->qname);
 		if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
 			goto fail_item;
