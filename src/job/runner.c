@@ -9,7 +9,8 @@
  * must already exist on the target.
  *
  * Replication loop: events from repl/stream go to sync/apply; about once a second, at a
- * transaction boundary, the applier is flushed (workers commit with their checkpoints).
+ * transaction boundary, every worker is asked to commit there (without waiting), so idle
+ * workers' checkpoints move too; at the end the applier is flushed.
  * Lag is the age of the last event read while events flow, and 0 when the stream is idle
  * at a boundary (heartbeats arrive with nothing to apply).
  */
@@ -232,7 +233,8 @@ static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run
 			atomic_store(&p->sync.lag_s, 0);
 		}
 		if (!rev.in_trx && now_s() - last_flush >= 1.0) {
-			if ((rc = tidm_applier_flush(ap, &out->stopped_at)) < 0)
+			/* checkpoints move on without stopping the stream */
+			if ((rc = tidm_applier_checkpoint(ap)) < 0)
 				goto out;
 			last_flush = now_s();
 		}

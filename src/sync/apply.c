@@ -1293,6 +1293,12 @@ int tidm_applier_flush(tidm_applier *a, tidm_sync_pos *out)
 	unsigned i;
 	int rc;
 
+	if (out) {
+		/* the boundary the flush commits to (also reported when a stop cuts it short) */
+		snprintf(out->file, sizeof(out->file), "%s", a->cur_file);
+		out->pos = a->cur_pos;
+		out->gtid[0] = '\0';
+	}
 	if (atomic_load(&a->failed))
 		return take_failure(a);
 	if (a->in_txn) {
@@ -1317,6 +1323,20 @@ int tidm_applier_flush(tidm_applier *a, tidm_sync_pos *out)
 		out->pos = a->cur_pos;
 		out->gtid[0] = '\0';
 	}
+	return 0;
+}
+
+int tidm_applier_checkpoint(tidm_applier *a)
+{
+	unsigned i;
+
+	if (atomic_load(&a->failed))
+		return take_failure(a);
+	if (a->in_txn)
+		return 0;
+	/* every worker commits at this boundary when it gets there; nobody waits for it */
+	for (i = 0; i < a->nworkers; i++)
+		push(a, &a->w[i], new_mark(a, true));
 	return 0;
 }
 

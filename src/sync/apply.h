@@ -88,6 +88,9 @@ void tidm_applier_add_window(tidm_applier *a, const char *db, const char *table,
 			     const char *hi_file, uint64_t hi_pos);
 /* The stream reconnected: drop any half-fed transaction (it will be sent again). */
 void tidm_applier_reset_txn(tidm_applier *a);
+/* Ask every worker to commit at the current transaction boundary, without waiting (keeps
+ * idle workers' checkpoints moving while replication runs). */
+int tidm_applier_checkpoint(tidm_applier *a);
 /* Commit everything fed so far and record the checkpoint; *out (may be NULL) = that position. */
 int tidm_applier_flush(tidm_applier *a, tidm_sync_pos *out);
 /* Stop the workers (after a flush when `clean`), close connections. */
