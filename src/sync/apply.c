@@ -763,8 +763,14 @@ at_boundary:
 		if (!it || it->kind == ITEM_MARK) {
 			/* commit at this boundary: rows, checkpoint and COMMIT in one round trip (two when
 			 * a row change must be verified first) */
-			item *m = it ? it : last_mark;
+			item *m;
 			size_t k;
+			if (it) { /* own the mark through last_mark, so a failure below frees it */
+				item_free(last_mark);
+				last_mark = it;
+				it = NULL;
+			}
+			m = last_mark;
 			if (!in_txn)
 				script_add_raw(&sc, "BEGIN", 5);
 			for (k = 0; k < sc.n; k++)
@@ -793,8 +799,6 @@ at_boundary:
 			atomic_store(&w->committed_seq, m->seq);
 			pthread_cond_broadcast(&a->cond);
 			pthread_mutex_unlock(&a->mu);
-			if (it && last_mark != it)
-				item_free(it);
 			item_free(last_mark);
 			last_mark = NULL;
 			continue;
