@@ -31,33 +31,7 @@ static const uint8_t fde_mariadb[] = {
 #include "fde_mariadb.inc"
 };
 
-static void use_event(tidm_binlog_decoder *dec, const tidm_binlog_event *ev, tidm_buf *scratch)
-{
-	tidm_binlog_row_iter it;
-	tidm_binlog_row row;
-	unsigned c;
-	const uint8_t *last_p = NULL;
-
-	if (ev->unsupported || tidm_binlog_rows_begin(&it, dec, ev) < 0)
-		return;
-	while (tidm_binlog_rows_next(&it, &row) == 1) {
-		const tidm_binlog_table *t = ev->u.rows.table;
-		/* Known decoder bug (reported; repro tests/fuzz/repro/): a row image that
-		 * consumes no bytes (no column present) is returned again and again. Stop
-		 * after the first such row so the fuzzer can look for other problems. */
-		if (it.p == last_p)
-			break;
-		last_p = it.p;
-		for (c = 0; c < row.ncols; c++) {
-			const tidm_binlog_column *col = t && c < t->ncols ? &t->cols[c] : NULL;
-			if (row.before)
-				tidm_binlog_value_to_json(scratch, &row.before[c], col);
-			if (row.after)
-				tidm_binlog_value_to_json(scratch, &row.after[c], col);
-		}
-		tidm_buf_clear(scratch);
-	}
-}
+#include "fuzz_rows.inc"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -95,12 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p[11] = (uint8_t)(len >> 16);
 		p[12] = (uint8_t)(len >> 24);
 		if (tidm_binlog_decoder_decode(dec, &ev, p, len, flags) == 0) {
-			use_event(dec, &ev, &scratch);
+			fuzz_walk_rows(dec, &ev, &scratch);
 			if (ev.hdr.type == TIDM_BINLOG_TRANSACTION_PAYLOAD &&
 			    tidm_binlog_decoder_payload_begin(dec, &ev) == 0) {
 				tidm_binlog_event inner;
 				while (tidm_binlog_decoder_payload_next(dec, &inner) == 1)
-					use_event(dec, &inner, &scratch);
+					fuzz_walk_rows(dec, &inner, &scratch);
 			}
 		}
 		tidm_buf_clear(&scratch);

@@ -54,13 +54,10 @@ static void fix_crcs(uint8_t *p, size_t n)
 	}
 }
 
+#include "fuzz_rows.inc"
+
 static void use_event(tidm_binlog_decoder *dec, const tidm_binlog_event *ev, tidm_buf *scratch)
 {
-	tidm_binlog_row_iter it;
-	tidm_binlog_row row;
-	unsigned c;
-	const uint8_t *last_p = NULL;
-
 	if (ev->unsupported)
 		return;
 	switch (ev->hdr.type) {
@@ -72,36 +69,8 @@ static void use_event(tidm_binlog_decoder *dec, const tidm_binlog_event *ev, tid
 		tidm_gtid_set_dispose(&s);
 		break;
 	}
-	case TIDM_BINLOG_WRITE_ROWS_V1:
-	case TIDM_BINLOG_UPDATE_ROWS_V1:
-	case TIDM_BINLOG_DELETE_ROWS_V1:
-	case TIDM_BINLOG_WRITE_ROWS_V2:
-	case TIDM_BINLOG_UPDATE_ROWS_V2:
-	case TIDM_BINLOG_DELETE_ROWS_V2:
-	case TIDM_BINLOG_PARTIAL_UPDATE_ROWS:
-	case TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
-		if (tidm_binlog_rows_begin(&it, dec, ev) < 0)
-			break;
-		while (tidm_binlog_rows_next(&it, &row) == 1) {
-			const tidm_binlog_table *t = ev->u.rows.table;
-			/* Known decoder bug (reported; repro tests/fuzz/repro/): a row image that
-			 * consumes no bytes is returned forever. Stop at the first repeat. */
-			if (it.p == last_p)
-				break;
-			last_p = it.p;
-			for (c = 0; c < row.ncols; c++) {
-				const tidm_binlog_column *col = t && c < t->ncols ? &t->cols[c] : NULL;
-				if (row.before)
-					tidm_binlog_value_to_json(scratch, &row.before[c], col);
-				if (row.after)
-					tidm_binlog_value_to_json(scratch, &row.after[c], col);
-			}
-			tidm_buf_clear(scratch);
-		}
-		break;
 	default:
+		fuzz_walk_rows(dec, ev, scratch);
 		break;
 	}
 	tidm_buf_clear(scratch);
