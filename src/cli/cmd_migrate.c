@@ -259,7 +259,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 				       el > 0 ? (double)rows / el : 0.0);
 			else
 				printf("  rows     %llu copied in this run\n", (unsigned long long)rows);
-			printf("  bytes    %s of SQL written\n", bytes);
+			printf("  bytes    %s written to the target\n", bytes);
 			printf("  snapshot %s %s:%llu%s%s\n", fr->snapshot.method,
 			       fr->snapshot.file[0] ? fr->snapshot.file : "(binlog off)",
 			       (unsigned long long)fr->snapshot.pos, fr->snapshot.gtid_set ? " gtid " : "",

@@ -91,6 +91,9 @@ struct tidm_conn {
 	MYSQL_RES *stream;
 	unsigned stream_ncols;
 	enum tidm_col_kind *kinds;
+	/* LOAD DATA LOCAL: the buffer served to the server (NULL outside tidm_conn_load_local) */
+	const char *ld_data;
+	size_t ld_len, ld_off;
 };
 
 struct tidm_res {
@@ -322,10 +325,46 @@ static void set_options(MYSQL *my, const tidm_conn_opts *o, bool force_tls)
 		mysql_options(my, MYSQL_OPT_SSL_CERT, o->tls_cert);
 		mysql_options(my, MYSQL_OPT_SSL_KEY, o->tls_key);
 	}
+	if (o->local_infile) {
+		unsigned int li = 1;
+		mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &li);
+	}
 	if (has_ca || has_cert || force_tls) {
 		mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
 		mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, has_ca ? &on : &off);
 	}
+}
+
+/* LOAD DATA LOCAL handlers: serve the connection's buffer, never a file. */
+static int ld_init(void **ptr, const char *filename, void *userdata)
+{
+	tidm_conn *c = userdata;
+
+	(void)filename;
+	*ptr = c;
+	return c->ld_data ? 0 : 1; /* a request the client did not make: refused */
+}
+
+static int ld_read(void *ptr, char *buf, unsigned int cap)
+{
+	tidm_conn *c = ptr;
+	size_t n = c->ld_len - c->ld_off;
+
+	if (n > cap)
+		n = cap;
+	memcpy(buf, c->ld_data + c->ld_off, n);
+	c->ld_off += n;
+	return (int)n;
+}
+
+static void ld_end(void *ptr) { (void)ptr; }
+
+static int ld_error(void *ptr, char *msg, unsigned int cap)
+{
+	tidm_conn *c = ptr;
+
+	snprintf(msg, cap, "%s", c->ld_data ? "LOAD DATA LOCAL failed" : "the server asked for a file the client did not offer");
+	return 2000; /* CR_UNKNOWN_ERROR */
 }
 
 /* One connection attempt; on failure *err and *msg hold the cause (handle closed). */
@@ -533,6 +572,8 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 	c->password = dup_or_null(o->password);
 	c->host = dup_or_null(o->host);
 	c->port = o->port;
+	if (o->local_infile)
+		mysql_set_local_infile_handler(my, ld_init, ld_read, ld_end, ld_error, c);
 	if ((rc = session_setup(c, o)) < 0 || (rc = detect_server(c)) < 0) {
 		tidm_err_prefix("%s connection to %s:%u: ", role_name(o->role), o->host ? o->host : "localhost",
 				o->port);
@@ -599,6 +640,37 @@ int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *af
 		}
 		if (nr < 0)
 			break;
+	}
+	return 0;
+}
+
+int tidm_conn_load_local(tidm_conn *c, const char *sql, size_t len, const char *data, size_t n,
+			 tidm_load_counts *counts)
+{
+	const char *info;
+	unsigned long long rec, del, skip, warn;
+	int rc = 0;
+
+	memset(counts, 0, sizeof(*counts));
+	c->ld_data = data ? data : "";
+	c->ld_len = data ? n : 0;
+	c->ld_off = 0;
+	if (mysql_real_query(c->my, sql, len) != 0)
+		rc = set_query_error(c, sql, len);
+	c->ld_data = NULL;
+	if (rc < 0)
+		return rc;
+	c->affected = mysql_affected_rows(c->my);
+	info = mysql_info(c->my);
+	if (info && sscanf(info, "Records: %llu Deleted: %llu Skipped: %llu Warnings: %llu", &rec, &del, &skip,
+			   &warn) == 4) {
+		counts->known = true;
+		counts->records = rec;
+		counts->deleted = del;
+		counts->skipped = skip;
+		counts->warnings = warn;
+	} else {
+		counts->warnings = mysql_warning_count(c->my);
 	}
 	return 0;
 }

@@ -77,6 +77,8 @@ typedef struct tidm_conn_opts {
 	const char *init_sql;     /* optional statement run after the session settings above */
 	bool found_rows;          /* affected rows of an UPDATE count matched rows (CLIENT_FOUND_ROWS) */
 	bool multi_statements;    /* allow "stmt1; stmt2" in one exec (CLIENT_MULTI_STATEMENTS) */
+	bool local_infile;        /* allow tidm_conn_load_local (the client only ever sends the
+				   * buffer given there, never a file the server names) */
 } tidm_conn_opts;
 
 typedef struct tidm_server_info {
@@ -104,6 +106,22 @@ int tidm_conn_execf(tidm_conn *c, const char *fmt, ...) __attribute__((format(pr
  * On failure the statements after the failing one did not run; *failed is its index.
  */
 int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed);
+/*
+ * LOAD DATA LOCAL INFILE from memory (the connection must be opened with local_infile):
+ * `sql` is the statement; whatever file it names, the client sends `data` (n bytes).
+ * On success *counts holds the server's report. A server that does not allow it fails
+ * with errno 1148 or 3948 (tidm_err_dberr()).
+ */
+typedef struct tidm_load_counts {
+	bool known;        /* the server reported "Records: .. Deleted: .. Skipped: .. Warnings: .." */
+	uint64_t records;  /* rows read from the data */
+	uint64_t deleted;  /* rows replaced (REPLACE) */
+	uint64_t skipped;  /* rows not loaded (duplicates without REPLACE) */
+	uint64_t warnings;
+} tidm_load_counts;
+int tidm_conn_load_local(tidm_conn *c, const char *sql, size_t len, const char *data, size_t n,
+			 tidm_load_counts *counts);
+
 /* Rows changed by the last exec. */
 uint64_t tidm_conn_affected(const tidm_conn *c);
 

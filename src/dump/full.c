@@ -24,7 +24,10 @@
  *     stored as SQL literals (numbers, or hex with a charset introducer) so they compare
  *     with the column's own collation.
  *  6. Copy: `dump_threads` dump workers each own a snapshot connection, stream a chunk,
- *     and cut it into REPLACE statements of at most `statement_bytes`; these travel over a
+ *     and cut it into batches of at most `statement_bytes`: LOAD DATA LOCAL INFILE text
+ *     (REPLACE for tables with a key) where the target allows it (choose_load_method),
+ *     else multi-row REPLACE statements; every LOAD DATA is checked against the server's
+ *     count of rows read, skipped and warned about (load_rows). Batches travel over a
  *     bounded queue to `load_threads` load workers that own target connections. A chunk
  *     carries a reference count (1 for its producer plus 1 per statement in flight); the
  *     worker that drops it to zero marks the chunk done in tidm_meta. Memory is bounded by
@@ -38,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,8 +68,10 @@ typedef struct table {
 	size_t nint_cols;
 	tidm_buf col_list; /* "(`a`,`b`)" */
 	tidm_buf head;     /* "REPLACE INTO `db`.`t` (`a`,`b`) VALUES " */
+	tidm_buf load_sql; /* "LOAD DATA LOCAL INFILE 'tidm' REPLACE INTO TABLE `db`.`t` ... (`a`,`b`)" */
 	_Atomic uint64_t chunks_left;
 	bool planned; /* chunk plan stored in tidm_meta */
+	unsigned last_no; /* highest number of its chunks to copy (for the copy order) */
 	char *create_sql; /* SHOW CREATE TABLE of the source when its target table was made */
 	bool created; /* views: created on the target */
 } table;
@@ -82,9 +88,10 @@ typedef struct chunk {
 
 typedef struct stmt {
 	chunk *c;
-	char *sql;
+	char *sql; /* a REPLACE/INSERT statement, or the rows of a LOAD DATA (load_rows) */
 	size_t len;
 	uint64_t rows;
+	bool load; /* sql holds LOAD DATA rows for c->t->load_sql */
 } stmt;
 
 typedef struct run {
@@ -108,6 +115,7 @@ typedef struct run {
 	size_t cap, head, count;
 	unsigned producers_left;
 
+	bool load_data; /* rows go as LOAD DATA LOCAL INFILE (else multi-row REPLACE) */
 	tidm_snapshot_pos copy_snap; /* the snapshot this run copies under (differs from the job's
 				      * original one when an interrupted run is resumed) */
 	bool resumed;
@@ -163,6 +171,7 @@ static void table_dispose(table *t)
 	free(t->int_cols);
 	tidm_buf_dispose(&t->col_list);
 	tidm_buf_dispose(&t->head);
+	tidm_buf_dispose(&t->load_sql);
 	free(t->create_sql);
 }
 
@@ -413,6 +422,14 @@ static int describe(run *r, tidm_conn *src, table *t)
 	tidm_buf_putc(&t->head, ' ');
 	tidm_buf_put(&t->head, t->col_list.data, t->col_list.len);
 	tidm_buf_puts(&t->head, " VALUES ");
+	/* Keyless: without REPLACE, LOAD DATA LOCAL skips duplicates of a unique key with
+	 * NULLable columns; load_rows() turns any skipped row into an error. */
+	tidm_buf_puts(&t->load_sql, "LOAD DATA LOCAL INFILE 'tidm-rows' ");
+	tidm_buf_puts(&t->load_sql, t->nkey ? "REPLACE INTO TABLE " : "INTO TABLE ");
+	tidm_quote_qualified(&t->load_sql, t->db, t->name);
+	tidm_buf_puts(&t->load_sql, " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
+				    "LINES TERMINATED BY '\\n' ");
+	tidm_buf_put(&t->load_sql, t->col_list.data, t->col_list.len);
 out:
 	free(best);
 	tidm_res_free(res);
@@ -1266,8 +1283,46 @@ static int chunk_release(run *r, chunk *c, tidm_conn *tgt)
 	return 0;
 }
 
+/*
+ * Load rows (LOAD DATA text, see put_row_tsv) into c's table. The server's report must
+ * account for every row: a row it read differently, skipped or changed (a warning: the
+ * session is not strict) fails the copy, naming the first warning.
+ */
+static int load_rows(tidm_conn *tgt, const chunk *c, const char *data, size_t len, uint64_t rows)
+{
+	const table *t = c->t;
+	tidm_load_counts n;
+	tidm_res *res = NULL;
+	int rc = tidm_conn_load_local(tgt, t->load_sql.data, t->load_sql.len, data, len, &n);
+
+	if (rc < 0)
+		return rc;
+	if (n.known && n.records != rows)
+		return tidm_err_set(TIDM_ERROR, "the target read %llu rows of %llu sent into `%s`.`%s`",
+				    (unsigned long long)n.records, (unsigned long long)rows, t->db, t->name);
+	if (n.skipped)
+		return tidm_err_set(TIDM_ERROR, "the target skipped %llu of %llu rows as duplicates in `%s`.`%s`",
+				    (unsigned long long)n.skipped, (unsigned long long)rows, t->db, t->name);
+	if (n.warnings) {
+		char what[512] = "";
+		if (tidm_conn_query(tgt, &res, "SHOW WARNINGS LIMIT 1") == 0 && tidm_res_next(res) == 1 &&
+		    tidm_res_cols(res) >= 3)
+			snprintf(what, sizeof(what), ": %s (%s)", tidm_res_get(res, 2) ? tidm_res_get(res, 2) : "",
+				 tidm_res_get(res, 1) ? tidm_res_get(res, 1) : "");
+		tidm_res_free(res);
+		return tidm_err_set(TIDM_ERROR, "the target changed values while loading `%s`.`%s` (%llu warnings)%s",
+				    t->db, t->name, (unsigned long long)n.warnings, what);
+	}
+	return 0;
+}
+
+static int exec_stmt(tidm_conn *tgt, const stmt *s)
+{
+	return s->load ? load_rows(tgt, s->c, s->sql, s->len, s->rows) : tidm_conn_exec(tgt, s->sql, s->len);
+}
+
 /* Execute one data statement, reconnecting on a lost connection (statements are idempotent). */
-static int exec_retry(run *r, tidm_conn **tgt, const char *sql, size_t len)
+static int exec_retry(run *r, tidm_conn **tgt, const stmt *s)
 {
 	unsigned attempt;
 	int rc = 0;
@@ -1277,7 +1332,7 @@ static int exec_retry(run *r, tidm_conn **tgt, const char *sql, size_t len)
 			if (rc != TIDM_ECONN)
 				return rc;
 		} else {
-			rc = tidm_conn_exec(*tgt, sql, len);
+			rc = exec_stmt(*tgt, s);
 			if (rc != TIDM_ECONN)
 				return rc;
 			tidm_warn("lost the target connection (%s); retrying", tidm_err_msg());
@@ -1304,7 +1359,7 @@ static void *load_worker(void *arg)
 		return NULL;
 	}
 	while (queue_pop(r, &s)) {
-		int rc = exec_retry(r, &tgt, s.sql, s.len);
+		int rc = exec_retry(r, &tgt, &s);
 		free(s.sql);
 		if (rc < 0) {
 			tidm_err_prefix("copying `%s`.`%s` (chunk %u): ", s.c->t->db, s.c->t->name, s.c->no);
@@ -1359,6 +1414,78 @@ static void put_row(tidm_buf *b, tidm_conn *src, const char *const *vals, const 
 	tidm_buf_putc(b, ')');
 }
 
+/* Bytes that LOAD DATA ... FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY
+ * '\n' reads specially: written as "\\", "\t", "\n". NULL is "\N". */
+static const char tsv_escape[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n'};
+
+static void put_row_tsv(tidm_buf *b, const char *const *vals, const unsigned long *lens, unsigned ncols)
+{
+	unsigned i;
+
+	for (i = 0; i < ncols; i++) {
+		const unsigned char *v = (const unsigned char *)vals[i];
+		size_t n = lens[i], j, from = 0;
+		char *w;
+
+		if (i)
+			tidm_buf_putc_fast(b, '\t');
+		if (!v) {
+			tidm_buf_put_fast(b, "\\N", 2);
+			continue;
+		}
+		/* worst case every byte escaped */
+		w = tidm_buf_grab(b, 2 * n);
+		for (j = 0; j < n; j++) {
+			char e = tsv_escape[v[j]];
+			if (e) {
+				memcpy(w, v + from, j - from);
+				w += j - from;
+				*w++ = '\\';
+				*w++ = e;
+				from = j + 1;
+			}
+		}
+		memcpy(w, v + from, n - from);
+		w += n - from;
+		tidm_buf_commit(b, (size_t)(w - (b->data + b->len)));
+	}
+	tidm_buf_putc_fast(b, '\n');
+}
+
+/* Rows of these kinds go as LOAD DATA text; BIT values keep the REPLACE path (hex literals). */
+static bool loadable(tidm_conn *src, unsigned ncols)
+{
+	unsigned i;
+
+	for (i = 0; i < ncols; i++)
+		if (tidm_conn_stream_kind(src, i) == TIDM_KIND_BIT)
+			return false;
+	return true;
+}
+
+/* Send one batch of rows: keyless tables on the dump worker's own transaction, others
+ * through the queue to the load workers. */
+static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load)
+{
+	run *r = d->r;
+
+	if (c->t->nkey == 0) {
+		int rc = load ? load_rows(d->tgt, c, rows_buf->data, rows_buf->len, nrows)
+			      : tidm_conn_exec(d->tgt, rows_buf->data, rows_buf->len);
+		if (rc < 0)
+			return rc;
+		atomic_fetch_add(&c->rows, nrows);
+		atomic_fetch_add(&c->bytes, rows_buf->len);
+		tidm_buf_clear(rows_buf);
+	} else {
+		stmt s = {c, NULL, rows_buf->len, nrows, load};
+		atomic_fetch_add(&c->refs, 1);
+		s.sql = tidm_buf_detach(rows_buf);
+		queue_push(r, s);
+	}
+	return 0;
+}
+
 static int dump_chunk(dump_ctx *d, chunk *c)
 {
 	run *r = d->r;
@@ -1368,7 +1495,7 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 	const unsigned long *lens;
 	uint64_t rows_in_stmt = 0, rows_total = 0;
 	size_t limit = r->cfg->statement_bytes ? r->cfg->statement_bytes : (1u << 20);
-	bool keyless = t->nkey == 0;
+	bool keyless = t->nkey == 0, load;
 	int rc, got;
 	size_t i;
 
@@ -1402,31 +1529,26 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 				     t->name);
 		goto out;
 	}
+	load = r->load_data && loadable(d->src, (unsigned)t->ncols);
 	while ((got = tidm_conn_stream_next(d->src, &vals, &lens)) == 1) {
-		if (!stmt_buf.len)
-			tidm_buf_put(&stmt_buf, t->head.data, t->head.len);
-		else
-			tidm_buf_putc(&stmt_buf, ',');
-		put_row(&stmt_buf, d->src, vals, lens, (unsigned)t->ncols);
+		if (load) {
+			put_row_tsv(&stmt_buf, vals, lens, (unsigned)t->ncols);
+		} else {
+			if (!stmt_buf.len)
+				tidm_buf_put(&stmt_buf, t->head.data, t->head.len);
+			else
+				tidm_buf_putc(&stmt_buf, ',');
+			put_row(&stmt_buf, d->src, vals, lens, (unsigned)t->ncols);
+		}
 		rows_in_stmt++;
 		if (stmt_buf.len >= limit) {
 			if (stopping(r)) {
 				rc = TIDM_ECANCELED;
 				break;
 			}
-			if (keyless) {
-				if ((rc = tidm_conn_exec(d->tgt, stmt_buf.data, stmt_buf.len)) < 0)
-					break;
-				atomic_fetch_add(&c->rows, rows_in_stmt);
-				atomic_fetch_add(&c->bytes, stmt_buf.len);
-				rows_total += rows_in_stmt;
-				tidm_buf_clear(&stmt_buf);
-			} else {
-				stmt s = {c, NULL, stmt_buf.len, rows_in_stmt};
-				atomic_fetch_add(&c->refs, 1);
-				s.sql = tidm_buf_detach(&stmt_buf);
-				queue_push(r, s);
-			}
+			if ((rc = flush_rows(d, c, &stmt_buf, rows_in_stmt, load)) < 0)
+				break;
+			rows_total += rows_in_stmt;
 			rows_in_stmt = 0;
 		}
 	}
@@ -1436,18 +1558,9 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 	if (rc < 0)
 		goto out;
 	if (stmt_buf.len) {
-		if (keyless) {
-			if ((rc = tidm_conn_exec(d->tgt, stmt_buf.data, stmt_buf.len)) < 0)
-				goto out;
-			atomic_fetch_add(&c->rows, rows_in_stmt);
-			atomic_fetch_add(&c->bytes, stmt_buf.len);
-			rows_total += rows_in_stmt;
-		} else {
-			stmt s = {c, NULL, stmt_buf.len, rows_in_stmt};
-			atomic_fetch_add(&c->refs, 1);
-			s.sql = tidm_buf_detach(&stmt_buf);
-			queue_push(r, s);
-		}
+		if ((rc = flush_rows(d, c, &stmt_buf, rows_in_stmt, load)) < 0)
+			goto out;
+		rows_total += rows_in_stmt;
 	}
 	if (keyless) {
 		/* rows and their "done" mark commit together */
@@ -1499,19 +1612,55 @@ static void *dump_worker(void *arg)
 	return NULL;
 }
 
-/* Biggest tables first, chunk order within a table: keeps all workers busy to the end. */
+/*
+ * Chunks interleaved over the tables and aligned on their last chunk: the order is by the
+ * number of the table's chunks still to come after this one, most first (so the biggest
+ * tables start first and every table ends in the last rounds), then biggest table first.
+ * Concurrent workers then mostly write different tables (writers of one table contend
+ * for its index pages), and the end is made of small pieces that keep all workers busy.
+ */
 static int cmp_chunk(const void *a, const void *b)
 {
 	const chunk *x = *(chunk *const *)a, *y = *(chunk *const *)b;
-	if (x->t != y->t) {
-		if (x->t->est_rows != y->t->est_rows)
-			return x->t->est_rows > y->t->est_rows ? -1 : 1;
-		return x->t < y->t ? -1 : 1;
-	}
-	return x->no < y->no ? -1 : x->no > y->no;
+	unsigned rx = x->t->last_no - x->no, ry = y->t->last_no - y->no;
+
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	if (x->t->est_rows != y->t->est_rows)
+		return x->t->est_rows > y->t->est_rows ? -1 : 1;
+	return x->t < y->t ? -1 : x->t > y->t;
 }
 
 /* ---- the run ----------------------------------------------------------------------------- */
+
+/*
+ * LOAD DATA LOCAL INFILE needs the target's consent (`local_infile`, OFF by default on
+ * MySQL 8). auto: use it when allowed, else multi-row REPLACE; load-data: required.
+ */
+static int choose_load_method(run *r, tidm_conn *tgt)
+{
+	char *v = NULL;
+	bool allowed;
+
+	if (r->cfg->load_method == TIDM_LOAD_INSERT) {
+		allowed = false;
+	} else if (tidm_conn_info(tgt)->flavor == TIDM_FLAVOR_TIDB) {
+		allowed = true; /* TiDB always accepts LOAD DATA LOCAL */
+	} else if (tidm_conn_query_value(tgt, &v, "SELECT @@GLOBAL.local_infile") < 0) {
+		tidm_debug("cannot read the target's local_infile (%s)", tidm_err_msg());
+		allowed = false;
+	} else {
+		allowed = v && (!strcmp(v, "1") || !strcasecmp(v, "ON"));
+	}
+	free(v);
+	if (!allowed && r->cfg->load_method == TIDM_LOAD_DATA)
+		return tidm_err_set(TIDM_EINVAL, "spec.load-method is load-data, but the target does not allow "
+						 "LOAD DATA LOCAL INFILE (local_infile is OFF); set local_infile = ON "
+						 "on the target or use load-method: auto");
+	r->load_data = allowed;
+	tidm_info("rows are written with %s", allowed ? "LOAD DATA LOCAL INFILE" : "multi-row REPLACE statements");
+	return 0;
+}
 
 void tidm_full_result_dispose(tidm_full_result *res)
 {
@@ -1544,8 +1693,12 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	tidm_endpoint_conn_opts(&r.src_opts, &cfg->source, TIDM_ROLE_SOURCE);
 	tidm_endpoint_conn_opts(&r.tgt_opts, &cfg->target, TIDM_ROLE_TARGET);
 
+	r.tgt_opts.local_infile = cfg->load_method != TIDM_LOAD_INSERT;
+
 	atomic_store(&prog->stage, TIDM_FULL_CONNECTING);
 	if ((rc = tidm_conn_open(&src, &r.src_opts)) < 0 || (rc = open_target(&r, &tgt)) < 0)
+		goto out;
+	if ((rc = choose_load_method(&r, tgt)) < 0)
 		goto out;
 	tidm_info("source: %s, target: %s", tidm_conn_info(src)->version_str, tidm_conn_info(tgt)->version_str);
 	if ((rc = tidm_meta_ensure(tgt)) < 0 || (rc = meta_load_job(&r, tgt, &out->resumed, &out->snapshot)) < 0)
@@ -1627,6 +1780,9 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	for (k = 0; k < r.ntables; k++)
 		if (!r.tables[k].is_view && atomic_load(&r.tables[k].chunks_left) == 0)
 			atomic_fetch_add(&prog->tables_done, 1);
+	for (k = 0; k < r.ntodo; k++)
+		if (r.todo[k]->no > r.todo[k]->t->last_no)
+			r.todo[k]->t->last_no = r.todo[k]->no;
 	if (r.ntodo)
 		qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
 

@@ -14,6 +14,9 @@
 enum tidm_job_type { TIDM_JOB_FULL, TIDM_JOB_INCREMENTAL, TIDM_JOB_ALL };
 enum tidm_job_mode { TIDM_MODE_LOGICAL, TIDM_MODE_PHYSICAL };
 
+/* How the full phase writes rows (`spec: load-method`). */
+enum tidm_load_method { TIDM_LOAD_AUTO, TIDM_LOAD_DATA, TIDM_LOAD_INSERT };
+
 typedef struct tidm_endpoint {
 	char *host;
 	unsigned port;
@@ -45,7 +48,8 @@ typedef struct tidm_job_config {
 	unsigned apply_workers; /* default 8 */
 	unsigned batch;         /* rows per statement/transaction, default 100 */
 	uint64_t chunk_rows;    /* rows per dump chunk, default 100000 (`spec: chunk-rows`) */
-	uint64_t statement_bytes; /* max bytes of one INSERT/REPLACE, default 1 MiB (`spec: statement-bytes`) */
+	uint64_t statement_bytes; /* max bytes of one LOAD DATA batch or INSERT/REPLACE, default 1 MiB (`spec: statement-bytes`) */
+	enum tidm_load_method load_method; /* default auto: LOAD DATA LOCAL when the target allows it */
 	bool safe_mode;
 	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
 	/* HTTP API only: `"start": true` in a POST /jobs body asks to start the job at once.

@@ -20,3 +20,22 @@ assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.t WHERE v = 'stale' OR id =
 assert_eq "kept" "$(tgt_sql "SELECT v FROM \`$db\`.t WHERE id = 90002")" "target-only row untouched"
 tgt_sql "DELETE FROM \`$db\`.t WHERE id = 90002"
 assert_tables_equal "$db"
+
+# A target that refuses LOAD DATA LOCAL (local_infile OFF, MySQL 8's default): load-method
+# auto falls back to REPLACE statements with the same result; load-method load-data says why
+# it cannot run, exits non-zero and writes no row.
+on_exit "tgt_sql 'SET GLOBAL local_infile = ON' >/dev/null 2>&1 || true"
+tgt_sql "SET GLOBAL local_infile = OFF"
+tgt_sql "DROP DATABASE \`$db\`"
+write_job "$TEST_TMP/job-li.yaml" "databases=$db" spec.chunk-rows=1000 name=nonempty-noinfile
+tidm migrate "$TEST_TMP/job-li.yaml" >"$TEST_TMP/out-li" 2>&1 || fail "tidm migrate (local_infile OFF) failed: $(cat "$TEST_TMP/out-li")"
+assert_contains "$(cat "$TEST_TMP/out-li")" "rows are written with multi-row REPLACE statements"
+assert_tables_equal "$db"
+tgt_sql "DROP DATABASE \`$db\`"
+write_job "$TEST_TMP/job-ld.yaml" "databases=$db" spec.load-method=load-data name=nonempty-loaddata
+rc=0
+tidm migrate "$TEST_TMP/job-ld.yaml" >"$TEST_TMP/out-ld" 2>&1 || rc=$?
+assert_eq 1 "$rc" "exit status when LOAD DATA LOCAL is required but refused"
+assert_contains "$(cat "$TEST_TMP/out-ld")" "spec.load-method is load-data, but the target does not allow LOAD DATA LOCAL INFILE (local_infile is OFF); set local_infile = ON on the target or use load-method: auto"
+assert_eq "" "$(tgt_sql "SHOW DATABASES LIKE '$db'")" "nothing created when the load method is refused"
+tgt_sql "SET GLOBAL local_infile = ON"

@@ -23,6 +23,7 @@ out=$(tidm migrate "$TEST_TMP/job.yaml" 2>"$TEST_TMP/err") || fail "tidm migrate
 echo "$out"
 assert_contains "$out" "full migration finished"
 assert_contains "$out" "tables   9 (1 views)"
+assert_contains "$(cat "$TEST_TMP/err")" "rows are written with LOAD DATA LOCAL INFILE"
 
 assert_tables_equal "$db"
 assert_tables_equal "$big"
@@ -39,3 +40,11 @@ assert_eq "18446744073709551615	-9223372036854775808" "$(tgt_sql "SELECT (SELECT
 assert_eq "emoji 😀🎉 éééééééééé" "$(tgt_sql "SELECT t_varchar FROM $qdb.\`all types\` WHERE id = 2")" "4-byte UTF-8"
 assert_eq "00010203FF5C27225C" "$(tgt_sql "SELECT HEX(t_varbinary) FROM $qdb.\`all types\` WHERE id = 2")" "raw binary"
 assert_eq "6" "$(tgt_sql "SELECT COUNT(*) FROM $qdb.\`no key\`")" "keyless rows, duplicates kept"
+
+# The same types written the other way (multi-row REPLACE, as on a target that refuses
+# LOAD DATA LOCAL): a fresh copy of the hostile database equals the source too.
+tgt_sql "DROP DATABASE $qdb"
+write_job "$TEST_TMP/job2.yaml" "databases=\`${db//\`/\`\`}\`" spec.chunk-rows=1000 spec.load-method=insert name=types-insert
+tidm migrate "$TEST_TMP/job2.yaml" >"$TEST_TMP/out2" 2>&1 || fail "tidm migrate (load-method insert) failed: $(cat "$TEST_TMP/out2")"
+assert_contains "$(cat "$TEST_TMP/out2")" "rows are written with multi-row REPLACE statements"
+assert_tables_equal "$db"
