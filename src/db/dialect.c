@@ -1083,3 +1083,126 @@ int tidm_dialect_adapt_create(tidm_buf *out, const char *create_sql, enum tidm_f
 {
 	return tidm_dialect_adapt_create_in(out, NULL, create_sql, src, target, target_version, report);
 }
+
+/* ---- deferred secondary indexes ------------------------------------------------------------ */
+
+/* The backquoted identifier at p ("`a``b`"), its length including the quotes; 0 if none. */
+static size_t quoted_ident_len(const char *p, const char *end)
+{
+	const char *q;
+
+	if (p >= end || *p != '`')
+		return 0;
+	for (q = p + 1; q < end; q++) {
+		if (*q != '`')
+			continue;
+		if (q + 1 < end && q[1] == '`') {
+			q++;
+			continue;
+		}
+		return (size_t)(q + 1 - p);
+	}
+	return 0;
+}
+
+/* Does p[0..n) contain the text `needle`? */
+static bool contains(const char *p, size_t n, const char *needle)
+{
+	size_t m = strlen(needle), i;
+
+	for (i = 0; i + m <= n; i++)
+		if (p[i] == needle[0] && !memcmp(p + i, needle, m))
+			return true;
+	return false;
+}
+
+size_t tidm_dialect_split_keys(const char *create_sql, tidm_buf *table_sql, tidm_buf *keys)
+{
+	const char *s = create_sql, *end = s + strlen(s);
+	const char *lines[4096];
+	size_t lens[4096], n = 0, close = 0, i, nkeys = 0, kept = 0;
+	const char *autos[64];
+	size_t auto_lens[64], nauto = 0;
+	bool *defer;
+
+	/* lines */
+	while (s < end && n < 4096) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		lines[n] = s;
+		lens[n] = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		n++;
+		s = nl ? nl + 1 : end;
+	}
+	if (s < end || n < 3 || strncmp(lines[0], "CREATE TABLE ", 13) != 0 || lines[0][lens[0] - 1] != '(')
+		goto whole;
+	for (i = 1; i < n && !close; i++)
+		if (lines[i][0] == ')')
+			close = i;
+	if (!close)
+		goto whole;
+	for (i = 1; i < close; i++) {
+		size_t len = lens[i], q;
+		if (len < 3 || lines[i][0] != ' ' || lines[i][1] != ' ')
+			goto whole; /* not one definition per line */
+		if (contains(lines[i], len, "FOREIGN KEY") || contains(lines[i], len, "REFERENCES"))
+			goto whole; /* a foreign key needs its index from the start */
+		/* columns with AUTO_INCREMENT: an index leading with one must stay */
+		if (lines[i][2] == '`' && contains(lines[i], len, " AUTO_INCREMENT") &&
+		    (q = quoted_ident_len(lines[i] + 2, lines[i] + len)) && nauto < 64) {
+			autos[nauto] = lines[i] + 2;
+			auto_lens[nauto++] = q;
+		}
+	}
+	defer = calloc(close, sizeof(*defer));
+	if (!defer)
+		abort();
+	for (i = 1; i < close; i++) {
+		const char *l = lines[i], *e = l + lens[i], *p;
+		size_t q, k;
+		bool leads_auto = false;
+
+		if (lens[i] < 7 || memcmp(l, "  KEY `", 7) != 0)
+			continue;
+		q = quoted_ident_len(l + 6, e); /* the index name */
+		if (!q)
+			continue;
+		p = l + 6 + q;
+		if (e - p < 3 || memcmp(p, " (`", 3) != 0)
+			continue;
+		q = quoted_ident_len(p + 2, e); /* its first column */
+		for (k = 0; k < nauto; k++)
+			if (q == auto_lens[k] && !memcmp(p + 2, autos[k], q))
+				leads_auto = true;
+		if (q && !leads_auto) {
+			defer[i] = true;
+			nkeys++;
+		}
+	}
+	if (!nkeys || nkeys == close - 1) {
+		free(defer);
+		goto whole;
+	}
+	tidm_buf_put(table_sql, lines[0], lens[0]);
+	for (i = 1; i < close; i++) {
+		size_t len = lens[i];
+		if (lines[i][len - 1] == ',')
+			len--;
+		if (defer[i]) {
+			tidm_buf_puts(keys, "ADD ");
+			tidm_buf_put(keys, lines[i] + 2, len - 2);
+			tidm_buf_putc(keys, '\n');
+			continue;
+		}
+		tidm_buf_puts(table_sql, kept++ ? ",\n" : "\n");
+		tidm_buf_put(table_sql, lines[i], len);
+	}
+	for (i = close; i < n; i++) {
+		tidm_buf_putc(table_sql, '\n');
+		tidm_buf_put(table_sql, lines[i], lens[i]);
+	}
+	free(defer);
+	return nkeys;
+whole:
+	tidm_buf_puts(table_sql, create_sql);
+	return 0;
+}

@@ -64,4 +64,16 @@ int tidm_dialect_adapt_create(tidm_buf *out, const char *create_sql, enum tidm_f
 int tidm_dialect_adapt_create_in(tidm_buf *out, const char *db, const char *create_sql, enum tidm_flavor src,
 				 enum tidm_flavor target, unsigned target_version, tidm_buf *report);
 
+/*
+ * Split the plain secondary indexes (KEY lines: not PRIMARY, UNIQUE, FULLTEXT, SPATIAL)
+ * off a CREATE TABLE laid out as SHOW CREATE TABLE prints it, one definition per line:
+ * `table_sql` receives the statement without them, `keys` one "ADD KEY ..." clause per
+ * line. Building an index once after the rows are loaded costs the target much less than
+ * keeping it up to date row by row. Nothing is split (0 returned, table_sql = the input)
+ * when the table has a foreign key (it needs its index from the start) or the text is not
+ * laid out one definition per line; an index that leads with an AUTO_INCREMENT column
+ * stays (the column must be indexed). Returns the number of indexes split off.
+ */
+size_t tidm_dialect_split_keys(const char *create_sql, tidm_buf *table_sql, tidm_buf *keys);
+
 #endif

@@ -33,6 +33,7 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
 		" `chunks` INT UNSIGNED NOT NULL,"
 		" `create_sql` LONGTEXT NULL,"
+		" `deferred_keys` LONGTEXT NULL,"
 		" PRIMARY KEY (`job`, `db`, `tbl`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`chunks` ("
@@ -57,12 +58,23 @@ int tidm_meta_ensure(tidm_conn *c)
 	size_t i;
 	int rc;
 
+	char *have = NULL;
+
 	for (i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++)
 		if ((rc = tidm_conn_exec(c, ddl[i], strlen(ddl[i]))) < 0) {
 			tidm_err_prefix("cannot create the job store `" TIDM_META_DB "` on the target: ");
 			return rc;
 		}
-	return 0;
+	/* a job store made by an earlier version lacks the newer columns */
+	if ((rc = tidm_conn_query_value(c, &have, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
+						TIDM_META_DB "' AND TABLE_NAME = 'tables' AND COLUMN_NAME = 'deferred_keys'")) < 0)
+		return rc;
+	if (have && !strcmp(have, "0"))
+		rc = tidm_conn_execf(c, "ALTER TABLE %s.`tables` ADD COLUMN `deferred_keys` LONGTEXT NULL", M);
+	free(have);
+	if (rc < 0)
+		tidm_err_prefix("cannot upgrade the job store `" TIDM_META_DB "` on the target: ");
+	return rc;
 }
 
 static void put_str(tidm_buf *b, const char *s)

@@ -17,7 +17,10 @@
  *     tables (needs LOCK TABLES): writers of those tables wait, so the binlog position
  *     read under the lock is exactly the snapshot's. The lock is released at once.
  *  4. Schema: databases, then tables (SHOW CREATE TABLE, adapted to the target dialect by
- *     db/dialect), then views (definer removed; several passes for views on views).
+ *     db/dialect), then views (definer removed; several passes for views on views). A
+ *     table tidm creates leaves out its plain secondary indexes (tidm_dialect_split_keys);
+ *     they are kept in tidm_meta.tables.deferred_keys and built with one ALTER TABLE when
+ *     the table's last chunk is done (finish_table), also by a resumed run.
  *  5. Plan: chunk bounds walk the key in key order, `chunk_rows` rows apart
  *     (`WHERE key > prev ORDER BY key LIMIT 1 OFFSET n-1`), so composite and string keys
  *     work and every row falls in exactly one chunk: chunk i is (b[i-1], b[i]]. Bounds are
@@ -691,13 +694,111 @@ static int forget_table(run *r, tidm_conn *tgt, const table *t)
 	return rc;
 }
 
+/* " WHERE `job` = .. AND `db` = .. AND `tbl` = .." for t's row in tidm_meta. */
+static void put_table_where(tidm_buf *q, const run *r, const table *t)
+{
+	tidm_buf_puts(q, " WHERE `job` = ");
+	put_str(q, r->cfg->name);
+	tidm_buf_puts(q, " AND `db` = ");
+	put_str(q, t->db);
+	tidm_buf_puts(q, " AND `tbl` = ");
+	put_str(q, t->name);
+}
+
+static int target_has_table(tidm_conn *tgt, const table *t, bool *exists)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	char *v = NULL;
+	int rc;
+
+	tidm_buf_puts(&q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+	put_str(&q, t->db);
+	tidm_buf_puts(&q, " AND TABLE_NAME = ");
+	put_str(&q, t->name);
+	rc = tidm_conn_query_value(tgt, &v, q.data);
+	*exists = rc < 0 || !v || strcmp(v, "0") != 0;
+	free(v);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+/*
+ * The last chunk of t is done: build the secondary indexes its CREATE TABLE left out
+ * (create_table), then forget them. One ALTER for all (one pass over the rows); one per
+ * index on TiDB (multi-schema change only from 6.2), and one by one when some already
+ * exist (a run stopped between the ALTER and forgetting it).
+ */
+static int finish_table(run *r, tidm_conn *tgt, table *t)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	char *keys = NULL;
+	const char *p, *nl;
+	unsigned n = 0;
+	double t0;
+	struct timespec ts;
+	int rc;
+
+	tidm_buf_puts(&q, "SELECT `deferred_keys` FROM `" META_DB "`.`tables`");
+	put_table_where(&q, r, t);
+	if ((rc = tidm_conn_query_value(tgt, &keys, q.data)) < 0 || !keys || !*keys)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	rc = -1;
+	if (tidm_conn_info(tgt)->flavor != TIDM_FLAVOR_TIDB) {
+		tidm_buf_clear(&q);
+		tidm_buf_puts(&q, "ALTER TABLE ");
+		tidm_quote_qualified(&q, t->db, t->name);
+		for (p = keys; *p; p = nl + 1) {
+			if (!(nl = strchr(p, '\n')))
+				break;
+			tidm_buf_puts(&q, n++ ? ", " : " ");
+			tidm_buf_put(&q, p, (size_t)(nl - p));
+		}
+		rc = tidm_conn_exec(tgt, q.data, q.len);
+		if (rc < 0 && tidm_err_dberr() != 1061) /* ER_DUP_KEYNAME */
+			goto fail;
+	}
+	if (rc < 0) {
+		n = 0;
+		for (p = keys; *p; p = nl + 1) {
+			if (!(nl = strchr(p, '\n')))
+				break;
+			tidm_buf_clear(&q);
+			tidm_buf_puts(&q, "ALTER TABLE ");
+			tidm_quote_qualified(&q, t->db, t->name);
+			tidm_buf_putc(&q, ' ');
+			tidm_buf_put(&q, p, (size_t)(nl - p));
+			if ((rc = tidm_conn_exec(tgt, q.data, q.len)) < 0 && tidm_err_dberr() != 1061)
+				goto fail;
+			n++;
+		}
+	}
+	tidm_buf_clear(&q);
+	tidm_buf_puts(&q, "UPDATE `" META_DB "`.`tables` SET `deferred_keys` = NULL");
+	put_table_where(&q, r, t);
+	if ((rc = tidm_conn_exec(tgt, q.data, q.len)) < 0)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tidm_info("`%s`.`%s`: %u secondary index%s built after the rows (%.1f s)", t->db, t->name, n, n == 1 ? "" : "es",
+		  (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - t0);
+	goto out;
+fail:
+	tidm_err_prefix("building the secondary indexes of `%s`.`%s` on the target: ", t->db, t->name);
+out:
+	free(keys);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
 static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_buf *report)
 {
 	const tidm_server_info *si = tidm_conn_info(src), *ti = tidm_conn_info(tgt);
 	tidm_buf q = TIDM_BUF_INIT, adapted = TIDM_BUF_INIT, sql = TIDM_BUF_INIT, rep = TIDM_BUF_INIT;
-	tidm_buf now = TIDM_BUF_INIT, then = TIDM_BUF_INIT;
+	tidm_buf now = TIDM_BUF_INIT, then = TIDM_BUF_INIT, stripped = TIDM_BUF_INIT, keys = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
 	char *stored = NULL;
+	bool exists;
 	int rc;
 
 	tidm_buf_puts(&q, "SHOW CREATE TABLE ");
@@ -726,6 +827,8 @@ static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_b
 				  t->name);
 			if ((rc = forget_table(r, tgt, t)) < 0)
 				goto out;
+			free(stored);
+			stored = NULL;
 		}
 	}
 	if ((rc = tidm_dialect_adapt_create(&adapted, t->create_sql, si->flavor, ti->flavor, ti->version, &rep)) < 0)
@@ -733,7 +836,14 @@ static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_b
 	if (rep.len)
 		tidm_buf_printf(report, "`%s`.`%s`: %s%s", t->db, t->name, rep.data,
 				rep.data[rep.len - 1] == '\n' ? "" : "\n");
-	if_not_exists(&sql, adapted.data, "CREATE TABLE");
+	/* A table tidm makes gets its plain secondary indexes after the rows (finish_table):
+	 * building an index once is much cheaper than maintaining it row by row. */
+	if ((rc = target_has_table(tgt, t, &exists)) < 0)
+		goto out;
+	if (!exists && tidm_dialect_split_keys(adapted.data, &stripped, &keys) > 0)
+		if_not_exists(&sql, stripped.data, "CREATE TABLE");
+	else
+		if_not_exists(&sql, adapted.data, "CREATE TABLE");
 	if ((rc = use_db(tgt, t->db)) < 0 || (rc = tidm_conn_exec(tgt, sql.data, sql.len)) < 0) {
 		tidm_err_prefix("cannot create table `%s`.`%s` on the target: ", t->db, t->name);
 		goto out;
@@ -750,10 +860,20 @@ static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_b
 		tidm_buf_puts(&q, ",0,");
 		put_str(&q, t->create_sql);
 		tidm_buf_putc(&q, ')');
+		if ((rc = tidm_conn_exec(tgt, q.data, q.len)) < 0)
+			goto out;
+	}
+	if (keys.len) {
+		tidm_buf_clear(&q);
+		tidm_buf_puts(&q, "UPDATE `" META_DB "`.`tables` SET `deferred_keys` = ");
+		put_str(&q, keys.data);
+		put_table_where(&q, r, t);
 		rc = tidm_conn_exec(tgt, q.data, q.len);
 	}
 out:
 	free(stored);
+	tidm_buf_dispose(&stripped);
+	tidm_buf_dispose(&keys);
 	tidm_res_free(res);
 	tidm_buf_dispose(&q);
 	tidm_buf_dispose(&adapted);
@@ -1131,7 +1251,7 @@ static int plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
 	}
 	if (rc == 0) {
 		tidm_buf_clear(&ins);
-		tidm_buf_puts(&ins, "REPLACE INTO `" META_DB "`.`tables` (`job`,`db`,`tbl`,`chunks`,`create_sql`) VALUES (");
+		tidm_buf_puts(&ins, "INSERT INTO `" META_DB "`.`tables` (`job`,`db`,`tbl`,`chunks`,`create_sql`) VALUES (");
 		put_str(&ins, r->cfg->name);
 		tidm_buf_putc(&ins, ',');
 		put_str(&ins, t->db);
@@ -1142,7 +1262,8 @@ static int plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
 			put_str(&ins, t->create_sql);
 		else
 			tidm_buf_puts(&ins, "NULL");
-		tidm_buf_putc(&ins, ')');
+		/* the row's deferred_keys (create_table) stay */
+		tidm_buf_puts(&ins, ") ON DUPLICATE KEY UPDATE `chunks` = VALUES(`chunks`), `create_sql` = VALUES(`create_sql`)");
 		rc = tidm_conn_exec(tgt, ins.data, ins.len);
 	}
 	if (rc < 0) {
@@ -1278,8 +1399,11 @@ static int chunk_release(run *r, chunk *c, tidm_conn *tgt)
 	if ((rc = meta_chunk_done(r, tgt, c)) < 0)
 		return rc;
 	atomic_fetch_add(&r->prog->chunks_done, 1);
-	if (atomic_fetch_sub(&c->t->chunks_left, 1) == 1)
+	if (atomic_fetch_sub(&c->t->chunks_left, 1) == 1) {
+		if ((rc = finish_table(r, tgt, c->t)) < 0)
+			return rc;
 		atomic_fetch_add(&r->prog->tables_done, 1);
+	}
 	return 0;
 }
 
@@ -1569,8 +1693,11 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 		atomic_fetch_add(&r->prog->rows_done, rows_total);
 		atomic_fetch_add(&r->prog->bytes_done, atomic_load(&c->bytes));
 		atomic_fetch_add(&r->prog->chunks_done, 1);
-		if (atomic_fetch_sub(&t->chunks_left, 1) == 1)
+		if (atomic_fetch_sub(&t->chunks_left, 1) == 1) {
+			if ((rc = finish_table(r, d->tgt, t)) < 0)
+				goto out;
 			atomic_fetch_add(&r->prog->tables_done, 1);
+		}
 	} else {
 		if (!d->tgt && (rc = open_target(r, &d->tgt)) < 0)
 			goto out;
@@ -1778,8 +1905,11 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	}
 	/* tables whose every chunk was done before */
 	for (k = 0; k < r.ntables; k++)
-		if (!r.tables[k].is_view && atomic_load(&r.tables[k].chunks_left) == 0)
+		if (!r.tables[k].is_view && atomic_load(&r.tables[k].chunks_left) == 0) {
+			if ((rc = finish_table(&r, tgt, &r.tables[k])) < 0)
+				goto out;
 			atomic_fetch_add(&prog->tables_done, 1);
+		}
 	for (k = 0; k < r.ntodo; k++)
 		if (r.todo[k]->no > r.todo[k]->t->last_no)
 			r.todo[k]->t->last_no = r.todo[k]->no;

@@ -323,6 +323,19 @@ assert_tables_equal() {
 	fi
 }
 
+# assert_indexes_equal DB: every index of every table of DB is the same on both sides (name,
+# columns in order, prefix lengths, uniqueness, type).
+assert_indexes_equal() {
+	local db=$1 q s t
+	q="SELECT GROUP_CONCAT(TABLE_NAME, ':', INDEX_NAME, ':', SEQ_IN_INDEX, ':', COLUMN_NAME, ':', NON_UNIQUE, ':',
+		IFNULL(SUB_PART, '-'), ':', INDEX_TYPE ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX SEPARATOR '|')
+		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '${db//\'/\'\'}'"
+	s=$(src_sql "$q") || fail "cannot read the indexes of $db on the source"
+	t=$(tgt_sql "$q") || fail "cannot read the indexes of $db on the target"
+	[ -n "$s" ] && [ "$s" != NULL ] || fail "assert_indexes_equal: $db has no index on the source"
+	assert_eq "$s" "$t" "indexes of $db"
+}
+
 # --- assertions and polling ---------------------------------------------------------------
 
 assert_eq() {

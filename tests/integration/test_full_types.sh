@@ -13,6 +13,12 @@ on_exit "src_sql 'DROP DATABASE IF EXISTS $qdb' >/dev/null 2>&1 || true; tgt_sql
 
 src_sql "CREATE DATABASE $qdb CHARACTER SET utf8mb4"
 src_sql "--database=$db" "$(cat "$TIDM_SRC/tests/integration/sql/types.sql")"
+# Secondary indexes (built on the target after the rows): hostile names, a prefix, a
+# comment with a comma, one on the AUTO_INCREMENT column (must exist from the start),
+# FULLTEXT, and a composite one.
+src_sql "--database=$db" "CREATE TABLE \`indexed\` (id INT NOT NULL AUTO_INCREMENT, x INT NOT NULL, \`we\`\`ird key\` VARCHAR(40), t TEXT,
+  PRIMARY KEY (x), KEY (id), KEY \`i x\` (x, id), KEY \`we\`\`ird idx\` (\`we\`\`ird key\`(10)) COMMENT 'c,1', FULLTEXT KEY ft (t)) CHARACTER SET utf8mb4;
+INSERT INTO \`indexed\` (x, \`we\`\`ird key\`, t) SELECT seq, CONCAT('k', seq % 13), CONCAT('word', seq) FROM seq_1_to_3000;"
 src_sql "CREATE DATABASE \`$big\`;
 CREATE TABLE \`$big\`.million (id BIGINT UNSIGNED PRIMARY KEY, k INT NOT NULL, c CHAR(40), pad VARCHAR(60), KEY (k));
 INSERT INTO \`$big\`.million SELECT seq, seq % 1000, SHA1(seq), CONCAT('pad-', seq, '-', REPEAT('x', seq % 40)) FROM \`$big\`.seq_1_to_1000000;"
@@ -22,11 +28,14 @@ write_job "$TEST_TMP/job.yaml" "databases=\`${db//\`/\`\`}\`,$big" spec.chunk-ro
 out=$(tidm migrate "$TEST_TMP/job.yaml" 2>"$TEST_TMP/err") || fail "tidm migrate failed: $(cat "$TEST_TMP/err")"
 echo "$out"
 assert_contains "$out" "full migration finished"
-assert_contains "$out" "tables   9 (1 views)"
+assert_contains "$out" "tables   10 (1 views)"
 assert_contains "$(cat "$TEST_TMP/err")" "rows are written with LOAD DATA LOCAL INFILE"
 
 assert_tables_equal "$db"
 assert_tables_equal "$big"
+assert_indexes_equal "$db"
+assert_indexes_equal "$big"
+assert_contains "$(cat "$TEST_TMP/err")" "\`indexed\`: 2 secondary indexes built after the rows"
 # the same table list on both sides, views included
 assert_eq "$(src_sql "SELECT GROUP_CONCAT(table_name, ':', table_type ORDER BY table_name SEPARATOR '|') FROM information_schema.tables WHERE table_schema = '${db//\'/\'\'}'")" \
 	"$(tgt_sql "SELECT GROUP_CONCAT(table_name, ':', table_type ORDER BY table_name SEPARATOR '|') FROM information_schema.tables WHERE table_schema = '${db//\'/\'\'}'")" \
@@ -48,3 +57,4 @@ write_job "$TEST_TMP/job2.yaml" "databases=\`${db//\`/\`\`}\`" spec.chunk-rows=1
 tidm migrate "$TEST_TMP/job2.yaml" >"$TEST_TMP/out2" 2>&1 || fail "tidm migrate (load-method insert) failed: $(cat "$TEST_TMP/out2")"
 assert_contains "$(cat "$TEST_TMP/out2")" "rows are written with multi-row REPLACE statements"
 assert_tables_equal "$db"
+assert_indexes_equal "$db"

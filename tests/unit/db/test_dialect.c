@@ -347,6 +347,81 @@ static void test_db_dialect__messages(void **state)
 	tidm_buf_dispose(&out);
 }
 
+static void expect_split(const char *in, size_t want_n, const char *want_table, const char *want_keys)
+{
+	tidm_buf table = TIDM_BUF_INIT, keys = TIDM_BUF_INIT;
+
+	assert_int_equal(tidm_dialect_split_keys(in, &table, &keys), want_n);
+	assert_string_equal(table.data, want_table);
+	assert_string_equal(keys.data ? keys.data : "", want_keys);
+	tidm_buf_dispose(&table);
+	tidm_buf_dispose(&keys);
+}
+
+static void test_db_dialect__split_keys(void **state)
+{
+	(void)state;
+	/* sysbench: the secondary index goes, the primary key stays */
+	expect_split("CREATE TABLE `sbtest1` (\n"
+		     "  `id` int(11) NOT NULL AUTO_INCREMENT,\n"
+		     "  `k` int(11) NOT NULL DEFAULT 0,\n"
+		     "  PRIMARY KEY (`id`),\n"
+		     "  KEY `k_1` (`k`)\n"
+		     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+		     1,
+		     "CREATE TABLE `sbtest1` (\n"
+		     "  `id` int(11) NOT NULL AUTO_INCREMENT,\n"
+		     "  `k` int(11) NOT NULL DEFAULT 0,\n"
+		     "  PRIMARY KEY (`id`)\n"
+		     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+		     "ADD KEY `k_1` (`k`)\n");
+	/* unique, fulltext and hostile names: only plain KEYs go, in order, with their options;
+	 * the line after the last kept one loses nothing; partitioning lines stay */
+	expect_split("CREATE TABLE `t``x` (\n"
+		     "  `a b` int NOT NULL,\n"
+		     "  `c` text,\n"
+		     "  KEY `k``1` (`a b`,`c`(10)) USING BTREE COMMENT 'x,\\n',\n"
+		     "  UNIQUE KEY `u` (`a b`),\n"
+		     "  FULLTEXT KEY `f` (`c`),\n"
+		     "  KEY `k2` (`c`(5))\n"
+		     ") ENGINE=InnoDB\n"
+		     " PARTITION BY HASH (`a b`)\n"
+		     "PARTITIONS 4",
+		     2,
+		     "CREATE TABLE `t``x` (\n"
+		     "  `a b` int NOT NULL,\n"
+		     "  `c` text,\n"
+		     "  UNIQUE KEY `u` (`a b`),\n"
+		     "  FULLTEXT KEY `f` (`c`)\n"
+		     ") ENGINE=InnoDB\n"
+		     " PARTITION BY HASH (`a b`)\n"
+		     "PARTITIONS 4",
+		     "ADD KEY `k``1` (`a b`,`c`(10)) USING BTREE COMMENT 'x,\\n'\n"
+		     "ADD KEY `k2` (`c`(5))\n");
+	/* an index leading with the AUTO_INCREMENT column stays (the column must be indexed) */
+	expect_split("CREATE TABLE `t` (\n"
+		     "  `id` bigint NOT NULL AUTO_INCREMENT,\n"
+		     "  `x` int NOT NULL,\n"
+		     "  PRIMARY KEY (`x`),\n"
+		     "  KEY `id` (`id`),\n"
+		     "  KEY `x2` (`x`,`id`)\n"
+		     ")",
+		     1,
+		     "CREATE TABLE `t` (\n"
+		     "  `id` bigint NOT NULL AUTO_INCREMENT,\n"
+		     "  `x` int NOT NULL,\n"
+		     "  PRIMARY KEY (`x`),\n"
+		     "  KEY `id` (`id`)\n"
+		     ")",
+		     "ADD KEY `x2` (`x`,`id`)\n");
+	/* nothing split: a foreign key, no secondary index, one-line text */
+	expect_split("CREATE TABLE `c` (\n  `p` int,\n  KEY `p` (`p`),\n  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `par` (`id`)\n)", 0,
+		     "CREATE TABLE `c` (\n  `p` int,\n  KEY `p` (`p`),\n  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `par` (`id`)\n)", "");
+	expect_split("CREATE TABLE `n` (\n  `id` int NOT NULL,\n  PRIMARY KEY (`id`)\n)", 0,
+		     "CREATE TABLE `n` (\n  `id` int NOT NULL,\n  PRIMARY KEY (`id`)\n)", "");
+	expect_split("CREATE TABLE `o` (`a` int, KEY `a` (`a`))", 0, "CREATE TABLE `o` (`a` int, KEY `a` (`a`))", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_db_dialect__map_charset),
 		cmocka_unit_test(test_db_dialect__adapt_create),
 		cmocka_unit_test(test_db_dialect__messages),
+		cmocka_unit_test(test_db_dialect__split_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
