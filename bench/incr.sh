@@ -55,6 +55,8 @@
 #
 # Environment: TABLES (4), SIZE (100000), EVENTS (100000), WORKERS ("1 4 8"), BATCH (100),
 # NATIVE ("single optimistic:4 conservative:4 optimistic:8"), ROUNDS (1), LAG (1),
+# LAG_ONLY (0; 1: only the lag test, with the first NATIVE variant and the first WORKERS count;
+# per-second CPU of both servers and tidm goes to .bench-cache/incr/lag-*-cpu),
 # LAG_RATE (2000), LAG_TIME (30), LAG_THREADS (8), STALL (60), TIDM_BIN (default: a Release
 # build in
 # <repo>/build-bench, built when missing), BENCH_CACHE (<repo>/.bench-cache). Needs
@@ -73,6 +75,7 @@ batch=${BATCH:-100}
 native_list=${NATIVE:-single optimistic:4 conservative:4 optimistic:8}
 rounds=${ROUNDS:-1}
 lag_on=${LAG:-1}
+lag_only=${LAG_ONLY:-0}
 lag_rate=${LAG_RATE:-2000}
 lag_time=${LAG_TIME:-30}
 lag_threads=${LAG_THREADS:-8}
@@ -482,6 +485,7 @@ for w in $workers_list; do names+=("tidm workers=$w"); done
 say "$txns transactions in the binlog $start_file:$start_pos .. $end_file:$end_pos ($(($(state_get binlog_bytes) / 1048576)) MiB); workload: $(state_get workload)"
 say "tidm $tidm; ROUNDS=$rounds"
 for ((r = 0; r < rounds; r++)); do
+	[ "$lag_only" = 1 ] && break
 	say "round $((r + 1)) of $rounds"
 	for nv in $native_list; do
 		run "native $nv" run_native "$nv"
@@ -508,6 +512,12 @@ fastest() {
 }
 read -r nat_s nat_name < <(fastest native) || true
 read -r tidm_s tidm_name < <(fastest tidm) || true
+if [ "$lag_only" = 1 ]; then
+	# no timed runs: the first variant of NATIVE and of WORKERS follow the load
+	read -r nv _ <<<"$native_list"
+	read -r w _ <<<"$workers_list"
+	nat_s=0 nat_name="native $nv" tidm_s=0 tidm_name="tidm workers=$w"
+fi
 
 # --- lag under a steady load --------------------------------------------------------------
 # lag_run native VARIANT | lag_run tidm WORKERS: both servers back to the cached state, the
@@ -554,6 +564,20 @@ lag_run() {
 		sleep 0.1
 	done
 	sleep 2
+	# CPU of both servers and tidm, every second ("epoch source% target% tidm%"), to see
+	# what a lag spike coincides with (kept in $work/lag-KIND-cpu)
+	(
+		local ps pt pm=0 cs ct cm os ot om
+		ps=$(our_pid source) pt=$(our_pid target)
+		os=$(cpu_of "$ps") ot=$(cpu_of "$pt") om=0
+		while [ ! -e "$work/stop-sampler" ]; do
+			sleep 1
+			cs=$(cpu_of "$ps") ct=$(cpu_of "$pt") cm=0
+			[ -n "$tidm_pid" ] && cm=$(cpu_of "$tidm_pid" 2>/dev/null || echo "$om")
+			echo "$(now) $(sub "$cs" "$os") $(sub "$ct" "$ot") $(sub "$cm" "$om")"
+			os=$cs ot=$ct om=$cm
+		done
+	) >"$work/$tag-cpu" 2>/dev/null &
 	g0=$(gtid_seq)
 	ts0=$(now)
 	sb --threads="$lag_threads" --rate="$lag_rate" --time="$lag_time" --report-interval=5 run \
@@ -618,25 +642,27 @@ fi
 
 # --- report -------------------------------------------------------------------------------
 verdict() { awk -v v="$1" -v g="$2" 'BEGIN{ print (v != "" && v <= g) ? "PASS" : "MISS" }'; }
-echo
-echo "incremental replication: $txns sysbench oltp_write_only transactions ($tables tables x $size rows) in the binlog, fastest of $rounds round(s)"
-printf '%-28s %9s %10s %12s\n' contender seconds "txn/s" "tidm/this"
-for n in "${names[@]}"; do
-	if [ -n "${best[$n]:-}" ]; then
-		printf '%-28s %9s %10s %12s\n' "$n" "${best[$n]}" "$(div "$txns" "${best[$n]}" | cut -d. -f1)" \
-			"$([ -n "${tidm_s:-}" ] && div "$tidm_s" "${best[$n]}")"
-	else
-		printf '%-28s %9s %10s %12s\n' "$n" FAILED - -
+if [ "$lag_only" != 1 ]; then
+	echo
+	echo "incremental replication: $txns sysbench oltp_write_only transactions ($tables tables x $size rows) in the binlog, fastest of $rounds round(s)"
+	printf '%-28s %9s %10s %12s\n' contender seconds "txn/s" "tidm/this"
+	for n in "${names[@]}"; do
+		if [ -n "${best[$n]:-}" ]; then
+			printf '%-28s %9s %10s %12s\n' "$n" "${best[$n]}" "$(div "$txns" "${best[$n]}" | cut -d. -f1)" \
+				"$([ -n "${tidm_s:-}" ] && div "$tidm_s" "${best[$n]}")"
+		else
+			printf '%-28s %9s %10s %12s\n' "$n" FAILED - -
+		fi
+	done
+	ratio=""
+	if [ -n "${tidm_s:-}" ] && [ -n "${nat_s:-}" ]; then
+		ratio=$(div "$tidm_s" "$nat_s")
 	fi
-done
-ratio=""
-if [ -n "${tidm_s:-}" ] && [ -n "${nat_s:-}" ]; then
-	ratio=$(div "$tidm_s" "$nat_s")
+	echo
+	printf '%-56s %8s %8s %7s\n' goal value target result
+	printf '%-56s %8s %8s %7s\n' "tidm best / native best (${tidm_name:-?} / ${nat_name#native })" "${ratio:--}" "<= 1.00" "$(verdict "$ratio" 1.00)"
+	printf '%-56s %8s %8s %7s\n' "  (aim)" "${ratio:--}" "<= 0.70" "$(verdict "$ratio" 0.70)"
 fi
-echo
-printf '%-56s %8s %8s %7s\n' goal value target result
-printf '%-56s %8s %8s %7s\n' "tidm best / native best (${tidm_name:-?} / ${nat_name#native })" "${ratio:--}" "<= 1.00" "$(verdict "$ratio" 1.00)"
-printf '%-56s %8s %8s %7s\n' "  (aim)" "${ratio:--}" "<= 0.70" "$(verdict "$ratio" 0.70)"
 if [ "$lag_on" = 1 ]; then
 	echo
 	echo "lag under load: sysbench oltp_write_only --rate=$lag_rate --threads=$lag_threads --time=$lag_time on the source; lag = target NOW(6) - heartbeat (+ up to 50 ms heartbeat period), sampled every 100 ms"

@@ -75,6 +75,7 @@ typedef struct table {
 	_Atomic uint64_t chunks_left;
 	bool planned; /* chunk plan stored in tidm_meta */
 	unsigned last_no; /* highest number of its chunks to copy (for the copy order) */
+	_Atomic bool warned; /* load warnings were logged */
 	char *create_sql; /* SHOW CREATE TABLE of the source when its target table was made */
 	bool created; /* views: created on the target */
 } table;
@@ -1409,12 +1410,14 @@ static int chunk_release(run *r, chunk *c, tidm_conn *tgt)
 
 /*
  * Load rows (LOAD DATA text, see put_row_tsv) into c's table. The server's report must
- * account for every row: a row it read differently, skipped or changed (a warning: the
- * session is not strict) fails the copy, naming the first warning.
+ * account for every row: a row count that differs from what was sent, or a skipped row,
+ * fails the copy. Warnings (the session is not strict, so the server stores what it can,
+ * as an INSERT would: an ENUM value '' that is no member, a date the target finds invalid)
+ * are logged once per table with the first one, so the user can check those values.
  */
-static int load_rows(tidm_conn *tgt, const chunk *c, const char *data, size_t len, uint64_t rows)
+static int load_rows(tidm_conn *tgt, chunk *c, const char *data, size_t len, uint64_t rows)
 {
-	const table *t = c->t;
+	table *t = c->t;
 	tidm_load_counts n;
 	tidm_res *res = NULL;
 	int rc = tidm_conn_load_local(tgt, t->load_sql.data, t->load_sql.len, data, len, &n);
@@ -1427,15 +1430,18 @@ static int load_rows(tidm_conn *tgt, const chunk *c, const char *data, size_t le
 	if (n.skipped)
 		return tidm_err_set(TIDM_ERROR, "the target skipped %llu of %llu rows as duplicates in `%s`.`%s`",
 				    (unsigned long long)n.skipped, (unsigned long long)rows, t->db, t->name);
-	if (n.warnings) {
+	if (n.warnings && !atomic_exchange(&t->warned, true)) {
 		char what[512] = "";
 		if (tidm_conn_query(tgt, &res, "SHOW WARNINGS LIMIT 1") == 0 && tidm_res_next(res) == 1 &&
 		    tidm_res_cols(res) >= 3)
-			snprintf(what, sizeof(what), ": %s (%s)", tidm_res_get(res, 2) ? tidm_res_get(res, 2) : "",
+			snprintf(what, sizeof(what), "; the first: %s (%s)", tidm_res_get(res, 2) ? tidm_res_get(res, 2) : "",
 				 tidm_res_get(res, 1) ? tidm_res_get(res, 1) : "");
+		else
+			tidm_err_clear();
 		tidm_res_free(res);
-		return tidm_err_set(TIDM_ERROR, "the target changed values while loading `%s`.`%s` (%llu warnings)%s",
-				    t->db, t->name, (unsigned long long)n.warnings, what);
+		tidm_warn("`%s`.`%s`: the target stored some values differently than given (%llu warning%s in one batch%s); "
+			  "check those values on the target",
+			  t->db, t->name, (unsigned long long)n.warnings, n.warnings == 1 ? "" : "s", what);
 	}
 	return 0;
 }
