@@ -18,7 +18,8 @@
  *     read under the lock is exactly the snapshot's. The lock is released at once.
  *  4. Schema: databases, then tables (SHOW CREATE TABLE, adapted to the target dialect by
  *     db/dialect), then views (definer removed; several passes for views on views). A
- *     table tidm creates leaves out its plain secondary indexes (tidm_dialect_split_keys);
+ *     table tidm creates leaves out its plain secondary indexes (tidm_dialect_split_keys;
+ *     not when another table's foreign key points at it);
  *     they are kept in tidm_meta.tables.deferred_keys and built with one ALTER TABLE when
  *     the table's last chunk is done (finish_table), also by a resumed run.
  *  5. Plan: chunk bounds walk the key in key order, `chunk_rows` rows apart
@@ -723,6 +724,24 @@ static int target_has_table(tidm_conn *tgt, const table *t, bool *exists)
 	return rc;
 }
 
+/* Does a foreign key of another table point at t (it may need one of t's indexes)? */
+static int is_referenced(tidm_conn *src, const table *t, bool *referenced)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	char *v = NULL;
+	int rc;
+
+	tidm_buf_puts(&q, "SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = ");
+	put_str(&q, t->db);
+	tidm_buf_puts(&q, " AND REFERENCED_TABLE_NAME = ");
+	put_str(&q, t->name);
+	rc = tidm_conn_query_value(src, &v, q.data);
+	*referenced = rc < 0 || !v || strcmp(v, "0") != 0;
+	free(v);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
 /*
  * The last chunk of t is done: build the secondary indexes its CREATE TABLE left out
  * (create_table), then forget them. One ALTER for all (one pass over the rows); one per
@@ -799,7 +818,7 @@ static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_b
 	tidm_buf now = TIDM_BUF_INIT, then = TIDM_BUF_INIT, stripped = TIDM_BUF_INIT, keys = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
 	char *stored = NULL;
-	bool exists;
+	bool exists, referenced = false;
 	int rc;
 
 	tidm_buf_puts(&q, "SHOW CREATE TABLE ");
@@ -839,9 +858,9 @@ static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_b
 				rep.data[rep.len - 1] == '\n' ? "" : "\n");
 	/* A table tidm makes gets its plain secondary indexes after the rows (finish_table):
 	 * building an index once is much cheaper than maintaining it row by row. */
-	if ((rc = target_has_table(tgt, t, &exists)) < 0)
+	if ((rc = target_has_table(tgt, t, &exists)) < 0 || (!exists && (rc = is_referenced(src, t, &referenced)) < 0))
 		goto out;
-	if (!exists && tidm_dialect_split_keys(adapted.data, &stripped, &keys) > 0)
+	if (!exists && !referenced && tidm_dialect_split_keys(adapted.data, &stripped, &keys) > 0)
 		if_not_exists(&sql, stripped.data, "CREATE TABLE");
 	else
 		if_not_exists(&sql, adapted.data, "CREATE TABLE");

@@ -15,7 +15,7 @@
 #                                  both sides at exit unless TIDM_KEEP_DBS=1
 #   write_job FILE key=value...    a job file (SPEC §7.1) for the test servers
 #   checksum_table side db table   "count:xor64:sum32" (or "missing"), independent of row order
-#   assert_tables_equal db [table...]
+#   assert_tables_equal db [table...]   assert_indexes_equal db (every index, both sides)
 #   assert_eq EXPECTED ACTUAL [what]     assert_contains HAYSTACK NEEDLE [what]
 #   wait_for "command" TIMEOUT_S [what]  poll every 0.2 s until the command succeeds
 #   fail MESSAGE     skip MESSAGE     on_exit "command"     tidm ARGS (runs $TIDM_BIN)
