@@ -707,39 +707,37 @@ static void put_table_where(tidm_buf *q, const run *r, const table *t)
 	put_str(q, t->name);
 }
 
-static int target_has_table(tidm_conn *tgt, const table *t, bool *exists)
+/* Does `select` ("SELECT COUNT(*) FROM .. WHERE <db column> = "), completed with t's
+ * database and "AND <name_col> = " t's name, count any row? An error counts as yes. */
+static int count_table_rows(tidm_conn *c, const char *select, const char *name_col, const table *t, bool *any)
 {
 	tidm_buf q = TIDM_BUF_INIT;
 	char *v = NULL;
 	int rc;
 
-	tidm_buf_puts(&q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+	tidm_buf_puts(&q, select);
 	put_str(&q, t->db);
-	tidm_buf_puts(&q, " AND TABLE_NAME = ");
+	tidm_buf_printf(&q, " AND %s = ", name_col);
 	put_str(&q, t->name);
-	rc = tidm_conn_query_value(tgt, &v, q.data);
-	*exists = rc < 0 || !v || strcmp(v, "0") != 0;
+	rc = tidm_conn_query_value(c, &v, q.data);
+	*any = rc < 0 || !v || strcmp(v, "0") != 0;
 	free(v);
 	tidm_buf_dispose(&q);
 	return rc;
 }
 
+static int target_has_table(tidm_conn *tgt, const table *t, bool *exists)
+{
+	return count_table_rows(tgt, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ",
+				"TABLE_NAME", t, exists);
+}
+
 /* Does a foreign key of another table point at t (it may need one of t's indexes)? */
 static int is_referenced(tidm_conn *src, const table *t, bool *referenced)
 {
-	tidm_buf q = TIDM_BUF_INIT;
-	char *v = NULL;
-	int rc;
-
-	tidm_buf_puts(&q, "SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = ");
-	put_str(&q, t->db);
-	tidm_buf_puts(&q, " AND REFERENCED_TABLE_NAME = ");
-	put_str(&q, t->name);
-	rc = tidm_conn_query_value(src, &v, q.data);
-	*referenced = rc < 0 || !v || strcmp(v, "0") != 0;
-	free(v);
-	tidm_buf_dispose(&q);
-	return rc;
+	return count_table_rows(src,
+				"SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = ",
+				"REFERENCED_TABLE_NAME", t, referenced);
 }
 
 /*
