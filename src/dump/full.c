@@ -1439,8 +1439,13 @@ static int load_rows(tidm_conn *tgt, chunk *c, const char *data, size_t len, uin
 	tidm_res *res = NULL;
 	int rc = tidm_conn_load_local(tgt, t->load_sql.data, t->load_sql.len, data, len, &n);
 
-	if (rc < 0)
+	if (rc < 0) {
+		unsigned e = tidm_err_dberr();
+		if (e == 1148 || e == 3948 || e == 2068) /* LOAD DATA LOCAL refused by the server or its client side */
+			tidm_err_prefix("the target refused LOAD DATA LOCAL INFILE (run again with spec.load-method: "
+					"insert to write REPLACE statements instead): ");
 		return rc;
+	}
 	if (n.known && n.records != rows)
 		return tidm_err_set(TIDM_ERROR, "the target read %llu rows of %llu sent into `%s`.`%s`",
 				    (unsigned long long)n.records, (unsigned long long)rows, t->db, t->name);
