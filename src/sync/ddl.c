@@ -430,10 +430,14 @@ static int prefix(struct parser *p)
 {
 	for (;;) {
 		if (kw(p, "OR")) {
+			size_t at = p->t.at, end;
 			adv(p);
+			end = p->t.end;
 			if (!accept(p, "REPLACE"))
 				return perr(p, "REPLACE after OR");
 			p->d->or_replace = true;
+			p->d->p_orr_at = at;
+			p->d->p_orr_end = end;
 		} else if (kw(p, "ALGORITHM")) {
 			adv(p);
 			if (punct(p, '='))
@@ -1372,7 +1376,7 @@ int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t
 	const tidm_ddl *d = ddl;
 	const tidm_ddl_opts *o = opts ? opts : &defaults;
 	struct edits e = {0};
-	bool *sel = NULL, *nsel = NULL, any = false, partial = false;
+	bool *sel = NULL, *nsel = NULL, any = false, partial = false, drop_first = false;
 	bool maria = o->target == TIDM_FLAVOR_MARIADB, tidb = o->target == TIDM_FLAVOR_TIDB;
 	int rc = 0;
 	size_t i;
@@ -1477,12 +1481,11 @@ int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t
 		if (rc < 0)
 			goto done;
 	}
-	if (d->kind == TIDM_DDL_CREATE_TABLE && d->or_replace && !maria) {
-		rc = fail(out, action, d, sql, len,
-			  "CREATE OR REPLACE TABLE is MariaDB syntax the target does not accept; drop the table on the "
-			  "target and run the CREATE TABLE by hand, then skip this event");
-		goto done;
-	}
+	/* CREATE OR REPLACE TABLE is MariaDB syntax: elsewhere DROP TABLE IF EXISTS, then CREATE
+	 * TABLE (what MariaDB itself does; the applier's connection runs both in one go) */
+	drop_first = d->kind == TIDM_DDL_CREATE_TABLE && d->or_replace && !maria && d->p_orr_end > d->p_orr_at;
+	if (drop_first)
+		edit_add(&e, d->p_orr_at, skip_ws(sql, len, d->p_orr_end), "", 0);
 	*action = TIDM_DDL_APPLY;
 	if (partial && (d->kind == TIDM_DDL_DROP_TABLE || d->kind == TIDM_DDL_DROP_VIEW ||
 			(d->kind == TIDM_DDL_RENAME_TABLE && !d->alter_rename))) {
@@ -1582,6 +1585,16 @@ int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t
 	}
 	edits_apply(out, sql, 0, len, &e);
 done:
+	if (drop_first && rc == 0 && *action == TIDM_DDL_APPLY) {
+		tidm_buf both = TIDM_BUF_INIT;
+		tidm_buf_puts(&both, "DROP TABLE IF EXISTS ");
+		put_obj(&both, &d->objs[0], false);
+		tidm_buf_puts(&both, "; ");
+		tidm_buf_put(&both, out->data, out->len);
+		tidm_buf_clear(out);
+		tidm_buf_put(out, both.data, both.len);
+		tidm_buf_dispose(&both);
+	}
 	free(sel);
 	free(nsel);
 	edits_dispose(&e);

@@ -103,6 +103,7 @@ typedef struct tidm_ddl {
 	size_t p_create_end; /* end of the CREATE / ALTER keyword */
 	size_t p_kw_end;     /* end of the object keyword (TABLE, DATABASE, INDEX, VIEW, ...) */
 	size_t p_definer_at, p_definer_end; /* DEFINER = user (at == end: none) */
+	size_t p_orr_at, p_orr_end;         /* OR REPLACE (at == end: none) */
 	size_t p_online_at, p_online_end;   /* ALTER ONLINE TABLE */
 	size_t p_ignore_at, p_ignore_end;   /* ALTER IGNORE TABLE */
 	size_t p_start_txn_at;              /* START TRANSACTION of a CREATE TABLE (with start_transaction) */
@@ -187,12 +188,13 @@ typedef struct tidm_ddl_opts {
  *   CREATE INDEX on MariaDB and TiDB), IF EXISTS for DROP TABLE/DATABASE/VIEW (and DROP
  *   INDEX on MariaDB and TiDB), OR REPLACE for CREATE VIEW. MariaDB-only ALTER ONLINE /
  *   ALTER IGNORE words are dropped for other targets; START TRANSACTION of an atomic CTAS
- *   is dropped.
+ *   is dropped. MariaDB's CREATE OR REPLACE TABLE becomes, for other targets, two
+ *   statements in one text: "DROP TABLE IF EXISTS `db`.`t`; CREATE TABLE ..." (run it on
+ *   a connection with multi-statements).
  * - FAIL: a statement that touches selected and unselected objects and cannot be split
  *   (a RENAME moving a table into or out of the selection, CREATE TABLE ... LIKE an
  *   unselected table, EXCHANGE PARTITION with an unselected table), CREATE TABLE ... SELECT
- *   of a selected table, MariaDB CREATE OR REPLACE TABLE on another target, a CREATE TABLE
- *   the target cannot hold. Returns the error (TIDM_EUNSUPPORTED) with the message set.
+ *   of a selected table, a CREATE TABLE the target cannot hold. Returns the error (TIDM_EUNSUPPORTED) with the message set.
  * Returns 0 for SKIP and APPLY; a negative TIDM_E* with *action = FAIL otherwise.
  */
 int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t len, const tidm_ddl_opts *opts,

@@ -316,6 +316,7 @@ static const char *const SEL_DX[] = {"d|*", "x|*", NULL};
 static const char *const SEL_DB1[] = {"db1|*", NULL};
 static const char *const SEL_Z[] = {"z|*", NULL};
 static const char *const SEL_T2[] = {"d|t2", NULL};
+static const char *const SEL_DO[] = {"d|*", "o|*", NULL};
 static const char *const SEL_HOSTILE[] = {"d|a`b", "x.y|\xe6\x97\xa5\xe6\x9c\xac", NULL};
 
 enum { MY = TIDM_FLAVOR_MYSQL, MA = TIDM_FLAVOR_MARIADB, TI = TIDM_FLAVOR_TIDB };
@@ -365,9 +366,13 @@ static const struct rcase {
 	 "and fill the table on the target, then skip this event (statement: CREATE TABLE t2 SELECT * FROM t)"},
 	{"CREATE TABLE t2 SELECT * FROM t", SEL_Z, MY, false, TIDM_DDL_SKIP, "CREATE TABLE `d`.`t2`: no selected object"},
 	{"CREATE OR REPLACE TABLE t (a int)", SEL_D, MA, true, TIDM_DDL_APPLY, "CREATE OR REPLACE TABLE `d`.`t` (`a` int)"},
-	{"CREATE OR REPLACE TABLE t (a int)", SEL_D, MY, false, TIDM_DDL_FAIL,
-	 "CREATE OR REPLACE TABLE is MariaDB syntax the target does not accept; drop the table on the target and run "
-	 "the CREATE TABLE by hand, then skip this event (statement: CREATE OR REPLACE TABLE t (a int))"},
+	/* MariaDB syntax elsewhere: drop, then create (both replay safely) */
+	{"CREATE OR REPLACE TABLE t (a int)", SEL_D, MY, false, TIDM_DDL_APPLY,
+	 "DROP TABLE IF EXISTS `d`.`t`; CREATE TABLE `d`.`t` (`a` int)"},
+	{"create or  replace table o.`we``ird` like t1", SEL_DO, MY, true, TIDM_DDL_APPLY,
+	 "DROP TABLE IF EXISTS `o`.`we``ird`; create table `o`.`we``ird` like `d`.`t1`"},
+	{"CREATE OR REPLACE TABLE t (a int) ENGINE=InnoDB", SEL_D, TI, true, TIDM_DDL_APPLY,
+	 "DROP TABLE IF EXISTS `d`.`t`; CREATE TABLE `d`.`t` (`a` int)"},
 	{"CREATE TABLE t2 LIKE t1", SEL_D, MY, false, TIDM_DDL_APPLY, "CREATE TABLE `d`.`t2` LIKE `d`.`t1`"},
 	{"CREATE TABLE t2 LIKE t1", SEL_T2, MY, false, TIDM_DDL_FAIL,
 	 "CREATE TABLE ... LIKE `d`.`t1`: the table it copies is not selected, so the target may not have it; select "
