@@ -43,6 +43,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 cache=${BENCH_CACHE:-$top/.bench-cache}
 threads=${THREADS:-4}
 rounds=${ROUNDS:-1}
@@ -53,12 +55,6 @@ big_tables=2
 big_rows=1000000
 export TIDM_TESTDB_DIR=$cache/testdb-full
 work=$cache/full-work # dump directory, OUTFILE files, job files, logs
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-say() { echo "bench: $*" >&2; }
 
 if [ "${1:-}" = --clean ]; then
 	"$top/scripts/testdb.sh" stop >&2
@@ -75,16 +71,7 @@ done
 [ -x /usr/bin/time ] || die "/usr/bin/time not installed (apt-get install time)"
 
 # --- tidm binary --------------------------------------------------------------------------
-tidm=${TIDM_BIN:-}
-if [ -z "$tidm" ]; then
-	tidm=$top/build-bench/tidm
-	if [ ! -x "$tidm" ]; then
-		say "building a Release tidm in $top/build-bench"
-		cmake -S "$top" -B "$top/build-bench" -DCMAKE_BUILD_TYPE=Release >&2
-		cmake --build "$top/build-bench" -j2 --target tidm >&2
-	fi
-fi
-[ -x "$tidm" ] || die "no tidm binary at $tidm"
+bench_tidm
 tidm_from=$tidm
 
 # --- servers ------------------------------------------------------------------------------
@@ -96,44 +83,7 @@ tidm=$work/tidm.bin
 # shellcheck disable=SC1090
 eval "$("$top/scripts/testdb.sh" env)"
 
-# sql SIDE [client args] "SQL": batch output, no column names.
-sql() {
-	local side=$1 port pw
-	shift
-	if [ "$side" = source ]; then
-		port=$TIDM_TEST_SOURCE_PORT pw=$TIDM_TEST_SOURCE_PASSWORD
-	else
-		port=$TIDM_TEST_TARGET_PORT pw=$TIDM_TEST_TARGET_PASSWORD
-	fi
-	MYSQL_PWD=$pw mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$port" -uroot \
-		--default-character-set=utf8mb4 -N -B "$@"
-}
-
 server_pid() { cat "$TIDM_TESTDB_DIR/$1/mariadbd.pid"; }
-clk_tck=$(getconf CLK_TCK)
-# CPU seconds (user + system) used so far by process $1.
-cpu_of() { awk -v t="$clk_tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
-now() { echo "$EPOCHREALTIME"; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.2f", a - b }'; }
-add() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.2f", a + b }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) b = 0.001; printf "%.2f", a / b }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# Bytes in the target's binary logs (to show that no contender writes its binlog).
-binlog_bytes() { sql target -e "SHOW BINARY LOGS" | awk '{ s += $2 } END { print s + 0 }'; }
-
-# Wait until the InnoDB buffer pool of SIDE has (almost) no dirty pages, so that one run's
-# background flushing does not slow down the next contender.
-quiesce() {
-	local side=$1 pct dirty i
-	pct=$(sql "$side" -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct")
-	sql "$side" -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
-	for ((i = 0; i < 600; i++)); do
-		dirty=$(sql "$side" -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{ print $2 }')
-		[ "${dirty:-0}" -le 16 ] && break
-		sleep 0.2
-	done
-	sql "$side" -e "SET GLOBAL innodb_max_dirty_pages_pct = $pct"
-}
 
 # --- sysbench data (cached in the source server) ------------------------------------------
 
@@ -223,10 +173,6 @@ done
 # --- contenders ---------------------------------------------------------------------------
 # Each sets: wall (seconds), tool_cpu, and optionally detail, rss_kb.
 
-# CPU seconds user+system from a /usr/bin/time -v file.
-time_cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$1"; }
-time_rss() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
-
 run_mdl() {
 	local dir=$work/mydumper t0 t1 t2 log=$work/mydumper.log
 	rm -rf "$dir"
@@ -311,10 +257,10 @@ run_tidm() {
 run() {
 	local name=$1 fn=$2 db=$3 n=$4 s0 t0 b0 s1 t1 b1 ok=ok
 	reset_target
-	s0=$(cpu_of "$(server_pid source)") t0=$(cpu_of "$(server_pid target)") b0=$(binlog_bytes)
+	s0=$(cpu_of "$(server_pid source)") t0=$(cpu_of "$(server_pid target)") b0=$(binlog_bytes target)
 	detail="" rss_kb=0
 	"$fn" "$db"
-	s1=$(cpu_of "$(server_pid source)") t1=$(cpu_of "$(server_pid target)") b1=$(binlog_bytes)
+	s1=$(cpu_of "$(server_pid source)") t1=$(cpu_of "$(server_pid target)") b1=$(binlog_bytes target)
 	tgt_cpu=$(sub "$t1" "$t0")
 	check_target "$db" "$n" || ok=WRONG
 	[ "$ok" = ok ] || failed=1

@@ -66,6 +66,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 cache=${BENCH_CACHE:-$top/.bench-cache}
 tables=${TABLES:-4}
 size=${SIZE:-100000}
@@ -82,12 +84,6 @@ lag_threads=${LAG_THREADS:-8}
 stall=${STALL:-60}
 export TIDM_TESTDB_DIR=$cache/testdb-incr
 work=$cache/incr # data directory copies, state, job files, logs
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-say() { echo "bench: $*" >&2; }
 
 # --- servers of this benchmark ------------------------------------------------------------
 
@@ -143,31 +139,9 @@ done
 [ -x /usr/bin/time ] || die "/usr/bin/time not installed (apt-get install time)"
 
 # --- tidm binary --------------------------------------------------------------------------
-tidm=${TIDM_BIN:-}
-if [ -z "$tidm" ]; then
-	tidm=$top/build-bench/tidm
-	if [ ! -x "$tidm" ]; then
-		say "building a Release tidm in $top/build-bench"
-		cmake -S "$top" -B "$top/build-bench" -DCMAKE_BUILD_TYPE=Release >&2
-		cmake --build "$top/build-bench" -j2 --target tidm >&2
-	fi
-fi
-[ -x "$tidm" ] || die "no tidm binary at $tidm"
+bench_tidm
 
 # --- helpers ------------------------------------------------------------------------------
-
-# sql SIDE [client args]: batch output, no column names.
-sql() {
-	local side=$1 port pw
-	shift
-	if [ "$side" = source ]; then
-		port=$TIDM_TEST_SOURCE_PORT pw=$TIDM_TEST_SOURCE_PASSWORD
-	else
-		port=$TIDM_TEST_TARGET_PORT pw=$TIDM_TEST_TARGET_PASSWORD
-	fi
-	MYSQL_PWD=$pw mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$port" -uroot \
-		--default-character-set=utf8mb4 -N -B "$@"
-}
 
 sb() { # sysbench oltp_write_only against the source, sbtest; extra args follow
 	sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 \
@@ -176,33 +150,12 @@ sb() { # sysbench oltp_write_only against the source, sbtest; extra args follow
 		--tables="$tables" --table-size="$size" "$@"
 }
 
-clk_tck=$(getconf CLK_TCK)
-cpu_of() { awk -v t="$clk_tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
-now() { echo "$EPOCHREALTIME"; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.2f", a - b }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) b = 0.001; printf "%.2f", a / b }'; }
-binlog_bytes() { sql "$1" -e "SHOW BINARY LOGS" | awk '{ s += $2 } END { print s + 0 }'; }
 # The sequence number of domain 0 in the source's gtid_binlog_pos (one per transaction).
 gtid_seq() { sql source -e "SELECT @@GLOBAL.gtid_binlog_pos" | tr ',' '\n' | awk -F- '$1 == 0 { print $3 }' | tail -1; }
-time_cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$1"; }
-time_rss() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 tlist() {
 	local i l=""
 	for ((i = 1; i <= tables; i++)); do l+="${l:+,}sbtest.sbtest$i"; done
 	echo "$l"
-}
-
-# Wait until the InnoDB buffer pool of SIDE has (almost) no dirty pages.
-quiesce() {
-	local side=$1 pct dirty i
-	pct=$(sql "$side" -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct")
-	sql "$side" -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
-	for ((i = 0; i < 600; i++)); do
-		dirty=$(sql "$side" -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{ print $2 }')
-		[ "${dirty:-0}" -le 16 ] && break
-		sleep 0.2
-	done
-	sql "$side" -e "SET GLOBAL innodb_max_dirty_pages_pct = $pct"
 }
 
 # --- the cached state ---------------------------------------------------------------------
