@@ -39,3 +39,12 @@ assert_eq 1 "$rc" "exit status when LOAD DATA LOCAL is required but refused"
 assert_contains "$(cat "$TEST_TMP/out-ld")" "spec.load-method is load-data, but the target does not allow LOAD DATA LOCAL INFILE (local_infile is OFF); set local_infile = ON on the target or use load-method: auto"
 assert_eq "" "$(tgt_sql "SHOW DATABASES LIKE '$db'")" "nothing created when the load method is refused"
 tgt_sql "SET GLOBAL local_infile = ON"
+
+# A job store made by an earlier tidm (no `deferred_keys` column) is upgraded in place.
+tgt_sql "ALTER TABLE tidm_meta.tables DROP COLUMN deferred_keys"
+tgt_sql "DROP DATABASE IF EXISTS \`$db\`"
+write_job "$TEST_TMP/job-up.yaml" "databases=$db" name=nonempty-upgrade
+tidm migrate "$TEST_TMP/job-up.yaml" >"$TEST_TMP/out-up" 2>&1 || fail "tidm migrate on an old job store failed: $(cat "$TEST_TMP/out-up")"
+assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'tidm_meta' AND TABLE_NAME = 'tables' AND COLUMN_NAME = 'deferred_keys'")" "deferred_keys column added back"
+assert_tables_equal "$db"
+assert_indexes_equal "$db"
