@@ -210,16 +210,24 @@ static bool canceled(const struct tidm_applier *a)
 	return a->o.cancel && *a->o.cancel;
 }
 
-static void timed_wait(struct tidm_applier *a, pthread_cond_t *cond)
+/* The CLOCK_REALTIME deadline `ms` milliseconds from now (ms < 1000), for pthread_cond_timedwait. */
+static struct timespec deadline_ms(long ms)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 200 * 1000000L;
+	ts.tv_nsec += ms * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
+	return ts;
+}
+
+static void timed_wait(struct tidm_applier *a, pthread_cond_t *cond)
+{
+	struct timespec ts = deadline_ms(200);
+
 	pthread_cond_timedwait(cond, &a->mu, &ts);
 }
 
@@ -712,13 +720,7 @@ static void *worker_main(void *arg)
 			 * 5 ms to arrive whole, so a steady stream of small transactions shares
 			 * commits. Rows of an incomplete one are not taken (see above), so a
 			 * coordinator waiting for this commit waits 5 ms at most. */
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 5 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			struct timespec ts = deadline_ms(5);
 			while (!w->marks_queued && !atomic_load(&a->failed) && !canceled(a))
 				if (pthread_cond_timedwait(&w->cond, &a->mu, &ts) != 0)
 					break;
