@@ -16,9 +16,12 @@
  *  binlog position after the transaction).
  *
  *  Workers: own one target connection each. Items are applied inside an open target
- *  transaction; consecutive INSERT tuples of one table are merged into a multi-row
- *  statement. At a mark, when `batch` items have accumulated or the queue is empty, the
- *  worker writes its checkpoint row and commits: rows and checkpoint are one transaction.
+ *  transaction, grouped: changes of one kind to different rows of a table become one
+ *  statement (multi-row INSERT/REPLACE, DELETE ... IN, INSERT ... ON DUPLICATE KEY UPDATE),
+ *  verified by the target's counts and undone to a savepoint and run row by row when a
+ *  count is off (see "grouping" below). At a mark, when `batch` items have accumulated or
+ *  the queue is empty, the worker writes its checkpoint row and commits: rows and
+ *  checkpoint are one transaction.
  *
  *  Restart: the stream starts at the lowest worker checkpoint; an item is skipped when the
  *  transaction it belongs to started before the checkpoint of the worker it routes to.
@@ -61,6 +64,11 @@
 
 enum { ITEM_ROW = 1, ITEM_MARK, ITEM_STOP, ITEM_ROLLBACK };
 enum { OP_INSERT = 1, OP_STMT };
+/* How a row item may be grouped with others of its table into one statement (see
+ * "grouping" below): not at all, as a tuple of a multi-row INSERT/REPLACE, as a key of
+ * `DELETE ... WHERE key IN (...)`, or as a tuple of `INSERT ... ON DUPLICATE KEY UPDATE`
+ * standing for an UPDATE that keeps the row key. */
+enum { GC_NONE = 0, GC_INSERT, GC_DELETE, GC_UPSERT };
 
 typedef struct item {
 	uint8_t kind;
@@ -74,6 +82,14 @@ typedef struct item {
 	 * the same transaction turns it into one REPLACE (changes to one row merged) */
 	const void *del_table;
 	uint64_t del_key;
+	/* grouping (GC_NONE: the item is always its own statement, or extends a multi-row
+	 * INSERT right before it) */
+	uint8_t cls;
+	const struct tbl_info *tbl;
+	uint64_t rowkey;     /* hash of the row key (the table is part of it) */
+	char *gtext;         /* GC_DELETE: the key, "v" or "(v1,v2)"; GC_UPSERT: the new row "(...)" */
+	size_t glen;
+	struct item *gnext;  /* next item of the same group while a script is built */
 	/* ITEM_MARK */
 	uint64_t seq;
 	char file[256];
@@ -99,6 +115,7 @@ typedef struct worker {
 	item *pend_head, *pend_tail;
 	size_t pend_n, pend_marks;
 	_Atomic uint64_t committed_seq;
+	bool in_txn; /* the worker's target transaction is open (worker only) */
 	/* checkpoint read at start: items of transactions starting before it are skipped */
 	char skip_file[256];
 	uint64_t skip_pos;
@@ -118,6 +135,13 @@ typedef struct tbl_info {
 	char *insert_head;
 	char *replace_head;
 	char *qname; /* `db`.`t` */
+	/* grouping: NULL when the table's rows are never grouped (no row key, or other unique
+	 * keys a reordering could collide on) */
+	char *delete_head; /* "DELETE FROM `d`.`t` WHERE `k` IN (" or "... WHERE (`k1`,`k2`) IN (" */
+	char *upsert_tail; /* " ON DUPLICATE KEY UPDATE `c`=VALUES(`c`),..." (NULL: every column is in the key) */
+	/* the row key has a character column: two keys with different bytes may be one row
+	 * under its collation ('a' and 'A ' for a _ci column), which the hashes cannot see */
+	bool key_collates;
 	struct tbl_info *next;
 } tbl_info;
 
@@ -132,6 +156,7 @@ struct tidm_applier {
 	tidm_applier_opts o;
 	tidm_conn_opts copts;
 	tidm_conn *conn; /* coordinator: DDL, checkpoints */
+	bool savepoints; /* the target has SAVEPOINT (every one but TiDB before 6.2) */
 	tidm_schema_cache *schema;
 	tbl_info *tables;
 	worker w[MAX_WORKERS];
@@ -439,6 +464,8 @@ static void tbl_info_free_all(struct tidm_applier *a)
 		a->tables = t->next;
 		free(t->insert_head);
 		free(t->replace_head);
+		free(t->delete_head);
+		free(t->upsert_tail);
 		free(t->qname);
 		free(t);
 	}
@@ -482,6 +509,33 @@ static int get_table(struct tidm_applier *a, const char *db, const char *name, t
 	tidm_buf_printf(&b, "REPLACE INTO %s %s", t->qname, cols.data);
 	t->replace_head = tidm_buf_detach(&b);
 	tidm_buf_dispose(&cols);
+	if (s->nkey && !s->nuniques) {
+		/* the row key is the only unique key: rows with different keys never collide, so
+		 * their changes may be reordered into groups (the worker keeps same-key order) */
+		tidm_buf_printf(&b, "DELETE FROM %s WHERE %s", t->qname, s->nkey > 1 ? "(" : "");
+		for (i = 0; i < s->nkey; i++) {
+			if (i)
+				tidm_buf_putc(&b, ',');
+			tidm_quote_ident(&b, s->cols[s->key[i]].name);
+		}
+		tidm_buf_puts(&b, s->nkey > 1 ? ") IN (" : " IN (");
+		t->delete_head = tidm_buf_detach(&b);
+		for (i = 0; i < s->nkey; i++)
+			if (s->cols[s->key[i]].charset)
+				t->key_collates = true;
+		first = true;
+		for (i = 0; i < s->ncols; i++) {
+			if (s->cols[i].generated || s->cols[i].in_key)
+				continue;
+			tidm_buf_puts(&b, first ? " ON DUPLICATE KEY UPDATE " : ",");
+			tidm_quote_ident(&b, s->cols[i].name);
+			tidm_buf_puts(&b, "=VALUES(");
+			tidm_quote_ident(&b, s->cols[i].name);
+			tidm_buf_putc(&b, ')');
+			first = false;
+		}
+		t->upsert_tail = first ? NULL : tidm_buf_detach(&b);
+	}
 	t->next = a->tables;
 	a->tables = t;
 	*out = t;
@@ -495,6 +549,7 @@ static void item_free(item *it)
 	if (!it)
 		return;
 	free(it->text);
+	free(it->gtext);
 	free(it->what);
 	free(it);
 }
@@ -553,11 +608,306 @@ static item *new_mark(struct tidm_applier *a, bool force)
 
 /* ---- worker ------------------------------------------------------------------------------------ */
 
-struct script;
-static void script_add_raw(struct script *sc, const char *sql, size_t len);
+/*
+ * A worker's script: the row items collected since its last round trip, turned into
+ * statements when it runs. Per statement the worker remembers what the target must report
+ * and how to name the row in a message.
+ *
+ * Grouping. On a table whose only unique key is the row key, changes to different rows
+ * neither touch the same row nor collide, so their order does not matter (foreign key
+ * checks are off on the target). A run of items whose row keys are all different becomes
+ * one statement per table and kind: a multi-row INSERT or REPLACE, `DELETE ... WHERE key IN
+ * (...)`, and for UPDATEs that keep the row key `INSERT ... ON DUPLICATE KEY UPDATE`. An
+ * item whose key is already in the run, or that cannot be grouped, ends the run; items of
+ * one group keep their order. The target's counts verify each group: a DELETE of n keys
+ * must remove n rows, an upsert of n rows must report 2n (every row existed and changed; a
+ * missing row would be inserted and count 1, an unchanged one 1). On any other count, or
+ * an error inside a group, the worker rolls back to a savepoint taken before the groups
+ * and runs the same items one statement each, which verifies every row and names the one
+ * at fault: grouping changes how many statements the target parses, never what is applied
+ * or reported.
+ */
+enum { CHECK_NONE = 0, CHECK_ROW, CHECK_COUNT, CHECK_UPSERT };
+
+#define SCRIPT_ITEMS_MAX 1024 /* row items per round trip */
+#define GROUPS_MAX 16	      /* open groups of a run */
+#define RUN_SLOTS 2048	      /* key slots of a run (a power of two); a run holds at most half */
+#define SAVEPOINT_SQL "SAVEPOINT `tidm_group`"
+#define UNDO_SQL "ROLLBACK TO SAVEPOINT `tidm_group`"
+
+typedef struct stmt_meta {
+	uint8_t check;	  /* CHECK_ROW: a row changed; CHECK_COUNT: n rows; CHECK_UPSERT: 2n */
+	bool is_delete;
+	bool group;	  /* a statement of several grouped items */
+	size_t n;	  /* items in the statement */
+	const char *what; /* the (first) row, borrowed from its item */
+} stmt_meta;
+
+typedef struct group {
+	uint8_t cls;
+	const tbl_info *tbl;
+	const void *id; /* GC_INSERT: the INSERT/REPLACE head; else the table */
+	bool check;
+	item *first, *last;
+	size_t n;
+} group;
+
+typedef struct script {
+	item *head, *tail; /* the row items, owned until the script is cleared */
+	size_t nitems, ngroupable, bytes;
+	/* the statements of one round trip */
+	tidm_buf sql;
+	stmt_meta *meta;
+	uint64_t *affected;
+	size_t n, cap;
+	const char *last_head; /* head of the INSERT the statements end with, else NULL */
+	/* the run being grouped */
+	group groups[GROUPS_MAX];
+	size_t ngroups, run_n;
+	uint32_t gen;
+	uint32_t slot_gen[RUN_SLOTS];
+	uint64_t slot_key[RUN_SLOTS];
+} script;
+
+static void script_meta_push(script *sc, uint8_t check, bool is_delete, bool grp, size_t n, const char *what)
+{
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? sc->cap * 2 : 64;
+		sc->meta = realloc(sc->meta, sc->cap * sizeof(*sc->meta));
+		sc->affected = realloc(sc->affected, sc->cap * sizeof(*sc->affected));
+		if (!sc->meta || !sc->affected)
+			abort();
+	}
+	sc->meta[sc->n] = (stmt_meta){.check = check, .is_delete = is_delete, .group = grp, .n = n, .what = what};
+	sc->n++;
+}
+
+/* Forget the statements (the items stay). */
+static void script_reset_sql(script *sc)
+{
+	sc->n = 0;
+	sc->last_head = NULL;
+	tidm_buf_clear(&sc->sql);
+}
+
+static void script_clear(script *sc)
+{
+	while (sc->head) {
+		item *it = sc->head;
+		sc->head = it->next;
+		item_free(it);
+	}
+	sc->tail = NULL;
+	sc->nitems = sc->ngroupable = sc->bytes = 0;
+	script_reset_sql(sc);
+}
+
+static void script_dispose(script *sc)
+{
+	script_clear(sc);
+	free(sc->meta);
+	free(sc->affected);
+	tidm_buf_dispose(&sc->sql);
+}
+
+/* Take a row item. */
+static void script_push(script *sc, item *it)
+{
+	it->next = NULL;
+	if (sc->tail)
+		sc->tail->next = it;
+	else
+		sc->head = it;
+	sc->tail = it;
+	sc->nitems++;
+	sc->bytes += it->len + it->glen + 1;
+	if (it->cls != GC_NONE)
+		sc->ngroupable++;
+}
+
+static void stmt_sep(script *sc)
+{
+	if (sc->n)
+		tidm_buf_putc(&sc->sql, ';');
+}
+
+/* A statement of our own (BEGIN, SAVEPOINT, the checkpoint, COMMIT): nothing to check. */
+static void script_add_raw(script *sc, const char *sql, size_t len)
+{
+	stmt_sep(sc);
+	tidm_buf_put(&sc->sql, sql, len);
+	sc->last_head = NULL;
+	script_meta_push(sc, CHECK_NONE, false, false, 0, NULL);
+}
+
+/* One item as its own statement; an INSERT tuple extends the INSERT right before it. */
+static void emit_row(script *sc, const item *it)
+{
+	if (it->op == OP_INSERT && sc->n && sc->last_head == it->head) {
+		tidm_buf_putc(&sc->sql, ',');
+		tidm_buf_put(&sc->sql, it->text, it->len);
+		sc->meta[sc->n - 1].n++;
+		return;
+	}
+	stmt_sep(sc);
+	if (it->op == OP_INSERT) {
+		tidm_buf_puts(&sc->sql, it->head);
+		sc->last_head = it->head;
+	} else {
+		sc->last_head = NULL;
+	}
+	tidm_buf_put(&sc->sql, it->text, it->len);
+	script_meta_push(sc, it->check_affected ? CHECK_ROW : CHECK_NONE,
+			 it->op == OP_STMT && !strncmp(it->text, "DELETE", 6), false, 1, it->what);
+}
+
+static void emit_group(script *sc, const group *g)
+{
+	const item *it;
+	const char *tail = "";
+	uint8_t check = CHECK_NONE;
+
+	if (g->n == 1) {
+		emit_row(sc, g->first);
+		return;
+	}
+	stmt_sep(sc);
+	sc->last_head = NULL;
+	switch (g->cls) {
+	case GC_INSERT:
+		tidm_buf_puts(&sc->sql, g->first->head);
+		break;
+	case GC_DELETE:
+		tidm_buf_puts(&sc->sql, g->first->tbl->delete_head);
+		tail = ")";
+		check = g->check ? CHECK_COUNT : CHECK_NONE;
+		break;
+	default: /* GC_UPSERT */
+		tidm_buf_puts(&sc->sql, g->first->tbl->insert_head);
+		tail = g->first->tbl->upsert_tail;
+		check = CHECK_UPSERT;
+		break;
+	}
+	for (it = g->first; it; it = it->gnext) {
+		if (it != g->first)
+			tidm_buf_putc(&sc->sql, ',');
+		if (g->cls == GC_INSERT)
+			tidm_buf_put(&sc->sql, it->text, it->len);
+		else
+			tidm_buf_put(&sc->sql, it->gtext, it->glen);
+	}
+	tidm_buf_puts(&sc->sql, tail);
+	script_meta_push(sc, check, g->cls == GC_DELETE, true, g->n, g->first->what);
+}
+
+/* Emit the run's groups, in the order they opened, and start an empty run. */
+static void run_flush(script *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->ngroups; i++)
+		emit_group(sc, &sc->groups[i]);
+	sc->ngroups = 0;
+	sc->run_n = 0;
+	if (++sc->gen == 0) { /* wrapped: every slot must read as free */
+		memset(sc->slot_gen, 0, sizeof(sc->slot_gen));
+		sc->gen = 1;
+	}
+}
+
+/* Add a row key to the run: false when it was there already. */
+static bool run_add_key(script *sc, uint64_t key)
+{
+	size_t i = (size_t)key & (RUN_SLOTS - 1);
+
+	for (;;) {
+		if (sc->slot_gen[i] != sc->gen) {
+			sc->slot_gen[i] = sc->gen;
+			sc->slot_key[i] = key;
+			sc->run_n++;
+			return true;
+		}
+		if (sc->slot_key[i] == key)
+			return false;
+		i = (i + 1) & (RUN_SLOTS - 1);
+	}
+}
+
+static bool run_has_table(const script *sc, const tbl_info *t)
+{
+	size_t i;
+	for (i = 0; i < sc->ngroups; i++)
+		if (sc->groups[i].tbl == t)
+			return true;
+	return false;
+}
+
+static void run_add(script *sc, item *it)
+{
+	const void *id = it->cls == GC_INSERT ? (const void *)it->head : (const void *)it->tbl;
+	group *g = NULL;
+	size_t i;
+
+	for (;;) {
+		if (sc->run_n >= RUN_SLOTS / 2)
+			run_flush(sc);
+		if (!run_add_key(sc, it->rowkey)) {
+			run_flush(sc); /* the row is in the run already: its changes stay in order */
+			continue;
+		}
+		for (i = 0; i < sc->ngroups && !g; i++)
+			if (sc->groups[i].cls == it->cls && sc->groups[i].id == id && sc->groups[i].check == it->check_affected)
+				g = &sc->groups[i];
+		if (!g && sc->ngroups == GROUPS_MAX) {
+			run_flush(sc);
+			continue;
+		}
+		if (!g && it->tbl->key_collates && run_has_table(sc, it->tbl)) {
+			/* keys that differ in bytes may still be one row: a table whose key collates
+			 * has one kind of change per run, applied in order inside its statement */
+			run_flush(sc);
+			continue;
+		}
+		break;
+	}
+	if (!g) {
+		g = &sc->groups[sc->ngroups++];
+		*g = (group){.cls = it->cls, .tbl = it->tbl, .id = id, .check = it->check_affected};
+	}
+	it->gnext = NULL;
+	if (g->last)
+		g->last->gnext = it;
+	else
+		g->first = it;
+	g->last = it;
+	g->n++;
+}
+
+/* The statements for the items: grouped, or one per item. */
+static void script_build(script *sc, bool grouped)
+{
+	item *it;
+
+	if (!grouped) {
+		for (it = sc->head; it; it = it->next)
+			emit_row(sc, it);
+		return;
+	}
+	if (!sc->gen)
+		sc->gen = 1;
+	for (it = sc->head; it; it = it->next) {
+		if (it->cls == GC_NONE) {
+			run_flush(sc);
+			emit_row(sc, it);
+		} else {
+			run_add(sc, it);
+		}
+	}
+	run_flush(sc);
+}
 
 /* The worker's checkpoint statement for a boundary, appended to its script. */
-static void worker_checkpoint(worker *w, const item *mark, struct script *sc)
+static void worker_checkpoint(worker *w, const item *mark, script *sc)
 {
 	struct tidm_applier *a = w->a;
 	tidm_buf q = TIDM_BUF_INIT;
@@ -571,92 +921,18 @@ static void worker_checkpoint(worker *w, const item *mark, struct script *sc)
 	tidm_buf_dispose(&q);
 }
 
+static void commit_tail(worker *w, script *sc, const item *mark)
+{
+	worker_checkpoint(w, mark, sc);
+	script_add_raw(sc, "COMMIT", 6);
+}
+
 /*
- * A worker's script: statements collected into one round trip. Consecutive INSERT tuples
- * of one table extend a single multi-row INSERT; every other item is its own statement.
- * Per statement the worker remembers whether it must change a row (UPDATE/DELETE outside
- * safe mode: 0 rows means the target lacks the row) and how to name it in a message.
+ * One round trip of the built statements, then their counts. Returns 0, < 0 on an error
+ * (prefixed with the row it concerns), or 1 when a group must be undone and its items run
+ * one by one (a group's count is off, or a group statement failed).
  */
-typedef struct stmt_meta {
-	bool check;
-	bool is_delete;
-	char *what;
-} stmt_meta;
-
-typedef struct script {
-	tidm_buf sql;
-	stmt_meta *meta;
-	uint64_t *affected;
-	size_t n, cap;
-	const char *last_head; /* head of the INSERT the script ends with, else NULL */
-} script;
-
-static void script_meta_push(script *sc, bool check, bool is_delete, char *what)
-{
-	if (sc->n == sc->cap) {
-		sc->cap = sc->cap ? sc->cap * 2 : 64;
-		sc->meta = realloc(sc->meta, sc->cap * sizeof(*sc->meta));
-		sc->affected = realloc(sc->affected, sc->cap * sizeof(*sc->affected));
-		if (!sc->meta || !sc->affected)
-			abort();
-	}
-	sc->meta[sc->n].check = check;
-	sc->meta[sc->n].is_delete = is_delete;
-	sc->meta[sc->n].what = what;
-	sc->n++;
-}
-
-static void script_clear(script *sc)
-{
-	size_t i;
-	for (i = 0; i < sc->n; i++)
-		free(sc->meta[i].what);
-	sc->n = 0;
-	sc->last_head = NULL;
-	tidm_buf_clear(&sc->sql);
-}
-
-static void script_dispose(script *sc)
-{
-	script_clear(sc);
-	free(sc->meta);
-	free(sc->affected);
-	tidm_buf_dispose(&sc->sql);
-}
-
-/* Add an item; takes its `what`. */
-static void script_add(script *sc, item *it)
-{
-	if (it->op == OP_INSERT && sc->n && sc->last_head == it->head) {
-		tidm_buf_putc(&sc->sql, ',');
-		tidm_buf_put(&sc->sql, it->text, it->len);
-		return;
-	}
-	if (sc->n)
-		tidm_buf_putc(&sc->sql, ';');
-	if (it->op == OP_INSERT) {
-		tidm_buf_puts(&sc->sql, it->head);
-		tidm_buf_put(&sc->sql, it->text, it->len);
-		sc->last_head = it->head;
-	} else {
-		tidm_buf_put(&sc->sql, it->text, it->len);
-		sc->last_head = NULL;
-	}
-	script_meta_push(sc, it->check_affected, it->op == OP_STMT && !strncmp(it->text, "DELETE", 6), it->what);
-	it->what = NULL;
-}
-
-/* Add a statement of our own (BEGIN, the checkpoint, COMMIT): nothing to check. */
-static void script_add_raw(struct script *sc, const char *sql, size_t len)
-{
-	if (sc->n)
-		tidm_buf_putc(&sc->sql, ';');
-	tidm_buf_put(&sc->sql, sql, len);
-	sc->last_head = NULL;
-	script_meta_push(sc, false, false, NULL);
-}
-
-static int script_run(worker *w, script *sc)
+static int script_send(worker *w, script *sc)
 {
 	size_t failed = 0, i;
 	int rc;
@@ -665,24 +941,94 @@ static int script_run(worker *w, script *sc)
 		return 0;
 	rc = tidm_conn_exec_multi(w->conn, sc->sql.data, sc->sql.len, sc->affected, sc->n, &failed);
 	if (rc < 0) {
-		const char *what = failed < sc->n && sc->meta[failed].what ? sc->meta[failed].what : "";
+		const char *what;
+		if (failed < sc->n && sc->meta[failed].group && rc != TIDM_ECANCELED) {
+			tidm_err_clear();
+			return 1;
+		}
+		what = failed < sc->n && sc->meta[failed].what ? sc->meta[failed].what : "";
 		if (rc == TIDM_EDUPKEY)
 			tidm_err_prefix("duplicate key while replicating %s (restart with --replace-conflicts to "
 					"overwrite the target row with the source's): ",
 					what);
 		else
 			tidm_err_prefix("%s: ", what);
-		script_clear(sc);
 		return rc;
 	}
 	for (i = 0; i < sc->n; i++)
-		if (sc->meta[i].check && sc->affected[i] == 0) {
-			rc = tidm_err_set(TIDM_ENOTFOUND,
-					  "row missing on the target: %s is not there to %s; the target was changed "
-					  "outside tidm",
-					  sc->meta[i].what ? sc->meta[i].what : "?", sc->meta[i].is_delete ? "delete" : "update");
-			break;
+		if ((sc->meta[i].check == CHECK_COUNT && sc->affected[i] != sc->meta[i].n) ||
+		    (sc->meta[i].check == CHECK_UPSERT && sc->affected[i] != 2 * sc->meta[i].n))
+			return 1;
+	for (i = 0; i < sc->n; i++)
+		if (sc->meta[i].check == CHECK_ROW && sc->affected[i] == 0)
+			return tidm_err_set(TIDM_ENOTFOUND,
+					    "row missing on the target: %s is not there to %s; the target was changed "
+					    "outside tidm",
+					    sc->meta[i].what ? sc->meta[i].what : "?", sc->meta[i].is_delete ? "delete" : "update");
+	return 0;
+}
+
+static bool script_checks(const script *sc)
+{
+	size_t i;
+	for (i = 0; i < sc->n; i++)
+		if (sc->meta[i].check != CHECK_NONE)
+			return true;
+	return false;
+}
+
+/*
+ * Apply the script's items in the worker's open target transaction (BEGIN first when none
+ * is open) and, with `mark`, write the checkpoint and COMMIT. One round trip, or two when
+ * a change must be verified before the COMMIT may go (three when a group is undone). The
+ * items are freed either way; on failure the transaction is left open for the caller to
+ * roll back.
+ */
+static int script_exec(worker *w, script *sc, const item *mark)
+{
+	bool begin = !w->in_txn;
+	bool grouped = sc->ngroupable >= 2 && (begin || w->a->savepoints);
+	bool tail_sent = false;
+	int rc;
+
+	script_reset_sql(sc);
+	if (begin)
+		script_add_raw(sc, "BEGIN", 5);
+	if (grouped && w->a->savepoints)
+		script_add_raw(sc, SAVEPOINT_SQL, strlen(SAVEPOINT_SQL));
+	script_build(sc, grouped);
+	if (mark && !script_checks(sc)) {
+		commit_tail(w, sc, mark);
+		tail_sent = true;
+	}
+	w->in_txn = true;
+	rc = script_send(w, sc);
+	if (rc == 1) {
+		/* undo the groups and run their items one by one: exact checks and messages */
+		script_reset_sql(sc);
+		if (w->a->savepoints) {
+			script_add_raw(sc, UNDO_SQL, strlen(UNDO_SQL));
+		} else {
+			script_add_raw(sc, "ROLLBACK", 8);
+			script_add_raw(sc, "BEGIN", 5);
 		}
+		script_build(sc, false);
+		tail_sent = false;
+		if (mark && !script_checks(sc)) {
+			commit_tail(w, sc, mark);
+			tail_sent = true;
+		}
+		rc = script_send(w, sc);
+		if (rc == 1)
+			rc = tidm_err_set(TIDM_ERROR, "internal error: a row change counted as a group");
+	}
+	if (rc == 0 && mark && !tail_sent) {
+		script_reset_sql(sc);
+		commit_tail(w, sc, mark);
+		rc = script_send(w, sc);
+	}
+	if (rc == 0 && mark)
+		w->in_txn = false;
 	script_clear(sc);
 	return rc;
 }
@@ -693,24 +1039,23 @@ static int script_run(worker *w, script *sc)
  * more items: at a mark it commits unless the queue already holds a later mark (then every
  * row of the next transaction is queued too) and fewer than `batch` rows are pending. The
  * coordinator may wait for this worker to commit a transaction; the rule guarantees it
- * will without help. One commit is one round trip: rows, checkpoint and COMMIT in a script.
+ * will without help.
  */
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
 	struct tidm_applier *a = w->a;
-	script sc;
+	script *sc = calloc(1, sizeof(*sc));
 	uint64_t since_commit = 0;
 	item *last_mark = NULL;
-	bool in_txn = false; /* BEGIN sent (or queued in the script) */
 	size_t limit = a->cfg->statement_bytes ? a->cfg->statement_bytes : (1u << 20);
 	unsigned batch = a->cfg->batch ? a->cfg->batch : 100;
 	int rc = 0;
 
-	memset(&sc, 0, sizeof(sc));
+	if (!sc)
+		abort();
 	for (;;) {
 		item *it;
-		bool more_marks;
 
 		if (canceled(a))
 			break; /* the uncommitted batch is rolled back below; checkpoints stay exact */
@@ -750,46 +1095,27 @@ static void *worker_main(void *arg)
 			if (it->kind == ITEM_MARK)
 				w->marks_queued--;
 		}
-		more_marks = w->marks_queued > 0;
 		pthread_mutex_unlock(&a->mu);
 
 		if (it && it->kind == ITEM_MARK && !it->force && since_commit < batch) {
 			/* keep the boundary: the loop's top commits at it unless the next transaction
 			 * arrives complete within 5 ms (then the batch goes on) */
-			(void)more_marks;
 			item_free(last_mark);
 			last_mark = it;
 			continue;
 		}
 at_boundary:
 		if (!it || it->kind == ITEM_MARK) {
-			/* commit at this boundary: rows, checkpoint and COMMIT in one round trip (two when
-			 * a row change must be verified first) */
+			/* commit at this boundary: rows, checkpoint and COMMIT */
 			item *m;
-			size_t k;
 			if (it) { /* own the mark through last_mark, so a failure below frees it */
 				item_free(last_mark);
 				last_mark = it;
 				it = NULL;
 			}
 			m = last_mark;
-			if (!in_txn)
-				script_add_raw(&sc, "BEGIN", 5);
-			for (k = 0; k < sc.n; k++)
-				if (sc.meta[k].check)
-					break;
-			if (k < sc.n) {
-				/* a row must be there to change: verify before the COMMIT can run */
-				in_txn = true;
-				if ((rc = script_run(w, &sc)) < 0)
-					goto fail;
-			}
-			worker_checkpoint(w, m, &sc);
-			script_add_raw(&sc, "COMMIT", 6);
-			in_txn = true;
-			if ((rc = script_run(w, &sc)) < 0)
+			if ((rc = script_exec(w, sc, m)) < 0)
 				goto fail;
-			in_txn = false;
 			if (a->o.progress) {
 				atomic_fetch_add(&a->o.progress->rows, w->rows_pending);
 				if (m->ts)
@@ -812,10 +1138,10 @@ at_boundary:
 		if (it->kind == ITEM_ROLLBACK) {
 			/* the coordinator dropped a half-received transaction: so do we */
 			item_free(it);
-			script_clear(&sc);
-			if (in_txn && (rc = tidm_conn_rollback(w->conn)) < 0)
+			script_clear(sc);
+			if (w->in_txn && (rc = tidm_conn_rollback(w->conn)) < 0)
 				goto fail;
-			in_txn = false;
+			w->in_txn = false;
 			w->rows_pending = 0;
 			since_commit = 0;
 			continue;
@@ -824,27 +1150,24 @@ at_boundary:
 		 * a commit there would cut the row's transaction) */
 		item_free(last_mark);
 		last_mark = NULL;
-		if (!in_txn) {
-			script_add_raw(&sc, "BEGIN", 5);
-			in_txn = true;
-		}
-		if (sc.n > 1 && (sc.sql.len + it->len + 1 > limit || sc.n >= 256) && (rc = script_run(w, &sc)) < 0) {
+		if (sc->nitems && (sc->bytes + it->len + it->glen + 1 > limit || sc->nitems >= SCRIPT_ITEMS_MAX) &&
+		    (rc = script_exec(w, sc, NULL)) < 0) {
 			item_free(it);
 			goto fail;
 		}
-		script_add(&sc, it);
+		script_push(sc, it);
 		w->rows_pending++;
 		since_commit++;
-		item_free(it);
 		continue;
 fail:
 		record_failure(a);
 		break;
 	}
-	if (in_txn)
+	if (w->in_txn)
 		tidm_conn_rollback(w->conn);
 	item_free(last_mark);
-	script_dispose(&sc);
+	script_dispose(sc);
+	free(sc);
 	(void)rc;
 	return NULL;
 }
@@ -1103,6 +1426,46 @@ static bool already_applied(struct tidm_applier *a, unsigned wid)
 	return tidm_sync_pos_cmp(a->txn_file, a->txn_start, w->skip_file, w->skip_pos) < 0;
 }
 
+static void set_group(item *it, uint8_t cls, const tbl_info *t, uint64_t rowkey)
+{
+	it->cls = cls;
+	it->tbl = t;
+	it->rowkey = rowkey;
+}
+
+/* A DELETE by row key that may join a `DELETE ... WHERE key IN (...)`: its key as a list
+ * element. */
+static int set_group_key(struct tidm_applier *a, item *it, const tbl_info *t, const tidm_binlog_value *img,
+			 unsigned ncols, uint64_t rowkey)
+{
+	const tidm_schema_table *s = t->schema;
+	tidm_buf b = TIDM_BUF_INIT;
+	int rc;
+
+	if (s->nkey > 1)
+		tidm_buf_putc(&b, '(');
+	if ((rc = put_key_text(a, &b, t, img, ncols, s->key, s->nkey)) < 0) {
+		tidm_buf_dispose(&b);
+		return rc;
+	}
+	if (s->nkey > 1)
+		tidm_buf_putc(&b, ')');
+	it->glen = b.len;
+	it->gtext = tidm_buf_detach(&b);
+	set_group(it, GC_DELETE, t, rowkey);
+	return 0;
+}
+
+/* Every written column is in the image (an upsert must not fall back to defaults). */
+static bool full_image(const tidm_schema_table *s, const tidm_binlog_value *img, unsigned ncols)
+{
+	size_t i;
+	for (i = 0; i < s->ncols; i++)
+		if (!s->cols[i].generated && (i >= ncols || img[i].kind == TIDM_BV_ABSENT))
+			return false;
+	return true;
+}
+
 static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
@@ -1161,14 +1524,21 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			tail->head = t->replace_head;
 			tail->check_affected = false;
 			tail->del_table = NULL;
+			free(tail->gtext);
+			tail->gtext = NULL;
+			tail->glen = 0;
+			tail->cls = t->delete_head ? GC_INSERT : GC_NONE;
 			return 0;
 		}
 	}
 		it = new_row_item();
 		it->op = OP_INSERT;
 		it->head = replace ? t->replace_head : t->insert_head;
-		if (!s->nkey && safe) {
-			/* keyless replay: remove one identical row first so a replay does not add it twice */
+		if (!s->nkey && force_safe) {
+			/* keyless, inside a copy window (the copied rows may hold this one already):
+			 * remove one identical row first so it is not there twice. Not in plain safe
+			 * mode: checkpoints are exact, nothing is replayed, and a transaction that
+			 * inserts two identical rows must leave two. */
 			item *del = new_row_item();
 			del->op = OP_STMT;
 			tidm_buf_printf(&b, "DELETE FROM %s WHERE ", t->qname);
@@ -1185,6 +1555,8 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		}
 		if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
 			goto fail_item;
+		if (t->delete_head)
+			set_group(it, GC_INSERT, t, rowkey);
 		break;
 	case TIDM_ROWS_DELETE:
 		it = new_row_item();
@@ -1198,6 +1570,8 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
 			goto fail_item;
 		tidm_buf_puts(&b, " LIMIT 1");
+		if (t->delete_head && (rc = set_group_key(a, it, t, row->before, row->ncols, rowkey)) < 0)
+			goto fail_item;
 		break;
 	case TIDM_ROWS_UPDATE:
 		it = new_row_item();
@@ -1208,6 +1582,8 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
 				goto fail_item;
 			tidm_buf_puts(&b, " LIMIT 1");
+			if (t->delete_head && (rc = set_group_key(a, it, t, row->before, row->ncols, hashes[0])) < 0)
+				goto fail_item;
 			it->text = tidm_buf_detach(&b);
 			it->len = strlen(it->text);
 			it->what = describe_row(a, t, row->before, row->ncols);
@@ -1217,6 +1593,8 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			it->head = t->replace_head;
 			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
 				goto fail_item;
+			if (t->delete_head)
+				set_group(it, GC_INSERT, t, rowkey);
 			break;
 		}
 		it->check_affected = !safe;
@@ -1246,6 +1624,18 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
 			goto fail_item;
 		tidm_buf_puts(&b, " LIMIT 1");
+		if (t->upsert_tail && nh == 2 && hashes[0] == hashes[1] && full_image(s, row->after, row->ncols)) {
+			/* the row keeps its key: one tuple of a grouped INSERT ... ON DUPLICATE KEY
+			 * UPDATE (the worker checks that every row of the group existed) */
+			tidm_buf tb = TIDM_BUF_INIT;
+			if ((rc = put_tuple(a, &tb, t, row->after, row->ncols)) < 0) {
+				tidm_buf_dispose(&tb);
+				goto fail_item;
+			}
+			it->glen = tb.len;
+			it->gtext = tidm_buf_detach(&tb);
+			set_group(it, GC_UPSERT, t, rowkey);
+		}
 		break;
 	default:
 		return tidm_err_set(TIDM_EUNSUPPORTED, "unknown rows event kind %u", kind);
@@ -1736,6 +2126,10 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	if ((rc = tidm_conn_open(&a->conn, &a->copts)) < 0 || (rc = tidm_meta_ensure(a->conn)) < 0 ||
 	    (rc = load_checkpoints(a, resume, have_resume)) < 0)
 		goto fail;
+	{
+		const tidm_server_info *si = tidm_conn_info(a->conn);
+		a->savepoints = !(si->flavor == TIDM_FLAVOR_TIDB && si->version < 60200);
+	}
 	{
 		/* an unclean stop of the previous run: safe mode for a while */
 		char *state = NULL;

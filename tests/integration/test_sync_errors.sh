@@ -45,6 +45,40 @@ tgt_sql "DELETE FROM \`$db\`.t WHERE id = 1"
 src_sql "DELETE FROM \`$db\`.t WHERE id = 1"
 run_tidm 1 migrate "$TEST_TMP/job.yaml" --until-caught-up
 assert_contains "$out" "row missing on the target: \`$db\`.\`t\` (id=1) is not there to delete"
+tgt_sql "INSERT INTO \`$db\`.t VALUES (1, 'from-source')"
+run_tidm 0 migrate "$TEST_TMP/job.yaml" --until-caught-up
+assert_tables_equal "$db"
+
+# --- the same errors inside grouped statements ---------------------------------------------
+# A worker sends the changes of many rows as one statement (INSERT ... ON DUPLICATE KEY
+# UPDATE for updates, DELETE ... IN for deletes); the row at fault must still be named, and
+# after the repair the rerun applies each change once (rows of a transaction go to several
+# workers; each worker's share commits on its own, with that worker's checkpoint).
+src_sql "INSERT INTO \`$db\`.t SELECT seq, CONCAT('r', seq) FROM \`$db\`.seq_10_to_99"
+run_tidm 0 migrate "$TEST_TMP/job.yaml" --until-caught-up
+assert_tables_equal "$db"
+tgt_sql "DELETE FROM \`$db\`.t WHERE id = 57"
+src_sql "UPDATE \`$db\`.t SET v = CONCAT(v, '-u') WHERE id BETWEEN 10 AND 99"
+run_tidm 1 migrate "$TEST_TMP/job.yaml" --until-caught-up
+assert_contains "$out" "row missing on the target: \`$db\`.\`t\` (id=57) is not there to update"
+tgt_sql "INSERT INTO \`$db\`.t VALUES (57, 'r57')"
+run_tidm 0 migrate "$TEST_TMP/job.yaml" --until-caught-up
+assert_tables_equal "$db"
+tgt_sql "DELETE FROM \`$db\`.t WHERE id = 33"
+src_sql "DELETE FROM \`$db\`.t WHERE id BETWEEN 20 AND 49"
+run_tidm 1 migrate "$TEST_TMP/job.yaml" --until-caught-up
+assert_contains "$out" "row missing on the target: \`$db\`.\`t\` (id=33) is not there to delete"
+tgt_sql "INSERT INTO \`$db\`.t VALUES (33, 'r33-u')"
+run_tidm 0 migrate "$TEST_TMP/job.yaml" --until-caught-up
+assert_tables_equal "$db"
+# a duplicate key inside a multi-row INSERT still names the table and the key
+tgt_sql "INSERT INTO \`$db\`.t VALUES (305, 'target-only')"
+src_sql "INSERT INTO \`$db\`.t SELECT seq, 'new' FROM \`$db\`.seq_300_to_310"
+run_tidm 1 migrate "$TEST_TMP/job.yaml" --until-caught-up
+assert_contains "$out" "duplicate key while replicating \`$db\`.\`t\`"
+assert_contains "$out" "Duplicate entry '305'"
+run_tidm 0 migrate "$TEST_TMP/job.yaml" --until-caught-up --replace-conflicts
+assert_tables_equal "$db"
 
 # --- incremental job, target table missing --------------------------------------------------
 src_sql "CREATE TABLE \`$db\`.only_source (id INT PRIMARY KEY)"
