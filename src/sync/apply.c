@@ -139,9 +139,15 @@ typedef struct tbl_info {
 	 * keys a reordering could collide on) */
 	char *delete_head; /* "DELETE FROM `d`.`t` WHERE `k` IN (" or "... WHERE (`k1`,`k2`) IN (" */
 	char *upsert_tail; /* " ON DUPLICATE KEY UPDATE `c`=VALUES(`c`),..." (NULL: every column is in the key) */
-	/* the row key has a character column: two keys with different bytes may be one row
-	 * under its collation ('a' and 'A ' for a _ci column), which the hashes cannot see */
+	/* the row key has a column whose values with different bytes may be one key on the
+	 * target ('a' and 'A ' for a _ci column; see tidm_schema_keyfold): exact hashes of
+	 * the key cannot tell such rows apart */
 	bool key_collates;
+	/* the routing and conflict hashes fold such columns (key_folds); a unique key made of
+	 * opaque columns only would hash every row alike: then every row of the table goes to
+	 * one worker (route_table) */
+	bool key_folds;
+	bool route_table;
 	struct tbl_info *next;
 } tbl_info;
 
@@ -471,6 +477,15 @@ static void tbl_info_free_all(struct tidm_applier *a)
 	}
 }
 
+static bool all_opaque(const tidm_schema_table *s, const size_t *cols, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (s->cols[cols[i]].keyfold != TIDM_KEYFOLD_OPAQUE)
+			return false;
+	return true;
+}
+
 static int get_table(struct tidm_applier *a, const char *db, const char *name, tbl_info **out)
 {
 	const tidm_schema_table *s;
@@ -520,9 +535,6 @@ static int get_table(struct tidm_applier *a, const char *db, const char *name, t
 		}
 		tidm_buf_puts(&b, s->nkey > 1 ? ") IN (" : " IN (");
 		t->delete_head = tidm_buf_detach(&b);
-		for (i = 0; i < s->nkey; i++)
-			if (s->cols[s->key[i]].charset)
-				t->key_collates = true;
 		first = true;
 		for (i = 0; i < s->ncols; i++) {
 			if (s->cols[i].generated || s->cols[i].in_key)
@@ -535,6 +547,18 @@ static int get_table(struct tidm_applier *a, const char *db, const char *name, t
 			first = false;
 		}
 		t->upsert_tail = first ? NULL : tidm_buf_detach(&b);
+	}
+	for (i = 0; i < s->nkey; i++)
+		if (s->cols[s->key[i]].keyfold != TIDM_KEYFOLD_EXACT)
+			t->key_collates = t->key_folds = true;
+	t->route_table = s->nkey && all_opaque(s, s->key, s->nkey);
+	for (i = 0; i < s->nuniques; i++) {
+		size_t j;
+		for (j = 0; j < s->nuniq[i]; j++)
+			if (s->cols[s->uniques[i][j]].keyfold != TIDM_KEYFOLD_EXACT)
+				t->key_folds = true;
+		if (all_opaque(s, s->uniques[i], s->nuniq[i]))
+			t->route_table = true;
 	}
 	t->next = a->tables;
 	a->tables = t;
@@ -1329,23 +1353,53 @@ static int put_where(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, con
 	return 0;
 }
 
-/* Key text of an image (for routing and messages): "v1,v2". */
+/* Key text of an image: "v1,v2", the values as literals. With `fold`, the text every
+ * spelling of the same key on the target shares (for routing and conflict hashes; see
+ * tidm_schema_keyfold): an opaque column's value is left out, a TRIM column's loses its
+ * trailing spaces. */
 static int put_key_text(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, const tidm_binlog_value *img,
-			unsigned ncols, const size_t *cols, size_t n)
+			unsigned ncols, const size_t *cols, size_t n, bool fold)
 {
 	size_t i;
 	int rc;
 
 	for (i = 0; i < n; i++) {
+		const tidm_schema_col *c = &t->schema->cols[cols[i]];
+		const tidm_binlog_value *v = &img[cols[i]];
 		if (i)
 			tidm_buf_putc(b, ',');
-		if (cols[i] >= ncols || img[cols[i]].kind == TIDM_BV_ABSENT) {
+		if (cols[i] >= ncols || v->kind == TIDM_BV_ABSENT) {
 			tidm_buf_puts(b, "?");
 			continue;
 		}
-		if ((rc = put_value(a, b, &img[cols[i]], &t->schema->cols[cols[i]])) < 0)
+		if (fold && c->keyfold == TIDM_KEYFOLD_OPAQUE && v->kind != TIDM_BV_NULL) {
+			tidm_buf_putc(b, '~');
+			continue;
+		}
+		if (fold && c->keyfold == TIDM_KEYFOLD_TRIM && (v->kind == TIDM_BV_STRING || v->kind == TIDM_BV_BLOB)) {
+			size_t len = v->len;
+			while (len && v->v.bytes[len - 1] == ' ')
+				len--;
+			tidm_quote_hex(b, v->v.bytes, len);
+			continue;
+		}
+		if ((rc = put_value(a, b, v, c)) < 0)
 			return rc;
 	}
+	return 0;
+}
+
+/* The hash of an image's row key: exact (the row's identity in the binlog) or folded. */
+static int row_key_hash(struct tidm_applier *a, const tbl_info *t, const tidm_binlog_value *img, unsigned ncols,
+			bool fold, uint64_t *out)
+{
+	int rc;
+
+	tidm_buf_clear(&a->keybuf); /* the hash must depend on this row's key only */
+	if ((rc = put_key_text(a, &a->keybuf, t, img, ncols, t->schema->key, t->schema->nkey, fold)) < 0)
+		return rc;
+	*out = key_hash(t, a->keybuf.data ? a->keybuf.data : "", a->keybuf.len);
+	tidm_buf_clear(&a->keybuf);
 	return 0;
 }
 
@@ -1387,7 +1441,7 @@ static int image_keys(struct tidm_applier *a, const tbl_info *t, const tidm_binl
 		return 0;
 	tidm_buf_clear(&a->keybuf);
 	if (s->nkey) {
-		if ((rc = put_key_text(a, &a->keybuf, t, img, ncols, s->key, s->nkey)) < 0)
+		if ((rc = put_key_text(a, &a->keybuf, t, img, ncols, s->key, s->nkey, t->key_folds)) < 0)
 			return rc;
 	}
 	if (*n < max)
@@ -1395,7 +1449,7 @@ static int image_keys(struct tidm_applier *a, const tbl_info *t, const tidm_binl
 	for (u = 0; u < s->nuniques && *n < max; u++) {
 		tidm_buf_clear(&a->keybuf);
 		tidm_buf_printf(&a->keybuf, "#%zu:", u);
-		if ((rc = put_key_text(a, &a->keybuf, t, img, ncols, s->uniques[u], s->nuniq[u])) < 0)
+		if ((rc = put_key_text(a, &a->keybuf, t, img, ncols, s->uniques[u], s->nuniq[u], t->key_folds)) < 0)
 			return rc;
 		out[(*n)++] = key_hash(t, a->keybuf.data, a->keybuf.len);
 	}
@@ -1444,7 +1498,7 @@ static int set_group_key(struct tidm_applier *a, item *it, const tbl_info *t, co
 
 	if (s->nkey > 1)
 		tidm_buf_putc(&b, '(');
-	if ((rc = put_key_text(a, &b, t, img, ncols, s->key, s->nkey)) < 0) {
+	if ((rc = put_key_text(a, &b, t, img, ncols, s->key, s->nkey, false)) < 0) {
 		tidm_buf_dispose(&b);
 		return rc;
 	}
@@ -1469,7 +1523,7 @@ static bool full_image(const tidm_schema_table *s, const tidm_binlog_value *img,
 static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
-	uint64_t hashes[16], rowkey = 0;
+	uint64_t hashes[16], rowkey = 0, oldkey = 0;
 	size_t nh = 0;
 	unsigned wid;
 	bool safe = force_safe || safe_mode(a);
@@ -1484,14 +1538,21 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 				    "%s: the binlog has %u columns but the target table has %zu; the table definitions "
 				    "differ",
 				    t->qname, row->ncols, s->ncols);
-	/* route by the row key (the new one for INSERT/UPDATE, old for DELETE); keyless: by table */
+	/* route by the row key, folded (the new one for INSERT/UPDATE, old for DELETE); keyless
+	 * tables, and those where a unique key cannot be told apart by bytes: by table */
 	if (s->nkey) {
-		tidm_buf_clear(&a->keybuf); /* routing must depend on this row's key only */
-		if ((rc = put_key_text(a, &a->keybuf, t, key_img, row->ncols, s->key, s->nkey)) < 0)
+		uint64_t route;
+		if ((rc = row_key_hash(a, t, key_img, row->ncols, false, &rowkey)) < 0)
 			return rc;
-		rowkey = key_hash(t, a->keybuf.data ? a->keybuf.data : "", a->keybuf.len);
-		wid = (unsigned)(rowkey % a->nworkers);
-		tidm_buf_clear(&a->keybuf);
+		route = rowkey;
+		if (t->key_folds && !t->route_table && (rc = row_key_hash(a, t, key_img, row->ncols, true, &route)) < 0)
+			return rc;
+		wid = (unsigned)((t->route_table ? key_hash(t, "", 0) : route) % a->nworkers);
+		if (kind == TIDM_ROWS_UPDATE && row->before) {
+			oldkey = rowkey;
+			if (row->after && (rc = row_key_hash(a, t, row->before, row->ncols, false, &oldkey)) < 0)
+				return rc;
+		}
 	} else {
 		wid = (unsigned)(key_hash(t, "", 0) % a->nworkers);
 	}
@@ -1582,7 +1643,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
 				goto fail_item;
 			tidm_buf_puts(&b, " LIMIT 1");
-			if (t->delete_head && (rc = set_group_key(a, it, t, row->before, row->ncols, hashes[0])) < 0)
+			if (t->delete_head && (rc = set_group_key(a, it, t, row->before, row->ncols, oldkey)) < 0)
 				goto fail_item;
 			it->text = tidm_buf_detach(&b);
 			it->len = strlen(it->text);
@@ -1624,7 +1685,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
 			goto fail_item;
 		tidm_buf_puts(&b, " LIMIT 1");
-		if (t->upsert_tail && nh == 2 && hashes[0] == hashes[1] && full_image(s, row->after, row->ncols)) {
+		if (t->upsert_tail && oldkey == rowkey && full_image(s, row->after, row->ncols)) {
 			/* the row keeps its key: one tuple of a grouped INSERT ... ON DUPLICATE KEY
 			 * UPDATE (the worker checks that every row of the group existed) */
 			tidm_buf tb = TIDM_BUF_INIT;

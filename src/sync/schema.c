@@ -79,6 +79,22 @@ void tidm_schema_invalidate(tidm_schema_cache *c, const char *db, const char *ta
 	}
 }
 
+int tidm_schema_keyfold(const char *charset, const char *collation, const char *data_type)
+{
+	size_t n;
+
+	if (data_type && (!strcmp(data_type, "float") || !strcmp(data_type, "double") || !strcmp(data_type, "real")))
+		return TIDM_KEYFOLD_OPAQUE;
+	if (!charset || !*charset || !strcmp(charset, "binary"))
+		return TIDM_KEYFOLD_EXACT;
+	if (!strncmp(charset, "ucs2", 4) || !strncmp(charset, "utf16", 5) || !strncmp(charset, "utf32", 5))
+		return TIDM_KEYFOLD_OPAQUE; /* a space is not the byte 0x20 there */
+	n = collation ? strlen(collation) : 0;
+	if (n >= 4 && !strcmp(collation + n - 4, "_bin"))
+		return TIDM_KEYFOLD_TRIM;
+	return TIDM_KEYFOLD_OPAQUE;
+}
+
 static long col_index(const tidm_schema_table *t, const char *name)
 {
 	size_t i;
@@ -103,7 +119,8 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 	t->db = dup_or_null(db);
 	t->name = dup_or_null(table);
 	tidm_buf_puts(&q, "SELECT COLUMN_NAME, CHARACTER_SET_NAME, LOWER(DATA_TYPE), EXTRA, "
-			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%', IFNULL(CHARACTER_OCTET_LENGTH, 0) FROM information_schema.COLUMNS "
+			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%', IFNULL(CHARACTER_OCTET_LENGTH, 0), COLLATION_NAME "
+			  "FROM information_schema.COLUMNS "
 			  "WHERE TABLE_SCHEMA = ");
 	tidm_quote_string(&q, db, strlen(db));
 	tidm_buf_puts(&q, " AND TABLE_NAME = ");
@@ -131,6 +148,7 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 		c->is_unsigned = tidm_res_get(res, 4) && !strcmp(tidm_res_get(res, 4), "1");
 		if (c->data_type && !strcmp(c->data_type, "binary") && tidm_res_get(res, 5))
 			c->binary_len = (unsigned)strtoul(tidm_res_get(res, 5), NULL, 10);
+		c->keyfold = (uint8_t)tidm_schema_keyfold(c->charset, tidm_res_get(res, 6), c->data_type);
 	}
 	tidm_res_free(res);
 	res = NULL;
@@ -194,6 +212,8 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 			}
 			if (strcmp(tidm_res_get(res, 2), "NO") != 0 || tidm_res_get(res, 3) != NULL)
 				usable = false;
+			if (tidm_res_get(res, 3) != NULL) /* a prefix: longer values collide on it */
+				t->cols[ci].keyfold = TIDM_KEYFOLD_OPAQUE;
 			parts[nparts++] = (size_t)ci;
 		}
 	}

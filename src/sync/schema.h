@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db/conn.h"
 
@@ -26,7 +27,27 @@ typedef struct tidm_schema_col {
 	bool in_key;
 	bool is_unsigned; /* integer columns: UNSIGNED (binlogs without signedness metadata log raw bits) */
 	unsigned binary_len; /* BINARY(n): n (the binlog drops trailing zero bytes), else 0 */
+	/* how values of the column compare inside a unique key on the target (see
+	 * tidm_schema_keyfold): TIDM_KEYFOLD_EXACT, _TRIM or _OPAQUE */
+	uint8_t keyfold;
 } tidm_schema_col;
+
+/*
+ * Two values with different bytes may still be one key on the target: 'abc' and 'ABC '
+ * under a _ci collation, 'e' and 'é' under an accent-insensitive one, 'a' and 'a ' under a
+ * PAD SPACE _bin collation, 0 and -0 in a FLOAT, two strings that agree in the length of a
+ * unique prefix index. The applier's routing and conflict keys must map such values to one
+ * hash, so for each column:
+ *   EXACT   the bytes are the key (integers, temporal types, binary strings, ENUM, ...)
+ *   TRIM    the bytes without trailing spaces are (a _bin collation of an ASCII-compatible
+ *           character set)
+ *   OPAQUE  no byte form is: every value counts as the same (other collations, UCS-2/
+ *           UTF-16/UTF-32 strings, floating point, prefix parts of a unique index)
+ */
+enum { TIDM_KEYFOLD_EXACT = 0, TIDM_KEYFOLD_TRIM, TIDM_KEYFOLD_OPAQUE };
+/* The fold class of a column from its information_schema.COLUMNS data: character set and
+ * collation (NULL for non-character columns) and lower-case DATA_TYPE. */
+int tidm_schema_keyfold(const char *charset, const char *collation, const char *data_type);
 
 typedef struct tidm_schema_table {
 	char *db;
