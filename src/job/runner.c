@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "db/conn.h"
@@ -81,6 +82,67 @@ static int check_target_tables(const tidm_job_config *cfg, tidm_conn *src, tidm_
 }
 
 /* Type all: the snapshot window of each table copied by the full phase (sync/apply.h). */
+/* One global variable of the source; NULL in *out when the server does not have it. */
+static int source_var(tidm_conn *src, const char *name, char **out)
+{
+	char q[128];
+	int rc;
+
+	*out = NULL;
+	snprintf(q, sizeof(q), "SELECT @@GLOBAL.%s", name);
+	rc = tidm_conn_query_value(src, out, q);
+	if (rc < 0 && tidm_err_dberr() == 1193) { /* unknown system variable: an older server */
+		tidm_err_clear();
+		return 0;
+	}
+	return rc;
+}
+
+/*
+ * Replication reads row events: a source without a binary log, or one that writes changes
+ * as statements (binlog_format STATEMENT or MIXED), would be followed silently wrong, so the
+ * job refuses to start (SPEC §3). A row image other than FULL works (missing columns keep
+ * the target's defaults) but is worth a warning.
+ */
+static int check_binlog_settings(tidm_conn *src)
+{
+	char *log_bin = NULL, *format = NULL, *image = NULL;
+	int rc;
+
+	if (tidm_conn_info(src)->aurora_reader)
+		return tidm_err_set(TIDM_EUNSUPPORTED,
+				    "the source is an Aurora reader instance, which has no binary log to replicate "
+				    "from; point the job at the writer (cluster) endpoint, or use type: full");
+	if ((rc = source_var(src, "log_bin", &log_bin)) < 0 || (rc = source_var(src, "binlog_format", &format)) < 0 ||
+	    (rc = source_var(src, "binlog_row_image", &image)) < 0)
+		goto out;
+	if (log_bin && (!strcmp(log_bin, "0") || !strcasecmp(log_bin, "OFF"))) {
+		rc = tidm_err_set(TIDM_EUNSUPPORTED,
+				  "the source's binary log is off (log_bin = OFF): replication reads it; enable it "
+				  "(log_bin in my.cnf; on RDS/Aurora turn on automated backups; on Cloud SQL point-in-time "
+				  "recovery) and restart the source, or use type: full");
+		goto out;
+	}
+	if (format && strcasecmp(format, "ROW") != 0) {
+		rc = tidm_err_set(TIDM_EUNSUPPORTED,
+				  "the source's binlog_format is %s; tidm replicates row events only: set binlog_format = ROW "
+				  "(SET GLOBAL binlog_format = 'ROW' and in my.cnf; on RDS/Aurora the parameter group, on Azure "
+				  "the server parameters, on Cloud SQL the flag), reconnect the applications (sessions keep "
+				  "the format they started with), then run the job again",
+				  format);
+		goto out;
+	}
+	if (image && strcasecmp(image, "FULL") != 0)
+		tidm_warn("the source's binlog_row_image is %s: columns a change does not name are written with the "
+			  "target's defaults; set binlog_row_image = FULL for an exact copy",
+			  image);
+out:
+	free(log_bin);
+	free(format);
+	free(image);
+	return rc;
+}
+
 static int load_windows(const tidm_job_config *cfg, tidm_conn *tgt, tidm_applier *ap)
 {
 	tidm_buf q = TIDM_BUF_INIT;
@@ -282,6 +344,13 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 	    (rc = tidm_meta_job_get(tgt, cfg->name, &job)) < 0)
 		goto out;
 
+	if (cfg->type == TIDM_JOB_ALL) {
+		/* before the full phase: its copy is of no use if replication cannot follow it */
+		if ((rc = tidm_conn_open(&src, &sopts)) < 0 || (rc = check_binlog_settings(src)) < 0)
+			goto out;
+		tidm_conn_close(src);
+		src = NULL;
+	}
 	if (cfg->type == TIDM_JOB_FULL || (cfg->type == TIDM_JOB_ALL && !(job.exists && !strcmp(job.stage, "sync")))) {
 		atomic_store(&p->phase, TIDM_PHASE_FULL);
 		out->full_ran = true;
@@ -302,13 +371,7 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 		/* incremental only */
 		if ((rc = tidm_conn_open(&src, &sopts)) < 0)
 			goto out;
-		if (tidm_conn_info(src)->aurora_reader) {
-			rc = tidm_err_set(TIDM_EUNSUPPORTED,
-					  "the source is an Aurora reader instance, which has no binary log to replicate "
-					  "from; point the job at the writer (cluster) endpoint, or use type: full");
-			goto out;
-		}
-		if ((rc = check_target_tables(cfg, src, tgt)) < 0)
+		if ((rc = check_binlog_settings(src)) < 0 || (rc = check_target_tables(cfg, src, tgt)) < 0)
 			goto out;
 		tidm_conn_close(src); /* replication opens its own connection */
 		src = NULL;

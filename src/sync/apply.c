@@ -1880,11 +1880,36 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		tidm_ddl_dispose(&ddl);
 		return rc;
 	}
+	if (ddl.kind == TIDM_DDL_NOT_DDL && ddl.dml) {
+		/* a change written as a statement (binlog_format STATEMENT or MIXED in that session):
+		 * its rows are not in the binlog; on a selected table that would lose them */
+		size_t i;
+		const tidm_ddl_obj *hit = NULL;
+		for (i = 0; i < ddl.n_objs && !hit; i++)
+			if (ddl_selected(ddl.objs[i].db, ddl.objs[i].name, a))
+				hit = &ddl.objs[i];
+		if (hit || ddl.dml_unknown) {
+			tidm_buf w = TIDM_BUF_INIT;
+			if (hit)
+				tidm_quote_qualified(&w, hit->db, hit->name);
+			rc = tidm_err_set(TIDM_EUNSUPPORTED,
+					  "a change at %s:%" PRIu64 " was written to the binlog as a statement, not as row "
+					  "events (binlog_format STATEMENT or MIXED in that session), %s%s: %.*s%s; tidm "
+					  "cannot know its rows. Set binlog_format = ROW globally, reconnect the "
+					  "applications, and copy the affected tables again (a new job of type all)",
+					  a->cur_file, a->cur_pos, hit ? "on the selected table " : "on a table tidm cannot name",
+					  hit ? w.data : "", (int)(q->sql_len > 120 ? 120 : q->sql_len), q->sql,
+					  q->sql_len > 120 ? "..." : "");
+			tidm_buf_dispose(&w);
+			tidm_ddl_dispose(&ddl);
+			return rc;
+		}
+		tidm_ddl_dispose(&ddl);
+		return 0; /* it writes tables outside the selection only */
+	}
 	if (ddl.kind == TIDM_DDL_NOT_DDL) {
 		tidm_ddl_dispose(&ddl);
-		if (a->in_txn)
-			return 0; /* statement-format DML inside a transaction: not replicated (ROW format expected) */
-		return 0;
+		return 0; /* GRANT, FLUSH, SET, ...: nothing of the selected tables' rows */
 	}
 	if (ddl.temporary) {
 		tidm_ddl_dispose(&ddl);

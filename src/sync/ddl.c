@@ -815,6 +815,101 @@ static const char *const not_ddl_heads[] = {
 	"GET",     NULL,
 };
 
+/*
+ * Statement-format DML (INSERT, REPLACE, UPDATE, DELETE, LOAD DATA/XML): the tables it may
+ * write, as OBJ_TABLE objects, found without failing on what it does not follow. Every
+ * name in a table position counts - for UPDATE and DELETE every name before SET / WHERE,
+ * aliases and ON-clause columns included (an alias may then match a selected table: the
+ * caller errs on the side of refusing). `dml_unknown` when a name has no database and the
+ * statement no default one, or the statement ends before a table.
+ */
+static void dml_name(struct parser *p)
+{
+	size_t at = p->t.at, end = p->t.end;
+	char *a = NULL, *b = NULL;
+
+	if ((p->t.type != TK_WORD && p->t.type != TK_QID) || ident(p, &a, "") < 0) {
+		p->rc = 0;
+		tidm_err_clear();
+		adv(p);
+		return;
+	}
+	adv(p);
+	if (punct(p, '.')) {
+		adv(p);
+		if (punct(p, '*')) { /* DELETE t.* FROM ...: t is a table of the default database */
+			adv(p);
+		} else if ((p->t.type == TK_WORD || p->t.type == TK_QID) && ident(p, &b, "") == 0) {
+			end = p->t.end;
+			adv(p);
+			add_obj(p->d, TIDM_DDL_OBJ_TABLE, a, b, at, end);
+			return;
+		} else {
+			p->rc = 0;
+			tidm_err_clear();
+		}
+	}
+	if (p->defdb && *p->defdb)
+		add_obj(p->d, TIDM_DDL_OBJ_TABLE, xstrdup(p->defdb), a, at, end);
+	else {
+		free(a);
+		p->d->dml_unknown = true;
+	}
+}
+
+static const char *const dml_words[] = {
+	"LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO", "QUICK", "AS", "JOIN", "INNER", "LEFT",
+	"RIGHT", "OUTER", "CROSS", "STRAIGHT_JOIN", "NATURAL", "ON", "USING", "FROM", "AND", "OR", "NOT", "IS",
+	"NULL", "PARTITION", "USE", "FORCE", "INDEX", "KEY", "FOR", "LATERAL", "ONLY", NULL,
+};
+
+static void parse_dml(struct parser *p)
+{
+	tidm_ddl *d = p->d;
+	int depth = 0;
+	bool insert = kw(p, "INSERT") || kw(p, "REPLACE"), load = kw(p, "LOAD");
+
+	d->dml = true;
+	adv(p);
+	if (load) { /* LOAD DATA|XML ... INTO TABLE name */
+		while (p->t.type != TK_END && p->t.type != TK_ERR && !kw(p, "TABLE"))
+			adv(p);
+		adv(p);
+		if (p->t.type == TK_END || p->t.type == TK_ERR)
+			d->dml_unknown = true;
+		else
+			dml_name(p);
+		return;
+	}
+	if (insert) { /* INSERT|REPLACE [modifiers] [INTO] name */
+		while (kw(p, "LOW_PRIORITY") || kw(p, "DELAYED") || kw(p, "HIGH_PRIORITY") || kw(p, "IGNORE") ||
+		       kw(p, "INTO"))
+			adv(p);
+		if (p->t.type == TK_END || p->t.type == TK_ERR)
+			d->dml_unknown = true;
+		else
+			dml_name(p);
+		return;
+	}
+	/* UPDATE table_references SET ...; DELETE ... [FROM ...] [USING ...] WHERE|ORDER|LIMIT ... */
+	while (p->t.type != TK_END && p->t.type != TK_ERR) {
+		if (punct(p, '('))
+			depth++;
+		else if (punct(p, ')'))
+			depth--;
+		if (depth == 0 && (kw(p, "SET") || kw(p, "WHERE") || kw(p, "ORDER") || kw(p, "LIMIT") ||
+				   kw(p, "RETURNING")))
+			break;
+		if (depth == 0 && (p->t.type == TK_WORD || p->t.type == TK_QID) && !kw_in(p, &p->t, dml_words)) {
+			dml_name(p);
+			continue;
+		}
+		adv(p);
+	}
+	if (!d->n_objs)
+		d->dml_unknown = true;
+}
+
 static int parse_stmt(struct parser *p)
 {
 	tidm_ddl *d = p->d;
@@ -828,6 +923,10 @@ static int parse_stmt(struct parser *p)
 	}
 	if (p->t.type != TK_WORD) {
 		d->kind = TIDM_DDL_OTHER;
+		return 0;
+	}
+	if (kw(p, "INSERT") || kw(p, "REPLACE") || kw(p, "UPDATE") || kw(p, "DELETE") || kw(p, "LOAD")) {
+		parse_dml(p);
 		return 0;
 	}
 	if (kw_in(p, &p->t, not_ddl_heads))

@@ -96,6 +96,9 @@ typedef struct tidm_ddl {
 	bool alter_rename;      /* ALTER TABLE with a RENAME [TO] x change (kind RENAME_TABLE when it is the only one) */
 	bool udf;               /* CREATE [AGGREGATE] FUNCTION ... SONAME: a loadable function, no database */
 	bool tidb_noop;         /* ALTER TABLE made only of ENGINE=, FORCE, ORDER BY, ALGORITHM=, LOCK= */
+	bool dml;               /* NOT_DDL: INSERT/REPLACE/UPDATE/DELETE/LOAD in statement format; objs are
+				 * the tables it may write (every name in a table position) */
+	bool dml_unknown;       /* dml: some table it writes could not be named */
 	tidm_ddl_obj *objs;
 	size_t n_objs;
 	unsigned mode;       /* TIDM_DDL_ANSI_QUOTES | TIDM_DDL_NO_BACKSLASH_ESCAPES given to the parse */

@@ -58,6 +58,10 @@ static void describe(tidm_buf *b, const tidm_ddl *d)
 		tidm_buf_puts(b, "+orr");
 	if (d->alter_rename)
 		tidm_buf_puts(b, "+aren");
+	if (d->dml)
+		tidm_buf_puts(b, "+dml");
+	if (d->dml_unknown)
+		tidm_buf_puts(b, "+unknown");
 	if (d->udf)
 		tidm_buf_puts(b, "+udf");
 	if (d->tidb_noop)
@@ -139,11 +143,27 @@ static const struct pcase {
 	{"ALTER DEFINER=root@localhost EVENT e DISABLE", "d", "ALTER EVENT|R`d`.`e`|"},
 	{"DROP EVENT IF EXISTS e", "d", "DROP EVENT|R`d`.`e`|+ife"},
 	/* not DDL */
-	{"INSERT INTO t VALUES (1)", "d", "NOT DDL||"},
-	{"update t set a=1", "d", "NOT DDL||"},
-	{"DELETE FROM t", "d", "NOT DDL||"},
-	{"REPLACE INTO t VALUES (1)", "d", "NOT DDL||"},
-	{"LOAD DATA INFILE 'x' INTO TABLE t", "d", "NOT DDL||"},
+	/* statement-format DML: the tables it may write */
+	{"INSERT INTO t VALUES (1)", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"update t set a=1", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"DELETE FROM t", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"REPLACE INTO t VALUES (1)", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"LOAD DATA INFILE 'x' INTO TABLE t", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"LOAD DATA LOCAL INFILE 'x' REPLACE INTO TABLE `x`.`y z` (a)", "d", "NOT DDL|T`x`.`y z`|+dml"},
+	{"LOAD XML INFILE 'x'", "d", "NOT DDL||+dml+unknown"},
+	{"INSERT LOW_PRIORITY IGNORE INTO `a``b`.c (x) SELECT * FROM d.e", "d", "NOT DDL|T`a``b`.`c`|+dml"},
+	{"insert delayed t2 set a = 1", "", "NOT DDL||+dml+unknown"},
+	{"INSERT", "d", "NOT DDL||+dml+unknown"},
+	{"UPDATE LOW_PRIORITY x.t AS a JOIN u b ON a.id = b.id SET a.v = 1 WHERE b.w = 2", "d",
+	 "NOT DDL|T`x`.`t` T`d`.`a` T`d`.`u` T`d`.`b` T`a`.`id` T`b`.`id`|+dml"},
+	{"UPDATE t SET v = (SELECT 1 FROM s) WHERE id IN (SELECT id FROM r)", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"DELETE QUICK IGNORE FROM t WHERE id = 1 ORDER BY id LIMIT 1", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"DELETE t1.*, x.t2 FROM t1 INNER JOIN x.t2 USING (id) WHERE t1.a = 1", "d",
+	 "NOT DDL|T`d`.`t1` T`x`.`t2` T`d`.`t1` T`x`.`t2`|+dml"},
+	{"DELETE FROM a, b USING a JOIN b WHERE a.x = b.x", "q", "NOT DDL|T`q`.`a` T`q`.`b` T`q`.`a` T`q`.`b`|+dml"},
+	{"DELETE FROM t PARTITION (p1) WHERE 1", "d", "NOT DDL|T`d`.`t`|+dml"},
+	{"DELETE FROM t", NULL, "NOT DDL||+dml+unknown"},
+	{"DELETE /* c */ FROM `t` -- x", "d", "NOT DDL|T`d`.`t`|+dml"},
 	{"GRANT ALL ON *.* TO u", "d", "NOT DDL||"},
 	{"CREATE USER u@h IDENTIFIED BY 'x'", "d", "NOT DDL||"},
 	{"SET PASSWORD FOR u = 'x'", "d", "NOT DDL||"},
