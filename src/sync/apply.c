@@ -1990,17 +1990,32 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		if (rc < 0 && rc != TIDM_ENOTFOUND)
 			goto out;
 	}
-	rc = tidm_conn_exec(a->conn, out.data, out.len);
-	if (rc < 0) {
-		unsigned e = tidm_err_dberr();
-		/* replaying a DDL that was applied just before a crash */
-		if (safe_mode(a) && (e == 1050 || e == 1051 || e == 1060 || e == 1061 || e == 1091 || e == 1007 ||
-				     e == 1008 || e == 1146 || e == 1054)) {
-			tidm_info("DDL already applied (replay after a restart): %s", tidm_err_msg());
-			rc = 0;
-		} else {
-			tidm_err_prefix("DDL at %s:%" PRIu64 " failed on the target: ", a->cur_file, a->cur_pos);
-			goto out;
+	{
+		/* the rewrite may have made several statements of one (CREATE OR REPLACE TABLE, an
+		 * ALTER TABLE split for TiDB): one at a time, so that a replay passes over those
+		 * applied before a crash and still runs the rest */
+		bool several = ddl.kind == TIDM_DDL_ALTER_TABLE || ddl.kind == TIDM_DDL_RENAME_TABLE ||
+			       ddl.kind == TIDM_DDL_CREATE_TABLE;
+		size_t at = 0;
+		while (at < out.len) {
+			size_t n = several ? tidm_ddl_stmt_len(out.data + at, out.len - at, 0) : out.len - at;
+			rc = tidm_conn_exec(a->conn, out.data + at, n);
+			if (rc < 0) {
+				unsigned e = tidm_err_dberr();
+				/* replaying a DDL that was applied just before a crash */
+				if (safe_mode(a) && (e == 1050 || e == 1051 || e == 1060 || e == 1061 || e == 1091 ||
+						     e == 1007 || e == 1008 || e == 1146 || e == 1054)) {
+					tidm_info("DDL already applied (replay after a restart): %s", tidm_err_msg());
+					rc = 0;
+				} else {
+					tidm_err_prefix("DDL at %s:%" PRIu64 " failed on the target: ", a->cur_file,
+							a->cur_pos);
+					goto out;
+				}
+			}
+			at += n;
+			while (at < out.len && (out.data[at] == ';' || out.data[at] == ' '))
+				at++;
 		}
 	}
 	{

@@ -1468,6 +1468,113 @@ done:
 	return rc;
 }
 
+size_t tidm_ddl_stmt_len(const char *sql, size_t len, unsigned mode)
+{
+	struct lexer lx = {.s = sql, .n = len, .pos = 0, .mode = mode};
+	struct tok t;
+
+	for (;;) {
+		lex(&lx, &t);
+		if (t.type == TK_END || t.type == TK_ERR)
+			return len;
+		if (t.type == TK_PUNCT && sql[t.at] == ';')
+			return t.at;
+	}
+}
+
+/*
+ * TiDB before 6.2 refuses an ALTER TABLE of several changes ("Unsupported multi schema
+ * change"): `out` (a rewritten ALTER TABLE with qualified names) becomes one ALTER TABLE per
+ * change, run in one go; a RENAME [TO] goes last, so the others still find the table. A
+ * replay after a crash between them meets the changes already made as "duplicate column"
+ * and the like, which safe mode passes over. Left as it is when it cannot be split.
+ */
+static void split_alter(tidm_buf *out)
+{
+	tidm_ddl d2 = TIDM_DDL_INIT;
+	struct lexer lx;
+	struct tok t;
+	size_t head_end, spec_at = 0, n = 0, cap = 0, i, rename = SIZE_MAX;
+	size_t (*spans)[2] = NULL;
+	int depth = 0;
+	bool at_start = true;
+	tidm_buf r = TIDM_BUF_INIT;
+
+	if (tidm_ddl_parse(&d2, out->data, out->len, NULL) < 0 || d2.n_objs == 0 ||
+	    (d2.kind != TIDM_DDL_ALTER_TABLE && d2.kind != TIDM_DDL_RENAME_TABLE)) {
+		tidm_err_clear();
+		goto done;
+	}
+	head_end = d2.objs[0].end;
+	lx = (struct lexer){.s = out->data, .n = out->len, .pos = head_end, .mode = 0};
+	for (;;) {
+		lex(&lx, &t);
+		if (t.type == TK_ERR)
+			goto done;
+		if (t.type == TK_END || (depth == 0 && t.type == TK_PUNCT && out->data[t.at] == ',')) {
+			if (!at_start) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 8;
+					spans = xrealloc(spans, cap * sizeof(*spans));
+				}
+				spans[n][0] = spec_at;
+				spans[n][1] = t.type == TK_END ? out->len : t.at;
+				n++;
+			}
+			if (t.type == TK_END)
+				break;
+			at_start = true;
+			continue;
+		}
+		if (t.type == TK_PUNCT && out->data[t.at] == '(')
+			depth++;
+		else if (t.type == TK_PUNCT && out->data[t.at] == ')')
+			depth--;
+		if (at_start) {
+			at_start = false;
+			spec_at = t.at;
+			if (t.type == TK_WORD && t.end - t.at == 6 && !strncasecmp(out->data + t.at, "RENAME", 6)) {
+				struct lexer l2 = lx;
+				struct tok nt;
+				lex(&l2, &nt);
+				if (!(nt.type == TK_WORD &&
+				      ((nt.end - nt.at == 6 && !strncasecmp(out->data + nt.at, "COLUMN", 6)) ||
+				       (nt.end - nt.at == 5 && !strncasecmp(out->data + nt.at, "INDEX", 5)) ||
+				       (nt.end - nt.at == 3 && !strncasecmp(out->data + nt.at, "KEY", 3)))))
+					rename = n;
+			}
+		}
+	}
+	if (n < 2)
+		goto done;
+	for (size_t k = 0; k <= n; k++) {
+		/* every change but the rename in order, then the rename */
+		if (k == n && rename == SIZE_MAX)
+			break;
+		i = k == n ? rename : k;
+		if (k < n && i == rename)
+			continue;
+		size_t a = spans[i][0], b = spans[i][1];
+		while (b > a && is_ws((unsigned char)out->data[b - 1]))
+			b--;
+		if ((b - a > 9 && !strncasecmp(out->data + a, "ALGORITHM", 9)) ||
+		    (b - a > 4 && !strncasecmp(out->data + a, "LOCK", 4) &&
+		     (out->data[a + 4] == '=' || is_ws((unsigned char)out->data[a + 4]))))
+			continue; /* TiDB only asserts these; alone they would be statements of their own */
+		if (r.len)
+			tidm_buf_puts(&r, "; ");
+		tidm_buf_put(&r, out->data, head_end);
+		tidm_buf_putc(&r, ' ');
+		tidm_buf_put(&r, out->data + a, b - a);
+	}
+	tidm_buf_clear(out);
+	tidm_buf_put(out, r.data, r.len);
+done:
+	free(spans);
+	tidm_buf_dispose(&r);
+	tidm_ddl_dispose(&d2);
+}
+
 int tidm_ddl_rewrite(tidm_buf *out, const tidm_ddl *ddl, const char *sql, size_t len, const tidm_ddl_opts *opts,
 		     bool (*selected)(const char *db, const char *table, void *payload), void *payload, int *action)
 {
@@ -1694,6 +1801,9 @@ done:
 		tidm_buf_put(out, both.data, both.len);
 		tidm_buf_dispose(&both);
 	}
+	if (tidb && o->target_version < 60200 && rc == 0 && *action == TIDM_DDL_APPLY &&
+	    (d->kind == TIDM_DDL_ALTER_TABLE || (d->kind == TIDM_DDL_RENAME_TABLE && d->alter_rename)))
+		split_alter(out);
 	free(sel);
 	free(nsel);
 	edits_dispose(&e);

@@ -151,6 +151,12 @@ enum {
  */
 int tidm_ddl_parse_mode(tidm_ddl *out, const char *sql, size_t len, const char *default_db, unsigned mode);
 
+/* The length of the first statement of `sql` (up to its ';' outside strings, quoted names
+ * and comments; `len` when there is none), read in `mode`. tidm_ddl_rewrite() may make
+ * several statements of one (CREATE OR REPLACE TABLE for MySQL/TiDB, ALTER TABLE for TiDB
+ * before 6.2), written in mode 0: this walks them. */
+size_t tidm_ddl_stmt_len(const char *sql, size_t len, unsigned mode);
+
 /* "CREATE TABLE", "NOT DDL", ... (static). */
 const char *tidm_ddl_kind_name(enum tidm_ddl_kind kind);
 

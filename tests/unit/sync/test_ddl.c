@@ -339,7 +339,7 @@ static const char *const SEL_T2[] = {"d|t2", NULL};
 static const char *const SEL_DO[] = {"d|*", "o|*", NULL};
 static const char *const SEL_HOSTILE[] = {"d|a`b", "x.y|\xe6\x97\xa5\xe6\x9c\xac", NULL};
 
-enum { MY = TIDM_FLAVOR_MYSQL, MA = TIDM_FLAVOR_MARIADB, TI = TIDM_FLAVOR_TIDB };
+enum { MY = TIDM_FLAVOR_MYSQL, MA = TIDM_FLAVOR_MARIADB, TI = TIDM_FLAVOR_TIDB, TI5 = 100 /* TiDB 5.4 */ };
 
 static const struct rcase {
 	const char *sql;
@@ -419,6 +419,18 @@ static const struct rcase {
 	{"ALTER ONLINE IGNORE TABLE t ADD c int", SEL_D, MY, false, TIDM_DDL_APPLY, "ALTER TABLE `d`.`t` ADD c int"},
 	{"ALTER ONLINE IGNORE TABLE t ADD c int", SEL_D, MA, false, TIDM_DDL_APPLY,
 	 "ALTER ONLINE IGNORE TABLE `d`.`t` ADD c int"},
+	/* TiDB before 6.2: one change per ALTER TABLE, a rename last, ALGORITHM/LOCK dropped */
+	{"ALTER TABLE t ADD a int, DROP COLUMN b, ADD INDEX i (a, c), MODIFY d varchar(10) DEFAULT 'x,y'", SEL_D, TI5,
+	 false, TIDM_DDL_APPLY,
+	 "ALTER TABLE `d`.`t` ADD a int; ALTER TABLE `d`.`t` DROP COLUMN b; ALTER TABLE `d`.`t` ADD INDEX i (a, c); "
+	 "ALTER TABLE `d`.`t` MODIFY d varchar(10) DEFAULT 'x,y'"},
+	{"ALTER TABLE t RENAME TO u, ADD `a,b` int, ALGORITHM=INPLACE, LOCK = NONE", SEL_D, TI5, false, TIDM_DDL_APPLY,
+	 "ALTER TABLE `d`.`t` ADD `a,b` int; ALTER TABLE `d`.`t` RENAME TO `d`.`u`"},
+	{"ALTER TABLE t RENAME COLUMN a TO b, RENAME INDEX i TO j", SEL_D, TI5, false, TIDM_DDL_APPLY,
+	 "ALTER TABLE `d`.`t` RENAME COLUMN a TO b; ALTER TABLE `d`.`t` RENAME INDEX i TO j"},
+	{"ALTER TABLE t ADD a int", SEL_D, TI5, false, TIDM_DDL_APPLY, "ALTER TABLE `d`.`t` ADD a int"},
+	{"ALTER TABLE t ADD a int, ADD b int", SEL_D, TI, false, TIDM_DDL_APPLY, "ALTER TABLE `d`.`t` ADD a int, ADD b int"},
+	{"ALTER TABLE t ADD a int, ADD b int", SEL_D, MY, false, TIDM_DDL_APPLY, "ALTER TABLE `d`.`t` ADD a int, ADD b int"},
 	{"ALTER TABLE t ENGINE=InnoDB", SEL_D, TI, false, TIDM_DDL_SKIP,
 	 "ALTER TABLE `d`.`t`: a table rebuild (ENGINE=, FORCE, ORDER BY) means nothing on TiDB"},
 	{"ALTER TABLE t ENGINE=InnoDB", SEL_D, MY, false, TIDM_DDL_APPLY, "ALTER TABLE `d`.`t` ENGINE=InnoDB"},
@@ -497,8 +509,8 @@ static void test_sync_ddl__rewrite(void **state)
 		tidm_ddl_opts o = TIDM_DDL_OPTS_INIT;
 		int action = -1, rc;
 
-		o.target = (enum tidm_flavor)c->target;
-		o.target_version = c->target == TI ? 60500 : c->target == MA ? 101100 : 80036;
+		o.target = c->target == TI5 ? TIDM_FLAVOR_TIDB : (enum tidm_flavor)c->target;
+		o.target_version = c->target == TI5 ? 50400 : c->target == TI ? 60500 : c->target == MA ? 101100 : 80036;
 		o.idempotent = c->idem;
 		rc = tidm_ddl_parse(&d, c->sql, strlen(c->sql), "d");
 		if (rc != 0)
@@ -746,6 +758,29 @@ static void test_sync_ddl__kind_names(void **state)
 	}
 }
 
+/* Statement boundaries in what the rewriter makes: a ';' inside a string, a quoted name or a
+ * comment is not one. */
+static void test_sync_ddl__stmt_len(void **state)
+{
+	static const struct {
+		const char *sql;
+		size_t want;
+	} cases[] = {
+		{"", 0},
+		{"ALTER TABLE `d`.`t` ADD a int", 29},
+		{"ALTER TABLE `d`.`t` ADD a int; ALTER TABLE `d`.`t` ADD b int", 29},
+		{"ALTER TABLE `d`.`t;` MODIFY a varchar(3) DEFAULT ';' COMMENT 'x\\';y'; DROP TABLE x", 68},
+		{"DROP TABLE IF EXISTS `d`.`t` /* ; */; CREATE TABLE `d`.`t` (a int)", 36},
+		{"SELECT 1 -- ;\n", 14},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t got = tidm_ddl_stmt_len(cases[i].sql, strlen(cases[i].sql), 0);
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s): %zu, want %zu", i, cases[i].sql, got, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_sync_ddl__report),    cmocka_unit_test(test_sync_ddl__big),
 		cmocka_unit_test(test_sync_ddl__truncated), cmocka_unit_test(test_sync_ddl__random),
 		cmocka_unit_test(test_sync_ddl__modes),	    cmocka_unit_test(test_sync_ddl__kind_names),
+		cmocka_unit_test(test_sync_ddl__stmt_len),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
