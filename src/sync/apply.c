@@ -177,6 +177,14 @@ struct tidm_applier {
 
 	/* transaction state (coordinator only) */
 	bool in_txn;
+	bool explicit_txn; /* opened by BEGIN / XA START: statements inside do not end it */
+	/* XA transactions this run applied at their XA PREPARE, as the binlog names them in
+	 * XA COMMIT / XA ROLLBACK ("X'..',X'..',n"); the oldest are dropped beyond XA_SEEN_MAX */
+	struct xa_seen {
+		char id[300];
+		size_t len;
+	} xa[16];
+	size_t n_xa;
 	uint64_t seq; /* of the current or last transaction */
 	char txn_file[256];
 	uint64_t txn_start;
@@ -188,6 +196,8 @@ struct tidm_applier {
 
 	keyslot *keys;
 	size_t nkeys;
+	uint64_t *hashbuf; /* the key hashes of the row being routed */
+	size_t nhashbuf;
 	bool keys_overflow; /* a transaction had more keys than the map holds: flush at its end */
 
 	bool safe_mode_forced;
@@ -1337,16 +1347,32 @@ static int put_where(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, con
 						    s->db, s->name, c->name);
 			continue;
 		}
-		if (!s->nkey && (!strcmp(c->data_type, "json") || !strcmp(c->data_type, "geometry") ||
-				 !strcmp(c->data_type, "float")))
+		if (!s->nkey && (!strcmp(c->data_type, "json") || !strcmp(c->data_type, "geometry")))
 			continue; /* not comparable by equality; the other columns address the row */
 		if (!first)
 			tidm_buf_puts(b, " AND ");
 		first = false;
 		tidm_quote_ident(b, c->name);
 		tidm_buf_puts(b, s->nkey ? " = " : " <=> ");
+		if (img[ci].kind == TIDM_BV_FLOAT && isfinite(img[ci].v.d)) {
+			/* the float's exact value: the column compares as a double, and 9 digits,
+			 * which give back the same float, are another double */
+			char tmp[64];
+			snprintf(tmp, sizeof(tmp), "%.17g", img[ci].v.d);
+			tidm_buf_puts(b, tmp);
+			continue;
+		}
 		if ((rc = put_value(a, b, &img[ci], c)) < 0)
 			return rc;
+		if (!s->nkey && c->keyfold != TIDM_KEYFOLD_EXACT && c->charset &&
+		    (img[ci].kind == TIDM_BV_STRING || img[ci].kind == TIDM_BV_BLOB)) {
+			/* no key: the row is the one with these bytes ('abc' and 'ABC ' are two rows
+			 * here), compared besides the collation's equality, which an index can use */
+			tidm_buf_puts(b, " AND CAST(");
+			tidm_quote_ident(b, c->name);
+			tidm_buf_puts(b, " AS BINARY) <=> ");
+			tidm_quote_hex(b, img[ci].v.bytes, img[ci].len);
+		}
 	}
 	if (first)
 		tidm_buf_puts(b, "1");
@@ -1523,8 +1549,8 @@ static bool full_image(const tidm_schema_table *s, const tidm_binlog_value *img,
 static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
-	uint64_t hashes[16], rowkey = 0, oldkey = 0;
-	size_t nh = 0;
+	uint64_t *hashes, rowkey = 0, oldkey = 0;
+	size_t nh = 0, nkeys = 1 + s->nuniques; /* per image: the row key and each other unique key */
 	unsigned wid;
 	bool safe = force_safe || safe_mode(a);
 	bool replace = safe || a->o.replace_conflicts;
@@ -1556,8 +1582,15 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	} else {
 		wid = (unsigned)(key_hash(t, "", 0) % a->nworkers);
 	}
-	if ((rc = image_keys(a, t, row->before, row->ncols, hashes, &nh, 8)) < 0 ||
-	    (rc = image_keys(a, t, row->after, row->ncols, hashes, &nh, 16)) < 0)
+	if (a->nhashbuf < 2 * nkeys) {
+		a->nhashbuf = 2 * nkeys;
+		a->hashbuf = realloc(a->hashbuf, a->nhashbuf * sizeof(*a->hashbuf));
+		if (!a->hashbuf)
+			abort();
+	}
+	hashes = a->hashbuf;
+	if ((rc = image_keys(a, t, row->before, row->ncols, hashes, &nh, nkeys)) < 0 ||
+	    (rc = image_keys(a, t, row->after, row->ncols, hashes, &nh, 2 * nkeys)) < 0)
 		return rc;
 	route_in_txn(a, hashes, nh, &wid);
 	if (already_applied(a, wid)) {
@@ -1763,6 +1796,7 @@ static int txn_end(struct tidm_applier *a)
 			push(a, &a->w[i], new_mark(a, false));
 	a->participants = 0;
 	a->in_txn = false;
+	a->explicit_txn = false;
 	if (a->o.progress)
 		atomic_fetch_add(&a->o.progress->txns, 1);
 	if (a->keys_overflow || a->nkeys > KEYMAP_SIZE / 2)
@@ -1854,6 +1888,133 @@ static bool is_word(const char *sql, size_t len, const char *word)
 	return len - i == n || sql[i + n] == ' ' || sql[i + n] == ';' || sql[i + n] == '\n' || sql[i + n] == '\t';
 }
 
+/* The statement's second word is `word` ("XA START", "ROLLBACK TO", "ROLLBACK WORK TO"
+ * with skip_work). */
+static bool second_word(const char *sql, size_t len, const char *word, bool skip_work)
+{
+	size_t i = 0;
+	int k;
+
+	for (k = 0; k < (skip_work ? 3 : 2); k++) {
+		while (i < len && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '\r'))
+			i++;
+		if (k == 0 || (k == 1 && skip_work && is_word(sql + i, len - i, "WORK"))) {
+			while (i < len && sql[i] != ' ' && sql[i] != '\n' && sql[i] != '\t' && sql[i] != '\r')
+				i++;
+			continue;
+		}
+		return is_word(sql + i, len - i, word);
+	}
+	return false;
+}
+
+/* SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction: the source logs them only when
+ * the rows between the two are in the binlog (MariaDB, with a non-transactional table in
+ * the transaction, whose own rows are logged apart); every worker runs the statement in
+ * its open target transaction, where the rows of this transaction are, so it undoes the
+ * same rows the source undid. */
+static int forward_savepoint(struct tidm_applier *a, const tidm_binlog_query *q)
+{
+	unsigned i;
+
+	if (!a->savepoints)
+		return tidm_err_set(TIDM_EUNSUPPORTED,
+				    "%.*s at %s:%" PRIu64 ": the target has no SAVEPOINT (TiDB before 6.2); the rows it "
+				    "undoes cannot be undone there",
+				    (int)(q->sql_len > 80 ? 80 : q->sql_len), q->sql, a->cur_file, a->cur_pos);
+	for (i = 0; i < a->nworkers; i++) {
+		item *it;
+		if (already_applied(a, i))
+			continue;
+		it = new_row_item();
+		it->op = OP_STMT;
+		it->text = malloc(q->sql_len + 1);
+		if (!it->text)
+			abort();
+		memcpy(it->text, q->sql, q->sql_len);
+		it->text[q->sql_len] = '\0';
+		it->len = q->sql_len;
+		it->what = strdup("(savepoint)");
+		if (!it->what)
+			abort();
+		send_item(a, i, it);
+	}
+	return 0;
+}
+
+/* The source rolled the transaction back (BEGIN ... ROLLBACK: in row format its logged rows
+ * are those of transactional tables): the workers drop what they hold of it, then commit an
+ * empty boundary, so the transaction's keys are released and the checkpoints pass it. */
+static int rollback_txn(struct tidm_applier *a)
+{
+	uint64_t keep = a->participants;
+	tidm_applier_reset_txn(a);
+	a->in_txn = true;
+	a->participants = keep;
+	return txn_end(a);
+}
+
+static void xa_remember(struct tidm_applier *a, const tidm_binlog_xa_prepare *x)
+{
+	struct xa_seen *e;
+	tidm_buf b = TIDM_BUF_INIT;
+
+	if (a->n_xa == sizeof(a->xa) / sizeof(a->xa[0])) {
+		memmove(&a->xa[0], &a->xa[1], sizeof(a->xa) - sizeof(a->xa[0]));
+		a->n_xa--;
+	}
+	tidm_buf_puts(&b, "X'");
+	for (size_t i = 0; i < (size_t)x->gtrid_len + x->bqual_len; i++) {
+		if (i == x->gtrid_len)
+			tidm_buf_puts(&b, "',X'");
+		tidm_buf_printf(&b, "%02x", x->data[i]);
+	}
+	if (!x->bqual_len)
+		tidm_buf_puts(&b, "',X'");
+	tidm_buf_printf(&b, "',%" PRId32, x->format_id);
+	e = &a->xa[a->n_xa];
+	e->len = b.len < sizeof(e->id) ? b.len : sizeof(e->id) - 1;
+	memcpy(e->id, b.data, e->len);
+	if (e->len == b.len)
+		a->n_xa++;
+	tidm_buf_dispose(&b);
+}
+
+/*
+ * XA ROLLBACK of a prepared transaction. tidm applies an XA transaction when it is prepared
+ * (its rows are in the binlog there, the decision comes later), so the target keeps what the
+ * source now undoes. The job stops and says so - after committing past the statement, so
+ * that running it again goes on - when this run applied the XA PREPARE; otherwise (prepared
+ * before the job started, or in an earlier run) it warns.
+ */
+static int xa_rollback(struct tidm_applier *a, const tidm_binlog_query *q)
+{
+	int n = (int)(q->sql_len > 120 ? 120 : q->sql_len);
+	bool seen = false;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->n_xa; i++)
+		if (q->sql_len > 12 && a->xa[i].len == q->sql_len - 12 &&
+		    !strncasecmp(a->xa[i].id, q->sql + 12, a->xa[i].len))
+			seen = true;
+	if ((rc = txn_end(a)) < 0)
+		return rc;
+	if (!seen) {
+		tidm_warn("%.*s at %s:%" PRIu64 ": if tidm applied that transaction's XA PREPARE in an earlier run, the "
+			  "target still has its changes; remove them there",
+			  n, q->sql, a->cur_file, a->cur_pos);
+		return 0;
+	}
+	if ((rc = tidm_applier_flush(a, NULL)) < 0)
+		return rc;
+	return tidm_err_set(TIDM_EUNSUPPORTED,
+			    "%.*s at %s:%" PRIu64 ": the source rolled back a prepared XA transaction whose changes tidm "
+			    "had applied at its XA PREPARE; remove them on the target (the transaction's rows are at its "
+			    "XA PREPARE), then run the job again: it goes on after this statement",
+			    n, q->sql, a->cur_file, a->cur_pos);
+}
+
 static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 {
 	const tidm_binlog_query *q = &ev->u.query;
@@ -1862,15 +2023,29 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	tidm_buf out = TIDM_BUF_INIT;
 	int action = 0, rc;
 
-	if (is_word(q->sql, q->sql_len, "BEGIN") || is_word(q->sql, q->sql_len, "XA")) {
+	if (is_word(q->sql, q->sql_len, "BEGIN") ||
+	    (is_word(q->sql, q->sql_len, "XA") &&
+	     (second_word(q->sql, q->sql_len, "START", false) || second_word(q->sql, q->sql_len, "BEGIN", false)))) {
 		txn_begin(a, ev);
+		a->explicit_txn = true;
 		return 0;
+	}
+	if (is_word(q->sql, q->sql_len, "XA")) {
+		if (second_word(q->sql, q->sql_len, "END", false))
+			return 0;
+		if (second_word(q->sql, q->sql_len, "ROLLBACK", false))
+			return xa_rollback(a, q);
+		return txn_end(a); /* XA COMMIT of a prepared transaction (applied at its XA PREPARE) */
 	}
 	if (is_word(q->sql, q->sql_len, "COMMIT"))
 		return txn_end(a);
-	if (is_word(q->sql, q->sql_len, "ROLLBACK") || is_word(q->sql, q->sql_len, "SAVEPOINT")) {
-		return 0;
-	}
+	if (is_word(q->sql, q->sql_len, "SAVEPOINT") ||
+	    (is_word(q->sql, q->sql_len, "ROLLBACK") && second_word(q->sql, q->sql_len, "TO", true)))
+		return a->explicit_txn ? forward_savepoint(a, q) : 0;
+	if (is_word(q->sql, q->sql_len, "RELEASE"))
+		return 0; /* RELEASE SAVEPOINT: nothing undone */
+	if (is_word(q->sql, q->sql_len, "ROLLBACK"))
+		return a->in_txn ? rollback_txn(a) : 0;
 	snprintf(defdb, sizeof(defdb), "%.*s", (int)(q->db_len < 255 ? q->db_len : 255), q->db ? q->db : "");
 	rc = tidm_ddl_parse(&ddl, q->sql, q->sql_len, defdb[0] ? defdb : NULL);
 	if (rc < 0) {
@@ -2057,7 +2232,11 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 	case TIDM_BINLOG_GTID_TAGGED:
 	case TIDM_BINLOG_MARIA_GTID:
 		txn_begin(a, ev);
-		/* MariaDB: a standalone DDL has no BEGIN; its GTID has flags2 & 1 (FL_STANDALONE) */
+		/* MariaDB has no BEGIN event: a GTID without flags2 & 1 (FL_STANDALONE) opens a
+		 * transaction that an XID, COMMIT, ROLLBACK or XA PREPARE ends; a standalone one
+		 * (DDL, XA COMMIT) is ended by its statement */
+		if (ev->hdr.type == TIDM_BINLOG_MARIA_GTID && !(ev->u.maria_gtid.flags2 & 1))
+			a->explicit_txn = true;
 		break;
 	case TIDM_BINLOG_QUERY:
 	case TIDM_BINLOG_MARIA_QUERY_COMPRESSED:
@@ -2065,13 +2244,15 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 			txn_begin(a, ev);
 		a->cur_pos = next_pos;
 		rc = apply_query(a, ev);
-		if (rc == 0 && a->in_txn && !is_word(ev->u.query.sql, ev->u.query.sql_len, "BEGIN") &&
-		    !is_word(ev->u.query.sql, ev->u.query.sql_len, "XA"))
+		if (rc == 0 && a->in_txn && !a->explicit_txn)
 			rc = txn_end(a); /* a statement outside BEGIN ... COMMIT ends its own transaction */
 		return rc;
 
-	case TIDM_BINLOG_XID:
 	case TIDM_BINLOG_XA_PREPARE:
+		if (!ev->u.xa_prepare.one_phase)
+			xa_remember(a, &ev->u.xa_prepare);
+		/* fall through */
+	case TIDM_BINLOG_XID:
 		a->cur_pos = next_pos;
 		return txn_end(a);
 	default:
@@ -2112,6 +2293,7 @@ void tidm_applier_reset_txn(tidm_applier *a)
 		push(a, w, rb);
 	}
 	a->in_txn = false;
+	a->explicit_txn = false;
 	a->participants = 0;
 }
 
@@ -2319,6 +2501,7 @@ void tidm_applier_free(tidm_applier *a)
 	tidm_schema_cache_free(a->schema);
 	tidm_conn_close(a->conn);
 	free(a->keys);
+	free(a->hashbuf);
 	tidm_buf_dispose(&a->scratch);
 	tidm_buf_dispose(&a->keybuf);
 	for (i = 0; i < a->nworkers; i++)

@@ -95,6 +95,22 @@ int tidm_schema_keyfold(const char *charset, const char *collation, const char *
 	return TIDM_KEYFOLD_OPAQUE;
 }
 
+/* "TABLE_SCHEMA = 'db' AND TABLE_NAME = 't'" (columns prefixed with `pfx`), exact in case
+ * where the server's names are (information_schema compares them case-insensitively, so `T`
+ * and `t` would both match); the plain equalities stay for the server's lookup. */
+static void put_table_cond(tidm_buf *q, const char *pfx, const char *db, const char *table)
+{
+	tidm_buf_printf(q, "%sTABLE_SCHEMA = ", pfx);
+	tidm_quote_string(q, db, strlen(db));
+	tidm_buf_printf(q, " AND %sTABLE_NAME = ", pfx);
+	tidm_quote_string(q, table, strlen(table));
+	tidm_buf_printf(q, " AND (@@lower_case_table_names <> 0 OR (CAST(%sTABLE_SCHEMA AS BINARY) = ", pfx);
+	tidm_quote_string(q, db, strlen(db));
+	tidm_buf_printf(q, " AND CAST(%sTABLE_NAME AS BINARY) = ", pfx);
+	tidm_quote_string(q, table, strlen(table));
+	tidm_buf_puts(q, "))");
+}
+
 static long col_index(const tidm_schema_table *t, const char *name)
 {
 	size_t i;
@@ -119,12 +135,9 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 	t->db = dup_or_null(db);
 	t->name = dup_or_null(table);
 	tidm_buf_puts(&q, "SELECT COLUMN_NAME, CHARACTER_SET_NAME, LOWER(DATA_TYPE), EXTRA, "
-			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%', IFNULL(CHARACTER_OCTET_LENGTH, 0), COLLATION_NAME "
-			  "FROM information_schema.COLUMNS "
-			  "WHERE TABLE_SCHEMA = ");
-	tidm_quote_string(&q, db, strlen(db));
-	tidm_buf_puts(&q, " AND TABLE_NAME = ");
-	tidm_quote_string(&q, table, strlen(table));
+			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%', IFNULL(CHARACTER_OCTET_LENGTH, 0), COLLATION_NAME, "
+			  "IS_NULLABLE FROM information_schema.COLUMNS WHERE ");
+	put_table_cond(&q, "", db, table);
 	tidm_buf_puts(&q, " ORDER BY ORDINAL_POSITION");
 	if ((rc = tidm_conn_query(conn, &res, q.data)) < 0)
 		goto out;
@@ -149,19 +162,16 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 		if (c->data_type && !strcmp(c->data_type, "binary") && tidm_res_get(res, 5))
 			c->binary_len = (unsigned)strtoul(tidm_res_get(res, 5), NULL, 10);
 		c->keyfold = (uint8_t)tidm_schema_keyfold(c->charset, tidm_res_get(res, 6), c->data_type);
+		c->nullable = !tidm_res_get(res, 7) || strcmp(tidm_res_get(res, 7), "NO") != 0;
 	}
 	tidm_res_free(res);
 	res = NULL;
 
 	/* Unique keys: the primary first, then the others by name. */
 	tidm_buf_clear(&q);
-	tidm_buf_puts(&q, "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.IS_NULLABLE, s.SUB_PART "
-			  "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
-			  "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
-			  "WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA = ");
-	tidm_quote_string(&q, db, strlen(db));
-	tidm_buf_puts(&q, " AND s.TABLE_NAME = ");
-	tidm_quote_string(&q, table, strlen(table));
+	tidm_buf_puts(&q, "SELECT s.INDEX_NAME, s.COLUMN_NAME, s.SUB_PART FROM information_schema.STATISTICS s "
+			  "WHERE s.NON_UNIQUE = 0 AND ");
+	put_table_cond(&q, "s.", db, table);
 	tidm_buf_puts(&q, " ORDER BY s.INDEX_NAME <> 'PRIMARY', s.INDEX_NAME, s.SEQ_IN_INDEX");
 	if ((rc = tidm_conn_query(conn, &res, q.data)) < 0)
 		goto out;
@@ -210,9 +220,9 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 				usable = false;
 				continue;
 			}
-			if (strcmp(tidm_res_get(res, 2), "NO") != 0 || tidm_res_get(res, 3) != NULL)
+			if (t->cols[ci].nullable || tidm_res_get(res, 2) != NULL)
 				usable = false;
-			if (tidm_res_get(res, 3) != NULL) /* a prefix: longer values collide on it */
+			if (tidm_res_get(res, 2) != NULL) /* a prefix: longer values collide on it */
 				t->cols[ci].keyfold = TIDM_KEYFOLD_OPAQUE;
 			parts[nparts++] = (size_t)ci;
 		}

@@ -30,6 +30,7 @@ typedef struct tidm_schema_col {
 	/* how values of the column compare inside a unique key on the target (see
 	 * tidm_schema_keyfold): TIDM_KEYFOLD_EXACT, _TRIM or _OPAQUE */
 	uint8_t keyfold;
+	bool nullable;
 } tidm_schema_col;
 
 /*
