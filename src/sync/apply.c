@@ -74,6 +74,7 @@ typedef struct item {
 	uint8_t kind;
 	uint8_t op;
 	bool check_affected; /* UPDATE/DELETE outside safe mode: 0 rows = missing row */
+	bool fkc;            /* run with foreign_key_checks = 1: the target cascades it */
 	const char *head;    /* OP_INSERT: "INSERT INTO `d`.`t` (...) VALUES " (borrowed) */
 	char *text;          /* OP_INSERT: "(...)"; OP_STMT: the statement */
 	size_t len;
@@ -148,6 +149,12 @@ typedef struct tbl_info {
 	 * one worker (route_table) */
 	bool key_folds;
 	bool route_table;
+	/* foreign keys with ON DELETE/UPDATE CASCADE or SET NULL/DEFAULT on the target: the
+	 * source did not log what they changed in other tables, so the target must do it (see
+	 * "foreign keys" below). fk_group: hash of the set of tables such keys connect (0:
+	 * none); fk_del / fk_upd: this table is the parent of such a key for deletes / updates */
+	uint64_t fk_group;
+	bool fk_del, fk_upd;
 	struct tbl_info *next;
 } tbl_info;
 
@@ -165,6 +172,14 @@ struct tidm_applier {
 	bool savepoints; /* the target has SAVEPOINT (every one but TiDB before 6.2) */
 	tidm_schema_cache *schema;
 	tbl_info *tables;
+	/* the target's cascading foreign keys (child -> parent), read when first needed and
+	 * again after each DDL */
+	struct fk_edge {
+		char *child, *parent; /* "db\x01table" */
+		bool del, upd;        /* ON DELETE / ON UPDATE cascades or sets */
+	} *fks;
+	size_t n_fks;
+	bool fks_loaded;
 	worker w[MAX_WORKERS];
 	unsigned nworkers;
 
@@ -487,6 +502,138 @@ static void tbl_info_free_all(struct tidm_applier *a)
 	}
 }
 
+/*
+ * Foreign keys. The source logs a parent's DELETE or UPDATE, not the changes its cascading
+ * foreign keys made to the child rows (InnoDB makes them below the binlog), and tidm's
+ * target sessions run with foreign_key_checks = 0. So a DELETE or UPDATE of a parent row
+ * runs with foreign_key_checks = 1, and the target's own keys cascade it, on the child rows
+ * as they are at that point of the stream: every table such keys connect is applied by one
+ * worker, in binlog order. Only plain DELETE and UPDATE statements cascade; the REPLACE of
+ * safe mode runs with the checks off (a REPLACE deletes the row first, which would cascade).
+ */
+static uint64_t fnv(const void *p, size_t n, uint64_t h);
+
+static void fks_free(struct tidm_applier *a)
+{
+	size_t i;
+	for (i = 0; i < a->n_fks; i++) {
+		free(a->fks[i].child);
+		free(a->fks[i].parent);
+	}
+	free(a->fks);
+	a->fks = NULL;
+	a->n_fks = 0;
+	a->fks_loaded = false;
+}
+
+static char *fk_name(const char *db, const char *table)
+{
+	size_t n = strlen(db), m = strlen(table);
+	char *r = malloc(n + m + 2);
+	if (!r)
+		abort();
+	memcpy(r, db, n);
+	r[n] = '\x01';
+	memcpy(r + n + 1, table, m + 1);
+	return r;
+}
+
+static int fks_load(struct tidm_applier *a)
+{
+	tidm_res *res = NULL;
+	int rc;
+
+	if (a->fks_loaded)
+		return 0;
+	rc = tidm_conn_query(a->conn, &res,
+			     "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, "
+			     "DELETE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT'), "
+			     "UPDATE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT') "
+			     "FROM information_schema.REFERENTIAL_CONSTRAINTS "
+			     "WHERE DELETE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT') "
+			     "OR UPDATE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT')");
+	if (rc < 0) {
+		if (tidm_err_dberr() == 0)
+			return rc; /* the connection failed */
+		/* a target without the view (or without foreign keys): nothing cascades */
+		tidm_err_clear();
+		a->fks_loaded = true;
+		return 0;
+	}
+	a->fks = calloc(tidm_res_rows(res) + 1, sizeof(*a->fks));
+	if (!a->fks)
+		abort();
+	while (tidm_res_next(res) == 1) {
+		struct fk_edge *e = &a->fks[a->n_fks];
+		const char *cd = tidm_res_get(res, 0), *ct = tidm_res_get(res, 1), *pd = tidm_res_get(res, 2),
+			   *pt = tidm_res_get(res, 3);
+		if (!cd || !ct || !pd || !pt)
+			continue;
+		e->child = fk_name(cd, ct);
+		e->parent = fk_name(pd, pt);
+		e->del = tidm_res_get(res, 4) && !strcmp(tidm_res_get(res, 4), "1");
+		e->upd = tidm_res_get(res, 5) && !strcmp(tidm_res_get(res, 5), "1");
+		a->n_fks++;
+	}
+	tidm_res_free(res);
+	a->fks_loaded = true;
+	return 0;
+}
+
+/* The table's place among the cascading keys: its group (the smallest name of the tables
+ * the keys connect it to, hashed) and whether it is a parent. */
+static void fk_place(struct tidm_applier *a, tbl_info *t)
+{
+	char *me, **set = NULL, *least;
+	size_t n = 0, cap = 0, i, j;
+	bool grew = true;
+
+	if (!a->n_fks)
+		return;
+	me = fk_name(t->schema->db, t->schema->name);
+	for (i = 0; i < a->n_fks; i++) {
+		if (!strcmp(a->fks[i].parent, me)) {
+			t->fk_del |= a->fks[i].del;
+			t->fk_upd |= a->fks[i].upd;
+		}
+	}
+	/* the connected tables: a fixed point over the edges (few, in practice) */
+	set = malloc(sizeof(*set));
+	if (!set)
+		abort();
+	set[n++] = me;
+	cap = 1;
+	while (grew) {
+		grew = false;
+		for (i = 0; i < a->n_fks; i++) {
+			bool c = false, p = false;
+			for (j = 0; j < n; j++) {
+				c |= !strcmp(set[j], a->fks[i].child);
+				p |= !strcmp(set[j], a->fks[i].parent);
+			}
+			if (c == p)
+				continue;
+			if (n == cap) {
+				cap *= 2;
+				set = realloc(set, cap * sizeof(*set));
+				if (!set)
+					abort();
+			}
+			set[n++] = c ? a->fks[i].parent : a->fks[i].child;
+			grew = true;
+		}
+	}
+	if (n > 1) {
+		least = set[0];
+		for (j = 1; j < n; j++)
+			if (strcmp(set[j], least) < 0)
+				least = set[j];
+		t->fk_group = fnv(least, strlen(least), 14695981039346656037ull) | 1;
+	}
+	free(set);
+	free(me);
+}
+
 static bool all_opaque(const tidm_schema_table *s, const size_t *cols, size_t n)
 {
 	size_t i;
@@ -570,6 +717,16 @@ static int get_table(struct tidm_applier *a, const char *db, const char *name, t
 		if (all_opaque(s, s->uniques[i], s->nuniq[i]))
 			t->route_table = true;
 	}
+	if ((rc = fks_load(a)) < 0) {
+		free(t->insert_head);
+		free(t->replace_head);
+		free(t->delete_head);
+		free(t->upsert_tail);
+		free(t->qname);
+		free(t);
+		return rc;
+	}
+	fk_place(a, t);
 	t->next = a->tables;
 	a->tables = t;
 	*out = t;
@@ -682,6 +839,7 @@ typedef struct group {
 	const tbl_info *tbl;
 	const void *id; /* GC_INSERT: the INSERT/REPLACE head; else the table */
 	bool check;
+	bool fkc;
 	item *first, *last;
 	size_t n;
 } group;
@@ -774,8 +932,25 @@ static void script_add_raw(script *sc, const char *sql, size_t len)
 	script_meta_push(sc, CHECK_NONE, false, false, 0, NULL);
 }
 
-/* One item as its own statement; an INSERT tuple extends the INSERT right before it. */
+#define FKC_ON "SET SESSION foreign_key_checks = 1"
+#define FKC_OFF "SET SESSION foreign_key_checks = 0"
+
+static void emit_stmt(script *sc, const item *it);
+
+/* One item as its own statement (between the foreign-key switches when it cascades); an
+ * INSERT tuple extends the INSERT right before it. */
 static void emit_row(script *sc, const item *it)
+{
+	if (!it->fkc) {
+		emit_stmt(sc, it);
+		return;
+	}
+	script_add_raw(sc, FKC_ON, strlen(FKC_ON));
+	emit_stmt(sc, it);
+	script_add_raw(sc, FKC_OFF, strlen(FKC_OFF));
+}
+
+static void emit_stmt(script *sc, const item *it)
 {
 	if (it->op == OP_INSERT && sc->n && sc->last_head == it->head) {
 		tidm_buf_putc(&sc->sql, ',');
@@ -805,6 +980,8 @@ static void emit_group(script *sc, const group *g)
 		emit_row(sc, g->first);
 		return;
 	}
+	if (g->fkc)
+		script_add_raw(sc, FKC_ON, strlen(FKC_ON));
 	stmt_sep(sc);
 	sc->last_head = NULL;
 	switch (g->cls) {
@@ -832,6 +1009,8 @@ static void emit_group(script *sc, const group *g)
 	}
 	tidm_buf_puts(&sc->sql, tail);
 	script_meta_push(sc, check, g->cls == GC_DELETE, true, g->n, g->first->what);
+	if (g->fkc)
+		script_add_raw(sc, FKC_OFF, strlen(FKC_OFF));
 }
 
 /* Emit the run's groups, in the order they opened, and start an empty run. */
@@ -890,7 +1069,8 @@ static void run_add(script *sc, item *it)
 			continue;
 		}
 		for (i = 0; i < sc->ngroups && !g; i++)
-			if (sc->groups[i].cls == it->cls && sc->groups[i].id == id && sc->groups[i].check == it->check_affected)
+			if (sc->groups[i].cls == it->cls && sc->groups[i].id == id && sc->groups[i].check == it->check_affected &&
+			    sc->groups[i].fkc == it->fkc)
 				g = &sc->groups[i];
 		if (!g && sc->ngroups == GROUPS_MAX) {
 			run_flush(sc);
@@ -906,7 +1086,7 @@ static void run_add(script *sc, item *it)
 	}
 	if (!g) {
 		g = &sc->groups[sc->ngroups++];
-		*g = (group){.cls = it->cls, .tbl = it->tbl, .id = id, .check = it->check_affected};
+		*g = (group){.cls = it->cls, .tbl = it->tbl, .id = id, .check = it->check_affected, .fkc = it->fkc};
 	}
 	it->gnext = NULL;
 	if (g->last)
@@ -1040,6 +1220,8 @@ static int script_exec(worker *w, script *sc, const item *mark)
 	if (rc == 1) {
 		/* undo the groups and run their items one by one: exact checks and messages */
 		script_reset_sql(sc);
+		if (w->a->n_fks) /* the failed statement may have been one with the checks on */
+			script_add_raw(sc, FKC_OFF, strlen(FKC_OFF));
 		if (w->a->savepoints) {
 			script_add_raw(sc, UNDO_SQL, strlen(UNDO_SQL));
 		} else {
@@ -1546,6 +1728,37 @@ static bool full_image(const tidm_schema_table *s, const tidm_binlog_value *img,
 	return true;
 }
 
+/* "UPDATE `d`.`t` SET ... WHERE ... LIMIT 1" for a row change: 1, 0 when it sets nothing
+ * (every column generated or absent), < 0 on an error. */
+static int put_update(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, const tidm_binlog_row *row)
+{
+	const tidm_schema_table *s = t->schema;
+	size_t i;
+	bool first = true;
+	int rc;
+
+	tidm_buf_printf(b, "UPDATE %s SET ", t->qname);
+	for (i = 0; i < s->ncols; i++) {
+		const tidm_schema_col *c = &s->cols[i];
+		if (c->generated || i >= row->ncols || row->after[i].kind == TIDM_BV_ABSENT)
+			continue;
+		if (!first)
+			tidm_buf_putc(b, ',');
+		first = false;
+		tidm_quote_ident(b, c->name);
+		tidm_buf_putc(b, '=');
+		if ((rc = put_value(a, b, &row->after[i], c)) < 0)
+			return rc;
+	}
+	if (first)
+		return 0;
+	tidm_buf_puts(b, " WHERE ");
+	if ((rc = put_where(a, b, t, row->before, row->ncols)) < 0)
+		return rc;
+	tidm_buf_puts(b, " LIMIT 1");
+	return 1;
+}
+
 static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
@@ -1573,14 +1786,14 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		route = rowkey;
 		if (t->key_folds && !t->route_table && (rc = row_key_hash(a, t, key_img, row->ncols, true, &route)) < 0)
 			return rc;
-		wid = (unsigned)((t->route_table ? key_hash(t, "", 0) : route) % a->nworkers);
+		wid = (unsigned)((t->fk_group ? t->fk_group : t->route_table ? key_hash(t, "", 0) : route) % a->nworkers);
 		if (kind == TIDM_ROWS_UPDATE && row->before) {
 			oldkey = rowkey;
 			if (row->after && (rc = row_key_hash(a, t, row->before, row->ncols, false, &oldkey)) < 0)
 				return rc;
 		}
 	} else {
-		wid = (unsigned)(key_hash(t, "", 0) % a->nworkers);
+		wid = (unsigned)((t->fk_group ? t->fk_group : key_hash(t, "", 0)) % a->nworkers);
 	}
 	if (a->nhashbuf < 2 * nkeys) {
 		a->nhashbuf = 2 * nkeys;
@@ -1656,6 +1869,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		it = new_row_item();
 		it->op = OP_STMT;
 		it->check_affected = !safe;
+		it->fkc = t->fk_del;
 		if (s->nkey) {
 			it->del_table = t;
 			it->del_key = rowkey;
@@ -1670,6 +1884,27 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	case TIDM_ROWS_UPDATE:
 		it = new_row_item();
 		it->op = OP_STMT;
+		if (safe && s->nkey && t->fk_upd) {
+			/* a parent whose keys cascade updates: the UPDATE (it cascades, and does
+			 * nothing when it was applied already), then the REPLACE (the row as the
+			 * source has it, with the checks off) */
+			if ((rc = put_update(a, &b, t, row)) <= 0) {
+				item_free(it);
+				tidm_buf_dispose(&b);
+				return rc;
+			}
+			it->fkc = true;
+			it->text = tidm_buf_detach(&b);
+			it->len = strlen(it->text);
+			it->what = describe_row(a, t, row->before, row->ncols);
+			send_item(a, wid, it);
+			it = new_row_item();
+			it->op = OP_INSERT;
+			it->head = t->replace_head;
+			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
+				goto fail_item;
+			break;
+		}
 		if (safe && s->nkey) {
 			/* DELETE the old row, REPLACE the new one: idempotent */
 			tidm_buf_printf(&b, "DELETE FROM %s WHERE ", t->qname);
@@ -1692,33 +1927,13 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			break;
 		}
 		it->check_affected = !safe;
-		tidm_buf_printf(&b, "UPDATE %s SET ", t->qname);
-		{
-			size_t i;
-			bool first = true;
-			for (i = 0; i < s->ncols; i++) {
-				const tidm_schema_col *c = &s->cols[i];
-				if (c->generated || i >= row->ncols || row->after[i].kind == TIDM_BV_ABSENT)
-					continue;
-				if (!first)
-					tidm_buf_putc(&b, ',');
-				first = false;
-				tidm_quote_ident(&b, c->name);
-				tidm_buf_putc(&b, '=');
-				if ((rc = put_value(a, &b, &row->after[i], c)) < 0)
-					goto fail_item;
-			}
-			if (first) {
-				item_free(it);
-				tidm_buf_dispose(&b);
-				return 0; /* nothing to set */
-			}
+		it->fkc = t->fk_upd;
+		if ((rc = put_update(a, &b, t, row)) <= 0) {
+			item_free(it);
+			tidm_buf_dispose(&b);
+			return rc; /* 0: nothing to set */
 		}
-		tidm_buf_puts(&b, " WHERE ");
-		if ((rc = put_where(a, &b, t, row->before, row->ncols)) < 0)
-			goto fail_item;
-		tidm_buf_puts(&b, " LIMIT 1");
-		if (t->upsert_tail && oldkey == rowkey && full_image(s, row->after, row->ncols)) {
+		if (t->upsert_tail && !t->fk_upd && oldkey == rowkey && full_image(s, row->after, row->ncols)) {
 			/* the row keeps its key: one tuple of a grouped INSERT ... ON DUPLICATE KEY
 			 * UPDATE (the worker checks that every row of the group existed) */
 			tidm_buf tb = TIDM_BUF_INIT;
@@ -2196,6 +2411,7 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	{
 		size_t i;
 		tbl_info_free_all(a);
+		fks_free(a); /* the DDL may have added or dropped a foreign key */
 		for (i = 0; i < ddl.n_objs; i++) {
 			if (ddl.objs[i].role != TIDM_DDL_OBJ_TABLE)
 				continue;
@@ -2502,6 +2718,7 @@ void tidm_applier_free(tidm_applier *a)
 	tidm_conn_close(a->conn);
 	free(a->keys);
 	free(a->hashbuf);
+	fks_free(a);
 	tidm_buf_dispose(&a->scratch);
 	tidm_buf_dispose(&a->keybuf);
 	for (i = 0; i < a->nworkers; i++)
