@@ -371,9 +371,13 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 		/* incremental only */
 		if ((rc = tidm_conn_open(&src, &sopts)) < 0)
 			goto out;
-		/* the tables must exist when replication first starts; later, tables the source
-		 * creates reach the target through the replicated CREATE TABLE */
-		if ((rc = check_binlog_settings(src)) < 0 || (!job.exists && (rc = check_target_tables(cfg, src, tgt)) < 0))
+		/* the tables must exist when replication first starts from now; later, and from a
+		 * past start position, tables the source creates reach the target through the
+		 * replicated CREATE TABLE (a table the binlog's rows need and nothing creates fails
+		 * the job then, named the same way) */
+		if ((rc = check_binlog_settings(src)) < 0 ||
+		    (!job.exists && !cfg->start_gtid && !cfg->start_binlog_file &&
+		     (rc = check_target_tables(cfg, src, tgt)) < 0))
 			goto out;
 		tidm_conn_close(src); /* replication opens its own connection */
 		src = NULL;

@@ -2230,6 +2230,33 @@ static int xa_rollback(struct tidm_applier *a, const tidm_binlog_query *q)
 			    n, q->sql, a->cur_file, a->cur_pos);
 }
 
+/*
+ * The parts of the source statement's sql_mode that change what a DDL means (REAL is FLOAT,
+ * || concatenates, zero dates are refused or allowed ...), as a list for SET sql_mode; the
+ * quoting modes are not in it (the rewrite already turned the statement into plain quoting).
+ * NO_AUTO_VALUE_ON_ZERO and NO_ENGINE_SUBSTITUTION stay as tidm's sessions have them.
+ */
+static const struct {
+	uint64_t bit;
+	const char *name;
+} ddl_modes[] = {
+	{1u << 0, "REAL_AS_FLOAT"},	     {1u << 1, "PIPES_AS_CONCAT"},	 {1u << 3, "IGNORE_SPACE"},
+	{1u << 6, "NO_UNSIGNED_SUBTRACTION"}, {1u << 21, "STRICT_TRANS_TABLES"}, {1u << 22, "STRICT_ALL_TABLES"},
+	{1u << 23, "NO_ZERO_IN_DATE"},	     {1u << 24, "NO_ZERO_DATE"},	 {1u << 25, "ALLOW_INVALID_DATES"},
+	{1u << 26, "ERROR_FOR_DIVISION_BY_ZERO"}, {1u << 29, "HIGH_NOT_PRECEDENCE"},
+};
+#define SESSION_SQL_MODE "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
+
+static void put_ddl_mode(tidm_buf *b, uint64_t mode)
+{
+	size_t i;
+	tidm_buf_puts(b, "SET SESSION sql_mode = '" SESSION_SQL_MODE);
+	for (i = 0; i < sizeof(ddl_modes) / sizeof(ddl_modes[0]); i++)
+		if (mode & ddl_modes[i].bit)
+			tidm_buf_printf(b, ",%s", ddl_modes[i].name);
+	tidm_buf_putc(b, '\'');
+}
+
 static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 {
 	const tidm_binlog_query *q = &ev->u.query;
@@ -2262,7 +2289,10 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	if (is_word(q->sql, q->sql_len, "ROLLBACK"))
 		return a->in_txn ? rollback_txn(a) : 0;
 	snprintf(defdb, sizeof(defdb), "%.*s", (int)(q->db_len < 255 ? q->db_len : 255), q->db ? q->db : "");
-	rc = tidm_ddl_parse(&ddl, q->sql, q->sql_len, defdb[0] ? defdb : NULL);
+	rc = tidm_ddl_parse_mode(&ddl, q->sql, q->sql_len, defdb[0] ? defdb : NULL,
+				 !q->has_sql_mode ? 0
+						  : ((q->sql_mode & (1u << 2)) ? TIDM_DDL_ANSI_QUOTES : 0) |
+							    ((q->sql_mode & (1u << 20)) ? TIDM_DDL_NO_BACKSLASH_ESCAPES : 0));
 	if (rc < 0) {
 		/* never skip a statement we do not understand: it may change a selected table */
 		tidm_err_prefix("cannot understand the statement at %s:%" PRIu64 " (%.*s%s): ", a->cur_file, a->cur_pos,
@@ -2387,6 +2417,12 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		bool several = ddl.kind == TIDM_DDL_ALTER_TABLE || ddl.kind == TIDM_DDL_RENAME_TABLE ||
 			       ddl.kind == TIDM_DDL_CREATE_TABLE;
 		size_t at = 0;
+		tidm_buf m = TIDM_BUF_INIT;
+		put_ddl_mode(&m, q->has_sql_mode ? q->sql_mode : 0);
+		rc = tidm_conn_exec(a->conn, m.data, m.len);
+		tidm_buf_dispose(&m);
+		if (rc < 0)
+			goto out;
 		while (at < out.len) {
 			size_t n = several ? tidm_ddl_stmt_len(out.data + at, out.len - at, 0) : out.len - at;
 			rc = tidm_conn_exec(a->conn, out.data + at, n);
@@ -2407,6 +2443,9 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 			while (at < out.len && (out.data[at] == ';' || out.data[at] == ' '))
 				at++;
 		}
+		if ((rc = tidm_conn_exec(a->conn, "SET SESSION sql_mode = '" SESSION_SQL_MODE "'",
+					 strlen("SET SESSION sql_mode = '" SESSION_SQL_MODE "'"))) < 0)
+			goto out;
 	}
 	{
 		size_t i;

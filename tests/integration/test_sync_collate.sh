@@ -50,7 +50,7 @@ pos=$(src_sql "SHOW MASTER STATUS" | cut -f2)
 # on the source each statement is its own transaction, in this order.
 src_sql <"$TEST_TMP/work.sql" || fail "the source workload failed"
 
-write_job "$TEST_TMP/job.yaml" name=sync-collate type=incremental "databases=$db" \
+write_job "$TEST_TMP/job.yaml" name=sync-collate-$$ type=incremental "databases=$db" \
 	start.binlog-file="$file" start.binlog-pos="$pos" spec.apply-workers=8
 rc=0
 out=$("$TIDM_BIN" migrate "$TEST_TMP/job.yaml" --until-caught-up 2>&1) || rc=$?

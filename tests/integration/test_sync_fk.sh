@@ -24,7 +24,7 @@ INSERT INTO \`c hild\` SELECT seq, seq % 200 + 1, seq FROM seq_1_to_400;
 INSERT INTO sn SELECT seq, seq FROM seq_1_to_200;
 INSERT INTO other SELECT seq, seq FROM seq_1_to_100;"
 
-write_job "$TEST_TMP/job.yaml" name=sync-fk type=all "databases=$db" spec.apply-workers=8
+write_job "$TEST_TMP/job.yaml" name=sync-fk-$$ type=all "databases=$db" spec.apply-workers=8
 run_tidm() {
 	local rc=0
 	out=$("$TIDM_BIN" migrate "$@" --until-caught-up 2>&1) || rc=$?
@@ -54,7 +54,7 @@ assert_tables_equal "$db"
 assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.\`c hild\` c LEFT JOIN \`$db\`.p ON p.id = c.pid WHERE c.pid IS NOT NULL AND p.id IS NULL")" \
 	"no orphan child rows on the target"
 
-write_job "$TEST_TMP/safe.yaml" name=sync-fk type=all "databases=$db" spec.apply-workers=8 safe-mode=true
+write_job "$TEST_TMP/safe.yaml" name=sync-fk-$$ type=all "databases=$db" spec.apply-workers=8 safe-mode=true
 backlog 20000 | src_sql
 run_tidm "$TEST_TMP/safe.yaml"
 assert_tables_equal "$db"

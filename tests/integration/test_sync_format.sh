@@ -25,10 +25,10 @@ run_tidm() {
 # --- global binlog_format MIXED: refused before anything happens ---------------------------
 src_sql "SET GLOBAL binlog_format = 'MIXED'"
 want="the source's binlog_format is MIXED; tidm replicates row events only: set binlog_format = ROW"
-write_job "$TEST_TMP/inc.yaml" name=sync-format-inc type=incremental "databases=$db"
+write_job "$TEST_TMP/inc.yaml" name=sync-format-inc-$$ type=incremental "databases=$db"
 run_tidm 1 migrate "$TEST_TMP/inc.yaml" --until-caught-up
 assert_contains "$out" "$want"
-write_job "$TEST_TMP/all.yaml" name=sync-format-all type=all "databases=$other"
+write_job "$TEST_TMP/all.yaml" name=sync-format-all-$$ type=all "databases=$other"
 tgt_sql "DROP DATABASE \`$other\`"
 run_tidm 1 migrate "$TEST_TMP/all.yaml" --until-caught-up
 assert_contains "$out" "$want"
@@ -40,7 +40,7 @@ src_sql "SET GLOBAL binlog_format = 'ROW'"
 # --- a statement-format change mid-stream ---------------------------------------------------
 file=$(src_sql "SHOW MASTER STATUS" | cut -f1)
 pos=$(src_sql "SHOW MASTER STATUS" | cut -f2)
-write_job "$TEST_TMP/job.yaml" name=sync-format type=incremental "databases=$db" start.binlog-file="$file" start.binlog-pos="$pos"
+write_job "$TEST_TMP/job.yaml" name=sync-format-$$ type=incremental "databases=$db" start.binlog-file="$file" start.binlog-pos="$pos"
 src_sql "INSERT INTO \`$db\`.t VALUES (1, 'row');
 	SET SESSION binlog_format = 'STATEMENT';
 	INSERT INTO \`$other\`.t VALUES (1, 'outside');
@@ -59,3 +59,26 @@ assert_eq "row" "$(tgt_sql "SELECT v FROM \`$db\`.t WHERE id = 1")" "nothing app
 assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.t WHERE id = 3")" "nothing applied past the statement"
 run_tidm 1 migrate "$TEST_TMP/job.yaml" --until-caught-up
 assert_contains "$out" "on the selected table \`$db\`.\`t\`" "a rerun stops at the same statement"
+
+# --- DDL written under the session's sql_mode -------------------------------------------------
+# Read with its quoting (ANSI_QUOTES, NO_BACKSLASH_ESCAPES) and run with what changes its
+# meaning (REAL_AS_FLOAT, PIPES_AS_CONCAT): the target's columns equal the source's.
+file=$(src_sql "SHOW MASTER STATUS" | cut -f1)
+pos=$(src_sql "SHOW MASTER STATUS" | cut -f2)
+write_job "$TEST_TMP/modes.yaml" name=sync-format-modes-$$ type=incremental "databases=$db" start.binlog-file="$file" start.binlog-pos="$pos"
+src_sql "USE \`$db\`;
+SET SESSION sql_mode = 'PIPES_AS_CONCAT,REAL_AS_FLOAT';
+CREATE TABLE pm (id INT PRIMARY KEY, r REAL, s VARCHAR(20) DEFAULT ('a' || 'b'));
+INSERT INTO pm (id, r) VALUES (1, 1.5);
+SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';
+CREATE TABLE nbe (id INT PRIMARY KEY, p VARCHAR(20) DEFAULT 'C:\\dir\\', q VARCHAR(20) DEFAULT 'x\\ny');
+INSERT INTO nbe (id) VALUES (1);
+SET SESSION sql_mode = 'ANSI';
+CREATE TABLE \"an\"\"si\" (\"i d\" INT PRIMARY KEY, r REAL, t VARCHAR(20) DEFAULT 'x\\y');
+ALTER TABLE \"an\"\"si\" ADD COLUMN \"q\" INT DEFAULT (1 || 0);
+INSERT INTO \"an\"\"si\" (\"i d\") VALUES (2);"
+run_tidm 0 migrate "$TEST_TMP/modes.yaml" --until-caught-up
+assert_tables_equal "$db" pm nbe 'an"si'
+q="SELECT GROUP_CONCAT(TABLE_NAME, ':', COLUMN_NAME, ':', COLUMN_TYPE, ':', IFNULL(COLUMN_DEFAULT, '-') ORDER BY TABLE_NAME, ORDINAL_POSITION SEPARATOR '|') FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$db'"
+assert_eq "$(src_sql "$q")" "$(tgt_sql "$q")" "column definitions made under the source's sql_mode"
+assert_contains "$(tgt_sql "$q")" "pm:r:float" "REAL_AS_FLOAT"

@@ -30,7 +30,7 @@ src_sql "$schema $rows"
 tgt_sql "$schema $rows"
 file=$(src_sql "SHOW MASTER STATUS" | cut -f1)
 pos=$(src_sql "SHOW MASTER STATUS" | cut -f2)
-write_job "$TEST_TMP/job.yaml" name=sync-txn type=incremental "databases=$db" start.binlog-file="$file" \
+write_job "$TEST_TMP/job.yaml" name=sync-txn-$$ type=incremental "databases=$db" start.binlog-file="$file" \
 	start.binlog-pos="$pos" spec.apply-workers=8
 run_tidm() {
 	local want=$1 rc=0
