@@ -1529,8 +1529,9 @@ static int put_where(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, con
 						    s->db, s->name, c->name);
 			continue;
 		}
-		if (!s->nkey && (!strcmp(c->data_type, "json") || !strcmp(c->data_type, "geometry")))
-			continue; /* not comparable by equality; the other columns address the row */
+		if (!s->nkey && (c->generated || !strcmp(c->data_type, "json") || !strcmp(c->data_type, "geometry")))
+			continue; /* not comparable by equality, or a function of the other columns,
+				   * which address the row */
 		if (!first)
 			tidm_buf_puts(b, " AND ");
 		first = false;
@@ -1759,6 +1760,47 @@ static int put_update(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, co
 	return 1;
 }
 
+/* A system-versioned row is current (not history) while its ROW END is the largest value:
+ * TIMESTAMP 2038-01-19 03:14:07.999999 (later on servers with a wider TIMESTAMP), or the
+ * largest BIGINT UNSIGNED for transaction-precise versioning. */
+static bool row_current(const tidm_binlog_value *v)
+{
+	switch (v->kind) {
+	case TIDM_BV_TIMESTAMP:
+		return v->v.ts.sec >= 2147483647;
+	case TIDM_BV_INT:
+	case TIDM_BV_UINT:
+		return v->v.u == UINT64_MAX;
+	default:
+		return true;
+	}
+}
+
+/*
+ * The row change as it applies to a system-versioned target, which keeps its own history:
+ * the source logs history rows as rows of the table (an UPDATE also writes the old row with
+ * its ROW END set; a DELETE is an UPDATE of ROW END). Returns the kind to apply, 0 to pass
+ * it over.
+ */
+static unsigned versioned_kind(const tidm_schema_table *s, unsigned kind, const tidm_binlog_row *row)
+{
+	bool before = row->before && s->row_end < row->ncols && row_current(&row->before[s->row_end]);
+	bool after = row->after && s->row_end < row->ncols && row_current(&row->after[s->row_end]);
+
+	switch (kind) {
+	case TIDM_ROWS_INSERT:
+		return after ? kind : 0; /* a history row: the target writes its own */
+	case TIDM_ROWS_DELETE:
+		return before ? kind : 0; /* DELETE HISTORY */
+	case TIDM_ROWS_UPDATE:
+		if (!before)
+			return 0;
+		return after ? kind : TIDM_ROWS_DELETE; /* the row became history: deleted */
+	default:
+		return kind;
+	}
+}
+
 static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
@@ -1777,6 +1819,8 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 				    "%s: the binlog has %u columns but the target table has %zu; the table definitions "
 				    "differ",
 				    t->qname, row->ncols, s->ncols);
+	if (s->row_end != SIZE_MAX && (kind = versioned_kind(s, kind, row)) == 0)
+		return 0;
 	/* route by the row key, folded (the new one for INSERT/UPDATE, old for DELETE); keyless
 	 * tables, and those where a unique key cannot be told apart by bytes: by table */
 	if (s->nkey) {

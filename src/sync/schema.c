@@ -111,6 +111,49 @@ static void put_table_cond(tidm_buf *q, const char *pfx, const char *db, const c
 	tidm_buf_puts(q, "))");
 }
 
+/*
+ * A MariaDB table WITH SYSTEM VERSIONING whose period columns are implicit: its rows in the
+ * binlog end with row_start and row_end, which information_schema.COLUMNS does not list.
+ * They are added as generated columns (never written, never matched: the target keeps its
+ * own history times).
+ */
+static int add_period_columns(tidm_conn *conn, tidm_schema_table *t, const char *db, const char *table)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	char *type = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].period && t->cols[i].period_end)
+			t->row_end = i;
+	if (t->row_end != SIZE_MAX)
+		return 0; /* explicit period columns: listed already */
+	tidm_buf_puts(&q, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE ");
+	put_table_cond(&q, "", db, table);
+	rc = tidm_conn_query_value(conn, &type, q.data);
+	tidm_buf_dispose(&q);
+	if (rc < 0 || !type || strcmp(type, "SYSTEM VERSIONED") != 0) {
+		free(type);
+		return rc < 0 ? rc : 0;
+	}
+	free(type);
+	t->cols = realloc(t->cols, (t->ncols + 2) * sizeof(*t->cols));
+	if (!t->cols)
+		abort();
+	for (i = 0; i < 2; i++) {
+		tidm_schema_col *c = &t->cols[t->ncols++];
+		memset(c, 0, sizeof(*c));
+		c->name = dup_or_null(i ? "row_end" : "row_start");
+		c->data_type = dup_or_null("timestamp");
+		c->generated = c->period = true;
+		c->period_end = i == 1;
+		c->nullable = true;
+	}
+	t->row_end = t->ncols - 1;
+	return 0;
+}
+
 static long col_index(const tidm_schema_table *t, const char *name)
 {
 	size_t i;
@@ -134,9 +177,10 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 		abort();
 	t->db = dup_or_null(db);
 	t->name = dup_or_null(table);
+	t->row_end = SIZE_MAX;
 	tidm_buf_puts(&q, "SELECT COLUMN_NAME, CHARACTER_SET_NAME, LOWER(DATA_TYPE), EXTRA, "
 			  "LOWER(COLUMN_TYPE) LIKE '%unsigned%', IFNULL(CHARACTER_OCTET_LENGTH, 0), COLLATION_NAME, "
-			  "IS_NULLABLE FROM information_schema.COLUMNS WHERE ");
+			  "IS_NULLABLE, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE ");
 	put_table_cond(&q, "", db, table);
 	tidm_buf_puts(&q, " ORDER BY ORDINAL_POSITION");
 	if ((rc = tidm_conn_query(conn, &res, q.data)) < 0)
@@ -158,6 +202,11 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 		c->charset = dup_or_null(tidm_res_get(res, 1));
 		c->data_type = dup_or_null(tidm_res_get(res, 2));
 		c->generated = extra && strstr(extra, "GENERATED") != NULL;
+		/* explicit period columns of a system-versioned table: GENERATION_EXPRESSION "ROW
+		 * START" / "ROW END" (EXTRA says STORED GENERATED) */
+		c->period = c->generated && tidm_res_get(res, 8) &&
+			    (!strcmp(tidm_res_get(res, 8), "ROW START") || !strcmp(tidm_res_get(res, 8), "ROW END"));
+		c->period_end = c->period && !strcmp(tidm_res_get(res, 8), "ROW END");
 		c->is_unsigned = tidm_res_get(res, 4) && !strcmp(tidm_res_get(res, 4), "1");
 		if (c->data_type && !strcmp(c->data_type, "binary") && tidm_res_get(res, 5))
 			c->binary_len = (unsigned)strtoul(tidm_res_get(res, 5), NULL, 10);
@@ -166,6 +215,8 @@ static int load(tidm_conn *conn, const char *db, const char *table, tidm_schema_
 	}
 	tidm_res_free(res);
 	res = NULL;
+	if ((rc = add_period_columns(conn, t, db, table)) < 0)
+		goto out;
 
 	/* Unique keys: the primary first, then the others by name. */
 	tidm_buf_clear(&q);

@@ -31,6 +31,8 @@ typedef struct tidm_schema_col {
 	 * tidm_schema_keyfold): TIDM_KEYFOLD_EXACT, _TRIM or _OPAQUE */
 	uint8_t keyfold;
 	bool nullable;
+	bool period; /* a row_start / row_end column of a system-versioned table (also generated) */
+	bool period_end; /* ... the row_end one */
 } tidm_schema_col;
 
 /*
@@ -60,6 +62,8 @@ typedef struct tidm_schema_table {
 	size_t **uniques; /* other unique keys (ordinals), for conflict detection */
 	size_t *nuniq;
 	size_t nuniques;
+	/* system-versioned (MariaDB): the ordinal of the ROW END column, else SIZE_MAX */
+	size_t row_end;
 	struct tidm_schema_table *next;
 } tidm_schema_table;
 

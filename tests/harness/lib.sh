@@ -291,9 +291,9 @@ PREPARE tidm_checksum FROM @tidm_q;
 EXECUTE tidm_checksum;" || fail "checksum_table: query on $side failed for $db.$table"
 }
 
-_base_tables() { # SIDE DB -> base table names, one a line, sorted
+_base_tables() { # SIDE DB -> base table names (system-versioned ones too), one a line, sorted
 	_sql "$1" "SELECT table_name FROM information_schema.tables
-WHERE table_schema = $(_sql_str "$2") AND table_type = 'BASE TABLE' ORDER BY table_name"
+WHERE table_schema = $(_sql_str "$2") AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY table_name"
 }
 
 # assert_tables_equal DB [TABLE...]: same contents on both sides. Without tables: every base

@@ -5,8 +5,9 @@
 # XA PREPARE and XA COMMIT ONE PHASE; XA ROLLBACK after XA PREPARE stops the job with what
 # to do, and the next run goes on after it. Keyless tables whose rows differ only in case,
 # trailing spaces or a FLOAT; a FLOAT in a primary key; a table with 9 unique keys whose
-# values move between rows across transactions (8 workers); an incremental job resumed after
-# the source created a table.
+# values move between rows across transactions (8 workers); MariaDB system-versioned tables
+# (the source logs history rows and deletes as rows; the target keeps its own history); an
+# incremental job resumed after the source created a table.
 . "$(dirname "$0")/../harness/lib.sh"
 
 db=$(test_db)
@@ -15,7 +16,9 @@ CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, v INT);
 CREATE TABLE \`$db\`.m (id INT PRIMARY KEY, v INT) ENGINE=MyISAM;
 CREATE TABLE \`$db\`.kl_ci (s VARCHAR(10) COLLATE utf8mb4_general_ci, n INT);
 CREATE TABLE \`$db\`.kl_f (a INT, f FLOAT);
-CREATE TABLE \`$db\`.fk (id INT, f FLOAT NOT NULL, v INT, PRIMARY KEY (id, f));"
+CREATE TABLE \`$db\`.fk (id INT, f FLOAT NOT NULL, v INT, PRIMARY KEY (id, f));
+CREATE TABLE \`$db\`.sv (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;
+CREATE TABLE \`$db\`.svk (a INT, v INT) WITH SYSTEM VERSIONING;"
 cols="" keys="" vals=""
 for ((k = 1; k <= 9; k++)); do
 	cols+=", u$k VARBINARY(20) NOT NULL" keys+=", UNIQUE KEY (u$k)" vals+=", CONCAT('$k-', seq)"
@@ -25,6 +28,8 @@ rows="INSERT INTO \`$db\`.t VALUES (1, 1);
 INSERT INTO \`$db\`.kl_ci VALUES ('abc', 1), ('ABC', 1), ('x', 2), ('x ', 2);
 INSERT INTO \`$db\`.kl_f VALUES (1, 1.5), (1, 2.5), (2, 0.1), (2, 0.2);
 INSERT INTO \`$db\`.fk VALUES (1, 0.1, 0), (1, 0.2, 0), (2, 2.5, 0);
+INSERT INTO \`$db\`.sv VALUES (1, 1), (3, 3);
+INSERT INTO \`$db\`.svk VALUES (1, 1), (2, 2);
 INSERT INTO \`$db\`.w SELECT seq $vals FROM \`$db\`.seq_1_to_300;"
 src_sql "$schema $rows"
 tgt_sql "$schema $rows"
@@ -51,7 +56,9 @@ UPDATE kl_ci SET n = 9 WHERE s = BINARY 'x ';
 DELETE FROM kl_f WHERE f = 2.5;
 UPDATE kl_f SET a = 7 WHERE f > 0.15 AND f < 0.25;
 UPDATE fk SET v = 1 WHERE f > 0.15;
-DELETE FROM fk WHERE f > 2;"
+DELETE FROM fk WHERE f > 2;
+INSERT INTO sv VALUES (2, 2); UPDATE sv SET v = 5 WHERE id = 1; DELETE FROM sv WHERE id = 2; UPDATE sv SET id = 4 WHERE id = 3;
+UPDATE svk SET v = 9 WHERE a = 1; DELETE FROM svk WHERE a = 2;"
 {
 	for ((i = 1; i <= 300; i++)); do
 		echo "UPDATE \`$db\`.w SET u9 = CONCAT('gone', id) WHERE id = $i;"
