@@ -10,7 +10,7 @@ set(TIDM_TEST_ENV
     "TIDM_TESTDB_DIR=${CMAKE_BINARY_DIR}/testdb")
 
 # tidm_fake_primary: a scripted MySQL 8.0.36 primary serving a fixture binlog (test-only;
-# tests/harness/fake_primary.c, used by tests/integration/test_repl_fake_primary.sh).
+# tests/harness/fake_primary.c, used by tests/integration/test_{repl,sync}_fake_*.sh).
 add_executable(tidm_fake_primary ${CMAKE_SOURCE_DIR}/tests/harness/fake_primary.c)
 target_link_libraries(tidm_fake_primary PRIVATE tidm_pure)
 list(APPEND TIDM_TEST_ENV "TIDM_FAKE_PRIMARY=$<TARGET_FILE:tidm_fake_primary>")

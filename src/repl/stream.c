@@ -498,6 +498,15 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 		if (t == TIDM_BINLOG_HEARTBEAT || t == TIDM_BINLOG_HEARTBEAT_V2) {
 			char hb_file[NAME_MAX_];
 			copy_name(hb_file, ev->u.heartbeat.name ? ev->u.heartbeat.name : "", ev->u.heartbeat.name_len);
+			/* A MySQL primary that skipped transactions the replica has (GTID dump)
+			 * sends a heartbeat with the end of what it skipped: between transactions,
+			 * the position moves there, as a MySQL replica's source log position does. */
+			if (!s->trx.in_trx && !ev->unsupported && s->cur_file[0] && !strcmp(hb_file, s->cur_file) &&
+			    ev->u.heartbeat.position > s->cur_pos) {
+				s->cur_pos = ev->u.heartbeat.position;
+				memcpy(s->b_file, s->cur_file, sizeof(s->b_file));
+				s->b_pos = s->cur_pos;
+			}
 			until_check(s, hb_file[0] ? hb_file : s->cur_file, ev->u.heartbeat.position);
 			if (!s->o.return_heartbeats)
 				continue;

@@ -5,7 +5,9 @@
  *
  * Positions. The stream tracks the current binlog file (from ROTATE events, the fake one
  * at the start of every file included) and the position after each event (its header's
- * log_pos, or start + size where a server writes 0). It also tracks transaction
+ * log_pos, or start + size where a server writes 0; a heartbeat between transactions
+ * naming a later position of the current file moves it there: that is how a MySQL
+ * primary reports transactions it skipped in a GTID dump). It also tracks transaction
  * boundaries: a transaction ends at XID, a COMMIT/ROLLBACK/XA COMMIT query, XA_PREPARE,
  * or the single statement after a GTID event that was not preceded by BEGIN (DDL). The
  * event that ends one has `trx_end` set; (file, next_pos) and the executed GTID set at

@@ -4,6 +4,7 @@
  *
  *   tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR]
  *                     [--fail-purged] [--stall] [--name NAME] [--server-version V]
+ *                     [--rename-db FROM=TO]
  *
  * Listens on 127.0.0.1:N (0 or absent: a free port) and prints the port on stdout, one
  * line, as soon as it listens. Serves one client at a time, forever (kill it to stop).
@@ -21,12 +22,23 @@
  *   COM_PING, COM_REGISTER_SLAVE -> OK; COM_QUIT.
  *   COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID -> a fake ROTATE (CRC iff the client declared
  *     CRC32), the FDE (log_pos 0 and CRC recomputed when starting past it, like a real
- *     server), then every event of FILE from the requested position (GTID dump: from the
- *     start; the GTID set is decoded and logged, not used to skip), each as a 0x00-prefixed
- *     packet; then an EOF packet for BINLOG_DUMP_NON_BLOCK, else heartbeats every
- *     heartbeat period until the client goes away. --fail-purged answers the dump with
- *     error 1236 "Could not find first log file name in binary log index file"; --stall
- *     sends nothing after the file (no heartbeat, no EOF), like a dead link.
+ *     server), then the events of FILE from the requested position (COM_BINLOG_DUMP_GTID
+ *     without a file name: from the start), each as a 0x00-prefixed packet; then an EOF
+ *     packet for BINLOG_DUMP_NON_BLOCK, else heartbeats every heartbeat period until the
+ *     client goes away. --fail-purged answers the dump with error 1236 "Could not find
+ *     first log file name in binary log index file"; --stall sends nothing after the file
+ *     (no heartbeat, no EOF), like a dead link.
+ *   COM_BINLOG_DUMP_GTID, as MySQL 8.0's Binlog_sender: without a file name, a replica
+ *     set lacking a GTID of the file's PREVIOUS_GTIDS (purged: this primary has no older
+ *     file) gets error 1236 ER_SOURCE_HAS_PURGED_REQUIRED_GTIDS; a transaction whose GTID (tagged or not) is in
+ *     the replica's set is not sent: from its GTID event up to the next GTID event, ROTATE
+ *     excepted; a HEARTBEAT with the end position of what was skipped follows. Unlike
+ *     MySQL, ANONYMOUS_GTID transactions are served (MySQL refuses them with
+ *     AUTO_POSITION), so that GTID-less fixtures can be read by GTID too.
+ *   --rename-db FROM=TO (test convenience, no server does this): TABLE_MAP events of
+ *     schema FROM name TO instead (same length, so positions hold; CRC recomputed). tidm
+ *     never replicates system schemas, and several MySQL fixtures write to `mysql`.
+ *     Events inside a TRANSACTION_PAYLOAD are not renamed.
  *   --server-version 8.4.x/9.x: SHOW MASTER STATUS is a syntax error (removed in 8.4), and
  *     8.0.x rejects SHOW BINARY LOG STATUS, as the real servers do.
  *
@@ -34,7 +46,8 @@
  * checked against what was read; FILE is read once into memory (in place from the
  * fixtures directory, never copied) and its events are framed with their header sizes
  * checked against the file end. The binlog decoder of tidm (tidm_pure) is only used to
- * learn the file's checksum algorithm and GTID set; the bytes sent are the file's own.
+ * learn the file's checksum algorithm, its GTID sets and where each GTID event starts;
+ * the bytes sent are the file's own (but for --rename-db and the FDE's log_pos).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -87,6 +100,13 @@ static struct {
 	size_t size;
 	uint8_t alg; /* the file's checksum algorithm */
 	char *gtid;  /* executed set of the file (text) */
+	tidm_gtid_set prev; /* the file's PREVIOUS_GTIDS: what this primary has purged */
+	struct trx_gtid {
+		size_t off; /* offset of a GTID / GTID_TAGGED event */
+		tidm_gtid gtid;
+	} *trx;
+	size_t n_trx;
+	char rename_from[65], rename_to[65]; /* --rename-db; "" = none */
 } cfg;
 
 typedef struct client {
@@ -577,16 +597,33 @@ static void wr32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Send an event as a 0x00-prefixed packet; crc: recompute its trailing CRC32 first. */
+/*
+ * --rename-db: the schema of a TABLE_MAP event (post-header: table id 6, flags 2; then
+ * the schema's length byte and name) becomes cfg.rename_to. True when e was changed.
+ */
+static bool rename_table_map(uint8_t *e, size_t n)
+{
+	size_t at = TIDM_BINLOG_HEADER_LEN + 8, len = strlen(cfg.rename_from);
+
+	if (!len || e[4] != TIDM_BINLOG_TABLE_MAP || n < at + 1 + len || e[at] != len ||
+	    memcmp(e + at + 1, cfg.rename_from, len) != 0)
+		return false;
+	memcpy(e + at + 1, cfg.rename_to, len);
+	return true;
+}
+
+/* Send an event as a 0x00-prefixed packet; recompute_crc: its trailing CRC32 first (also
+ * done when --rename-db changed it in a file with checksums). */
 static int send_event(client *c, const uint8_t *ev, size_t n, bool recompute_crc)
 {
 	tidm_buf b = TIDM_BUF_INIT;
 	tidm_buf_putc(&b, 0);
 	tidm_buf_put(&b, ev, n);
-	if (recompute_crc && n >= TIDM_BINLOG_HEADER_LEN + 4) {
-		uint8_t *e = (uint8_t *)b.data + 1;
+	uint8_t *e = (uint8_t *)b.data + 1;
+	if (rename_table_map(e, n) && cfg.alg == TIDM_BINLOG_CSUM_CRC32)
+		recompute_crc = true;
+	if (recompute_crc && n >= TIDM_BINLOG_HEADER_LEN + 4)
 		wr32(e + n - 4, tidm_binlog_crc32(0, e, n - 4));
-	}
 	int rc = send_packet(c, b.data, b.len);
 	tidm_buf_dispose(&b);
 	return rc;
@@ -609,10 +646,67 @@ static void build_event(tidm_buf *b, uint8_t type, uint32_t log_pos, uint16_t fl
 		put_le(b, tidm_binlog_crc32(0, (const uint8_t *)b->data, b->len), 4);
 }
 
-static int dump(client *c, uint64_t pos, unsigned flags, bool gtid_mode)
+/* A HEARTBEAT event naming FILE and log_pos pos. */
+static int send_heartbeat(client *c, tidm_buf *ev, size_t pos)
+{
+	build_event(ev, TIDM_BINLOG_HEARTBEAT, (uint32_t)pos, 0, cfg.name, strlen(cfg.name),
+		    cfg.alg == TIDM_BINLOG_CSUM_CRC32);
+	return send_event(c, (const uint8_t *)ev->data, ev->len, false);
+}
+
+/* The GTID of the GTID / GTID_TAGGED event at offset off, or NULL. */
+static const tidm_gtid *gtid_at(size_t off)
+{
+	for (size_t i = 0; i < cfg.n_trx; i++)
+		if (cfg.trx[i].off == off)
+			return &cfg.trx[i].gtid;
+	return NULL;
+}
+
+/*
+ * COM_BINLOG_DUMP_GTID without a file name: a replica set lacking GTIDs this primary has
+ * purged (the file's PREVIOUS_GTIDS) gets MySQL 8.0's ER_SOURCE_HAS_PURGED_REQUIRED_GTIDS
+ * as error 1236. 1 when refused (the error is sent), 0 when the set is fine.
+ */
+static int refuse_purged(client *c, const tidm_gtid_set *exclude)
+{
+	tidm_gtid_set missing;
+	tidm_buf sent = TIDM_BUF_INIT, miss = TIDM_BUF_INIT;
+	char msg[1024];
+
+	if (tidm_gtid_set_contains(exclude, &cfg.prev))
+		return 0;
+	tidm_gtid_set_init(&missing, TIDM_GTID_MYSQL);
+	tidm_gtid_set_copy(&missing, &cfg.prev);
+	tidm_gtid_set_subtract(&missing, exclude);
+	tidm_gtid_set_format(exclude, &sent);
+	tidm_gtid_set_format(&missing, &miss);
+	snprintf(msg, sizeof(msg),
+		 "Cannot replicate because the source purged required binary logs. Replicate the missing "
+		 "transactions from elsewhere, or provision a new replica from backup. Consider increasing "
+		 "the source's binary log expiration period. The GTID set sent by the replica is '%.200s', "
+		 "and the missing transactions are '%.200s'",
+		 sent.data ? sent.data : "", miss.data ? miss.data : "");
+	tidm_buf_dispose(&sent);
+	tidm_buf_dispose(&miss);
+	tidm_gtid_set_dispose(&missing);
+	logf_("dump refused: %s", msg);
+	send_err(c, 1236, "HY000", msg);
+	return 1;
+}
+
+/*
+ * Serve FILE from pos. exclude (COM_BINLOG_DUMP_GTID): the replica's GTID set; the
+ * transactions it already has are skipped. As MySQL, skipped events are followed by a
+ * heartbeat naming the end of the last one (before the next event sent, or at the end of
+ * the file), so the replica learns the position.
+ */
+static int dump(client *c, uint64_t pos, unsigned flags, const tidm_gtid_set *exclude)
 {
 	tidm_buf ev = TIDM_BUF_INIT, body = TIDM_BUF_INIT;
 	bool file_crc = cfg.alg == TIDM_BINLOG_CSUM_CRC32;
+	unsigned skipped = 0;
+	size_t skipped_end = 0; /* end of the events skipped since the last one sent */
 	int rc = 0;
 
 	if (cfg.fail_purged) {
@@ -636,7 +730,7 @@ static int dump(client *c, uint64_t pos, unsigned flags, bool gtid_mode)
 		goto out;
 
 	size_t off = 4;
-	bool first = true;
+	bool first = true, skip = false;
 	while (off < cfg.size) {
 		if (cfg.size - off < TIDM_BINLOG_HEADER_LEN) {
 			logf_("truncated event header at offset %zu", off);
@@ -647,6 +741,14 @@ static int dump(client *c, uint64_t pos, unsigned flags, bool gtid_mode)
 		if (size < TIDM_BINLOG_HEADER_LEN || size > cfg.size - off) {
 			logf_("bad event size %u at offset %zu", size, off);
 			break;
+		}
+		if (exclude && (e[4] == TIDM_BINLOG_GTID || e[4] == TIDM_BINLOG_GTID_TAGGED)) {
+			/* a transaction starts: skipped up to the next GTID event if the replica has it */
+			const tidm_gtid *g = gtid_at(off);
+			skip = g && tidm_gtid_set_contains_gtid(exclude, g);
+			skipped += skip && off >= pos;
+		} else if (e[4] == TIDM_BINLOG_ANONYMOUS_GTID) {
+			skip = false;
 		}
 		if (first) {
 			/* the FDE: IN_USE cleared; past it: log_pos 0 and a fresh CRC */
@@ -662,12 +764,21 @@ static int dump(client *c, uint64_t pos, unsigned flags, bool gtid_mode)
 			if ((rc = send_event(c, f, size, recompute)) < 0)
 				goto out;
 			first = false;
-		} else if (gtid_mode || off >= pos) {
+		} else if (off >= pos && skip && e[4] != TIDM_BINLOG_ROTATE) {
+			skipped_end = off + size;
+		} else if (off >= pos) {
+			if (skipped_end && (rc = send_heartbeat(c, &ev, skipped_end)) < 0)
+				goto out;
+			skipped_end = 0;
 			if ((rc = send_event(c, e, size, false)) < 0)
 				goto out;
 		}
 		off += size;
 	}
+	if (skipped_end && (rc = send_heartbeat(c, &ev, skipped_end)) < 0)
+		goto out;
+	if (exclude)
+		logf_("skipped %u transaction(s) the replica has", skipped);
 	if (flags & 0x01) {
 		rc = send_eof(c);
 		goto out;
@@ -685,8 +796,7 @@ static int dump(client *c, uint64_t pos, unsigned flags, bool gtid_mode)
 				break; /* client closed */
 			continue;
 		}
-		build_event(&ev, TIDM_BINLOG_HEARTBEAT, (uint32_t)cfg.size, 0, cfg.name, strlen(cfg.name), file_crc);
-		if ((rc = send_event(c, (const uint8_t *)ev.data, ev.len, false)) < 0)
+		if ((rc = send_heartbeat(c, &ev, cfg.size)) < 0)
 			break;
 	}
 out:
@@ -709,9 +819,10 @@ static int handle_dump(client *c)
 		      (int)(n - 11), (const char *)p + 11);
 		if (n > 11 && (n - 11 != strlen(cfg.name) || memcmp(p + 11, cfg.name, n - 11) != 0) && !cfg.fail_purged)
 			return send_err(c, 1236, "HY000", "Could not find first log file name in binary log index file");
-		return dump(c, pos, flags, false);
+		return dump(c, pos, flags, NULL);
 	}
-	/* COM_BINLOG_DUMP_GTID: flags 2, server_id 4, name_len 4, name, pos 8, size 4, data */
+	/* COM_BINLOG_DUMP_GTID: flags 2, server_id 4, name_len 4, name, pos 8, data_size 4,
+	 * data (the replica's executed set, binary: util/gtid.h) */
 	if (n < 11)
 		return send_err(c, 1064, "42000", "malformed COM_BINLOG_DUMP_GTID");
 	unsigned flags = (unsigned)p[1] | (unsigned)p[2] << 8;
@@ -723,6 +834,8 @@ static int handle_dump(client *c)
 	uint32_t ds = rd32(q + 8);
 	if (ds > n - 11 - nl - 12)
 		return send_err(c, 1064, "42000", "malformed COM_BINLOG_DUMP_GTID (GTID data size)");
+	if (nl && (nl != strlen(cfg.name) || memcmp(p + 11, cfg.name, nl) != 0) && !cfg.fail_purged)
+		return send_err(c, 1236, "HY000", "Could not find first log file name in binary log index file");
 	tidm_gtid_set set;
 	tidm_buf txt = TIDM_BUF_INIT;
 	tidm_gtid_set_init(&set, TIDM_GTID_MYSQL);
@@ -734,8 +847,11 @@ static int handle_dump(client *c)
 	logf_("COM_BINLOG_DUMP_GTID flags %#x server_id %u file '%.*s' pos %llu gtid '%s'", flags, rd32(p + 3),
 	      (int)nl, (const char *)p + 11, (unsigned long long)pos, txt.data ? txt.data : "");
 	tidm_buf_dispose(&txt);
+	/* as MySQL: a file name given starts there (no purge check), else the (only) file
+	 * from its start */
+	int rc = !nl && !cfg.fail_purged && refuse_purged(c, &set) ? -1 : dump(c, nl ? pos : 4, flags, &set);
 	tidm_gtid_set_dispose(&set);
-	return dump(c, nl ? pos : 4, flags, nl == 0);
+	return rc;
 }
 
 static void serve(int fd, uint32_t conn_id)
@@ -782,7 +898,8 @@ done:
 	close(fd);
 }
 
-/* Checksum algorithm and executed GTID set of the file, from tidm's decoder. */
+/* Checksum algorithm, PREVIOUS_GTIDS, executed GTID set and GTID events of the file,
+ * from tidm's decoder. */
 static int inspect_file(void)
 {
 	tidm_binlog_file *f;
@@ -794,6 +911,7 @@ static int inspect_file(void)
 	if (tidm_binlog_file_open_mem(&f, cfg.data, cfg.size) < 0)
 		return -1;
 	tidm_gtid_set_init(&set, TIDM_GTID_MYSQL);
+	tidm_gtid_set_init(&cfg.prev, TIDM_GTID_MYSQL);
 	cfg.alg = TIDM_BINLOG_CSUM_OFF;
 	while ((rc = tidm_binlog_file_next(f, &ev)) == 1) {
 		if (ev.hdr.type == TIDM_BINLOG_FORMAT_DESCRIPTION)
@@ -801,8 +919,10 @@ static int inspect_file(void)
 		else if (ev.hdr.type == TIDM_BINLOG_PREVIOUS_GTIDS && !ev.unsupported) {
 			tidm_gtid_set prev;
 			tidm_gtid_set_init(&prev, TIDM_GTID_MYSQL);
-			if (tidm_gtid_set_decode_mysql(&prev, ev.u.previous_gtids.data, ev.u.previous_gtids.len) == 0)
+			if (tidm_gtid_set_decode_mysql(&prev, ev.u.previous_gtids.data, ev.u.previous_gtids.len) == 0) {
 				tidm_gtid_set_union(&set, &prev);
+				tidm_gtid_set_union(&cfg.prev, &prev);
+			}
 			tidm_gtid_set_dispose(&prev);
 		} else if ((ev.hdr.type == TIDM_BINLOG_GTID || ev.hdr.type == TIDM_BINLOG_GTID_TAGGED) &&
 			   !ev.unsupported && ev.u.gtid.gno > 0) {
@@ -811,6 +931,12 @@ static int inspect_file(void)
 			if (ev.u.gtid.tag && ev.u.gtid.tag_len && ev.u.gtid.tag_len <= TIDM_GTID_TAG_MAX)
 				memcpy(g.tag, ev.u.gtid.tag, ev.u.gtid.tag_len);
 			tidm_gtid_set_add(&set, &g);
+			struct trx_gtid *t = realloc(cfg.trx, (cfg.n_trx + 1) * sizeof(*t));
+			if (!t)
+				abort();
+			cfg.trx = t;
+			t[cfg.n_trx].off = (size_t)tidm_binlog_file_offset(f);
+			t[cfg.n_trx++].gtid = g;
 		}
 	}
 	tidm_binlog_file_close(f);
@@ -872,10 +998,18 @@ int main(int argc, char **argv)
 			cfg.fail_purged = true;
 		else if (!strcmp(argv[i], "--stall"))
 			cfg.stall = true;
-		else {
+		else if (!strcmp(argv[i], "--rename-db") && v && strchr(v, '=') &&
+			 strlen(v) < sizeof(cfg.rename_from) &&
+			 (size_t)(strchr(v, '=') - v) * 2 + 1 == strlen(v)) {
+			/* FROM=TO of the same length */
+			i++;
+			snprintf(cfg.rename_from, sizeof(cfg.rename_from), "%.*s", (int)(strchr(v, '=') - v), v);
+			snprintf(cfg.rename_to, sizeof(cfg.rename_to), "%s", strchr(v, '=') + 1);
+		} else {
 			fprintf(stderr,
 				"usage: tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR] "
-				"[--name NAME] [--fail-purged] [--stall] [--server-version V]\n");
+				"[--name NAME] [--fail-purged] [--stall] [--server-version V] [--rename-db FROM=TO]\n"
+				"  (--rename-db: FROM and TO of the same length)\n");
 			return 2;
 		}
 	}

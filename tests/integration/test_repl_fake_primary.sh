@@ -4,8 +4,11 @@
 #  - COM_BINLOG_DUMP_GTID and COM_BINLOG_DUMP of whole files: the per-type event counts
 #    equal SOURCES.md and `tidm binlog decode --count` of the same file;
 #  - a dump from a middle position starts exactly there;
+#  - reconnects by GTID: the primary skips the transactions the stream has (no repeats),
+#    and its heartbeat after them keeps the stream's position at the end of the file;
 #  - a wrong password gives the SPEC §6 source connection message;
-#  - a purged binlog (--fail-purged) gives the SPEC §5 message and exit 1.
+#  - a purged binlog (--fail-purged), or a GTID set lacking the file's PREVIOUS_GTIDS,
+#    gives the SPEC §5 message and exit 1.
 . "$(dirname "$0")/../harness/lib.sh"
 
 FAKE=${TIDM_FAKE_PRIMARY:-$TIDM_BUILD/tidm_fake_primary}
@@ -33,12 +36,18 @@ stream() { # PORT args...
 	tidm binlog stream --source "127.0.0.1:$port" --user root --password-env FAKE_PW --heartbeat-ms 500 "$@"
 }
 
+previous_gtids() { # FILE -> the GTID set of its PREVIOUS_GTIDS event
+	tidm binlog decode --format json "$1" | jq -r 'select(.type=="PREVIOUS_GTIDS") | .gtid_set'
+}
+
 # --- whole files, by GTID (COM_BINLOG_DUMP_GTID) and by file (COM_BINLOG_DUMP) ------------
 check_file() { # relative path, expected "TYPE N" lines (sorted) from SOURCES.md, expected events
 	local f=$BL/$1 expect=$2 events=$3 name
 	name=$(basename "$f")
 	start_fake "$f"
-	stream "$FAKE_PORT" --start-gtid "" --until-now --count >"$TEST_TMP/gtid.count" 2>"$TEST_TMP/gtid.err" ||
+	# the replica already has what the file's PREVIOUS_GTIDS says is purged (a real
+	# MySQL 8.0 primary refuses a set that lacks it)
+	stream "$FAKE_PORT" --start-gtid "$(previous_gtids "$f")" --until-now --count >"$TEST_TMP/gtid.count" 2>"$TEST_TMP/gtid.err" ||
 		fail "stream by GTID of $1 failed: $(cat "$TEST_TMP/gtid.err")"
 	assert_contains "$(cat "$FAKE_LOG")" "COM_BINLOG_DUMP_GTID" "fake primary log"
 	stream "$FAKE_PORT" --start-file "$name" --start-pos 4 --until-now --count >"$TEST_TMP/file.count" 2>"$TEST_TMP/file.err" ||
@@ -96,7 +105,7 @@ assert_contains "$(cat "$FAKE_LOG")" "flags 0x1" "dump flags"
 # --- MySQL 8.4: SHOW MASTER STATUS is gone, SHOW BINARY LOG STATUS is used ----------------
 f=$BL/rust_mysql_common/transaction_compression.000001
 start_fake "$f" --server-version 8.4.3
-stream "$FAKE_PORT" --start-gtid "" --until-now --count >"$TEST_TMP/84.count" 2>"$TEST_TMP/84.err" ||
+stream "$FAKE_PORT" --start-gtid "$(previous_gtids "$f")" --until-now --count >"$TEST_TMP/84.count" 2>"$TEST_TMP/84.err" ||
 	fail "stream from a MySQL 8.4 primary failed: $(cat "$TEST_TMP/84.err")"
 assert_eq "$(tidm binlog decode --count "$f" | sort)" "$(sort "$TEST_TMP/84.count")" "8.4 primary: counts"
 
@@ -116,6 +125,29 @@ assert_contains "$(cat "$TEST_TMP/stall.err")" "no packet for 1000 ms (heartbeat
 assert_eq "$(tidm binlog decode --count "$f" | sort)" "$(sort "$TEST_TMP/stall.count")" "counts across reconnects"
 assert_contains "$(cat "$FAKE_LOG")" "COM_BINLOG_DUMP pos $(stat -c %s "$f")" "reconnect resumes at the end of the file"
 
+# --- dead link, by GTID: each reconnect sends the executed set; the primary skips it all --
+# The file's transactions are :1-5; the stream starts with :1. After the first pass, a
+# reconnect asks with :1-5, and the primary sends only FDE and PREVIOUS_GTIDS, then a
+# heartbeat with the end of what it skipped: the position stays at the end of the file.
+f=$BL/rust_mysql_common/mysql-enum-string-set.000001
+u=93e95066-a2f4-11ec-9b69-9657f0ae95e2
+start_fake "$f" --stall
+"$TIDM_BIN" binlog stream --source "127.0.0.1:$FAKE_PORT" --user root --password-env FAKE_PW --heartbeat-ms 400 \
+	--start-gtid "$u:1" --count >"$TEST_TMP/gstall.count" 2>"$TEST_TMP/gstall.err" &
+spid=$!
+on_exit "kill $spid 2>/dev/null"
+wait_for "[ \"\$(grep -c 'reconnecting' '$TEST_TMP/gstall.err')\" -ge 3 ]" 20 "three reconnects after a silent primary"
+kill -INT $spid
+wait $spid || fail "stream exited $? after SIGINT: $(cat "$TEST_TMP/gstall.err")"
+assert_contains "$(cat "$FAKE_LOG")" "gtid '$u:1-5'" "a reconnect sends the executed set"
+assert_contains "$(cat "$FAKE_LOG")" "skipped 5 transaction(s)" "the primary skips what the stream has"
+assert_eq "GTID 4|WRITE_ROWS_V2 1|UPDATE_ROWS_V2 1|DELETE_ROWS_V2 1|XID 3" \
+	"$(grep -E '^(GTID|WRITE_ROWS_V2|UPDATE_ROWS_V2|DELETE_ROWS_V2|XID) ' "$TEST_TMP/gstall.count" | sort -k1,1 |
+		awk '{ n[$1] = $2 } END { printf "GTID %s|WRITE_ROWS_V2 %s|UPDATE_ROWS_V2 %s|DELETE_ROWS_V2 %s|XID %s", n["GTID"], n["WRITE_ROWS_V2"], n["UPDATE_ROWS_V2"], n["DELETE_ROWS_V2"], n["XID"] }')" \
+	"transactions :2-5 once across reconnects"
+assert_eq "" "$(grep 'reconnecting' "$TEST_TMP/gstall.err" | grep -v "resume at the executed GTID set, mysql-enum-string-set.000001:$(stat -c %s "$f"))" || true)" \
+	"every reconnect resumes at the end of the file"
+
 # --- wrong password: SPEC §6 -------------------------------------------------------------
 rc=0
 tidm binlog stream --source "127.0.0.1:$FAKE_PORT" --user root --password-env WRONG_PW --until-now >/dev/null 2>"$TEST_TMP/pw.err" || rc=$?
@@ -123,6 +155,15 @@ assert_eq 1 "$rc" "exit code with a wrong password"
 assert_contains "$(cat "$TEST_TMP/pw.err")" "Failed to connect to the source database using given parameters. Please make sure the source database is up and can be connected using the given parameters." "wrong password message"
 assert_contains "$(cat "$TEST_TMP/pw.err")" "1045" "raw cause"
 if grep -q "$WRONG_PW" "$TEST_TMP/pw.err"; then fail "the password appears in the message"; fi
+
+# --- purged GTIDs: a replica set lacking the file's PREVIOUS_GTIDS gets 1236, SPEC §5 -----
+f=$BL/rust_mysql_common/transaction_compression.000001
+start_fake "$f"
+rc=0
+stream "$FAKE_PORT" --start-gtid "" --until-now >/dev/null 2>"$TEST_TMP/gpurged.err" || rc=$?
+assert_eq 1 "$rc" "exit code for purged GTIDs"
+assert_contains "$(cat "$TEST_TMP/gpurged.err")" "The required binary log for migration no longer exists on the source database." "purged GTIDs message"
+assert_contains "$(cat "$TEST_TMP/gpurged.err")" "the missing transactions are '357df524-4139-11ee-9979-b033ee13919e:1'" "missing GTIDs named"
 
 # --- purged binlog: SPEC §5 --------------------------------------------------------------
 start_fake "$BL/rust_mysql_common/transaction_compression.000001" --fail-purged
