@@ -38,6 +38,7 @@
  */
 #include "sync/apply.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -54,6 +55,7 @@
 #include "sync/ddl.h"
 #include "sync/schema.h"
 #include "util/err.h"
+#include "util/gtid.h"
 #include "util/log.h"
 
 #define META_DB TIDM_META_DB
@@ -193,6 +195,11 @@ struct tidm_applier {
 	/* transaction state (coordinator only) */
 	bool in_txn;
 	bool explicit_txn; /* opened by BEGIN / XA START: statements inside do not end it */
+	/* the job's start GTID set: a transaction whose GTID is in it is passed over, also when
+	 * a resumed stream (by file and position) or the server would send it */
+	tidm_gtid_set start_set;
+	bool have_start_set;
+	bool skip_txn, skip_explicit; /* passing over such a transaction (BEGIN seen) */
 	/* XA transactions this run applied at their XA PREPARE, as the binlog names them in
 	 * XA COMMIT / XA ROLLBACK ("X'..',X'..',n"); the oldest are dropped beyond XA_SEEN_MAX */
 	struct xa_seen {
@@ -2275,6 +2282,177 @@ static int xa_rollback(struct tidm_applier *a, const tidm_binlog_query *q)
 }
 
 /*
+ * Online schema change tools (gh-ost, pt-online-schema-change) alter a copy of a table,
+ * `_t_gho` / `_t_new`, fill it, then swap it in: RENAME TABLE t TO _t_del (or _t_old),
+ * _t_gho TO t. When the job selects t but not the copy, the copy's ALTER TABLE statements
+ * are kept in tidm_meta.osc (by binlog position, so a replay keeps one of each) and run on
+ * t at the swap, which is not replicated as a rename; the copy's rows are not needed, the
+ * target's t has its own.
+ */
+static int osc_forget(struct tidm_applier *a, const char *db, const char *t);
+
+static bool osc_base(const char *name, const char **base, size_t *len)
+{
+	size_t n = strlen(name);
+	if (n < 6 || name[0] != '_' || (strcmp(name + n - 4, "_gho") != 0 && strcmp(name + n - 4, "_new") != 0))
+		return false;
+	*base = name + 1;
+	*len = n - 5;
+	return true;
+}
+
+/* `db`.`name` is an online schema change tool's copy of the selected table `db`.`base`. */
+static bool osc_copy_of(struct tidm_applier *a, const char *db, const char *name, char *base, size_t cap)
+{
+	const char *b;
+	size_t n;
+
+	if (!osc_base(name, &b, &n) || ddl_selected(db, name, a))
+		return false;
+	while (n) {
+		if (n < cap) {
+			memcpy(base, b, n);
+			base[n] = '\0';
+			if (ddl_selected(db, base, a))
+				return true;
+		}
+		if (b[0] != '_')
+			break;
+		b++, n--; /* pt-osc adds underscores until the name is free */
+	}
+	return false;
+}
+
+static int osc_record(struct tidm_applier *a, const tidm_binlog_event *ev, const tidm_ddl *d)
+{
+	const tidm_binlog_query *q = &ev->u.query;
+	const tidm_ddl_obj *o;
+	char base[256];
+	tidm_buf stmt = TIDM_BUF_INIT, ins = TIDM_BUF_INIT;
+	int rc;
+
+	if (d->n_objs < 1 || d->objs[0].role != TIDM_DDL_OBJ_TABLE || !d->objs[0].db || !d->objs[0].name)
+		return 0;
+	o = &d->objs[0];
+	if (d->kind == TIDM_DDL_DROP_TABLE) { /* the tool gave up: forget its changes */
+		size_t i;
+		for (i = 0; i < d->n_objs; i++)
+			if (d->objs[i].db && d->objs[i].name &&
+			    osc_copy_of(a, d->objs[i].db, d->objs[i].name, base, sizeof(base)) &&
+			    (rc = osc_forget(a, d->objs[i].db, base)) < 0)
+				return rc;
+		return 0;
+	}
+	if (d->kind != TIDM_DDL_ALTER_TABLE || d->n_objs != 1 || !osc_copy_of(a, o->db, o->name, base, sizeof(base)))
+		return 0;
+	/* the same statement on the selected table: ALTER TABLE `db`.`t` <the changes> */
+	tidm_buf_puts(&stmt, "ALTER TABLE ");
+	tidm_quote_qualified(&stmt, o->db, base);
+	tidm_buf_put(&stmt, q->sql + o->end, q->sql_len - o->end);
+	tidm_buf_puts(&ins, "INSERT IGNORE INTO `" META_DB "`.`osc` (`job`, `db`, `tbl`, `file`, `pos`, `stmt`) VALUES (");
+	tidm_quote_string(&ins, a->cfg->name, strlen(a->cfg->name));
+	tidm_buf_putc(&ins, ',');
+	tidm_quote_string(&ins, o->db, strlen(o->db));
+	tidm_buf_putc(&ins, ',');
+	tidm_quote_string(&ins, base, strlen(base));
+	tidm_buf_putc(&ins, ',');
+	tidm_quote_string(&ins, a->cur_file, strlen(a->cur_file));
+	tidm_buf_printf(&ins, ",%" PRIu64 ",", a->txn_start);
+	tidm_quote_string(&ins, stmt.data, stmt.len);
+	tidm_buf_putc(&ins, ')');
+	rc = tidm_conn_exec(a->conn, ins.data, ins.len);
+	if (rc == 0)
+		tidm_info("`%s`.`%s`: kept for the swap of `%s`: %.*s", o->db, o->name, base, (int)(stmt.len > 200 ? 200 : stmt.len),
+			  stmt.data);
+	tidm_buf_dispose(&stmt);
+	tidm_buf_dispose(&ins);
+	return rc;
+}
+
+/* RENAME TABLE t TO _t_del|_t_old|..., _t_gho|_t_new TO t with t selected and the others not:
+ * the object for t (the first pair), else NULL. */
+static const tidm_ddl_obj *osc_swap(struct tidm_applier *a, const tidm_ddl *d)
+{
+	const tidm_ddl_obj *x, *y;
+	char base[256];
+
+	if (d->kind != TIDM_DDL_RENAME_TABLE || d->n_objs != 2)
+		return NULL;
+	x = &d->objs[0], y = &d->objs[1];
+	if (!x->db || !x->name || !x->new_db || !x->new_name || !y->db || !y->name || !y->new_db || !y->new_name)
+		return NULL;
+	if (!ddl_selected(x->db, x->name, a) || ddl_selected(x->new_db, x->new_name, a) ||
+	    strcmp(y->new_db, x->db) != 0 || strcmp(y->new_name, x->name) != 0 || strcmp(y->db, x->db) != 0 ||
+	    !osc_copy_of(a, y->db, y->name, base, sizeof(base)) || strcmp(base, x->name) != 0)
+		return NULL;
+	return x;
+}
+
+/* The kept statements for `db`.`t`, adapted to the target, in binlog order, "; "-joined. */
+static int osc_statements(struct tidm_applier *a, const tidm_ddl_obj *t, const tidm_ddl_opts *dopts, tidm_buf *out)
+{
+	tidm_buf q = TIDM_BUF_INIT, one = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	tidm_ddl d = TIDM_DDL_INIT;
+	int rc, action;
+
+	tidm_buf_clear(out);
+	tidm_buf_puts(&q, "SELECT `stmt` FROM `" META_DB "`.`osc` WHERE `job` = ");
+	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+	tidm_buf_puts(&q, " AND `db` = ");
+	tidm_quote_string(&q, t->db, strlen(t->db));
+	tidm_buf_puts(&q, " AND `tbl` = ");
+	tidm_quote_string(&q, t->name, strlen(t->name));
+	tidm_buf_puts(&q, " ORDER BY `file`, `pos`");
+	rc = tidm_conn_query(a->conn, &res, q.data);
+	tidm_buf_dispose(&q);
+	if (rc < 0)
+		return rc;
+	while (rc == 0 && tidm_res_next(res) == 1) {
+		const char *st = tidm_res_get(res, 0);
+		if (!st)
+			continue;
+		if ((rc = tidm_ddl_parse(&d, st, strlen(st), NULL)) < 0 ||
+		    (rc = tidm_ddl_rewrite(&one, &d, st, strlen(st), dopts, ddl_selected, a, &action)) < 0)
+			break;
+		if (action == TIDM_DDL_FAIL) {
+			rc = TIDM_EUNSUPPORTED;
+			break;
+		}
+		if (action == TIDM_DDL_APPLY && one.len) {
+			if (out->len)
+				tidm_buf_puts(out, "; ");
+			tidm_buf_put(out, one.data, one.len);
+		}
+	}
+	if (rc == 0)
+		tidm_info("`%s`.`%s`: an online schema change swaps its copy in: %s", t->db, t->name,
+			  out->len ? out->data : "(no changes)");
+	else
+		tidm_err_prefix("`%s`.`%s`: the changes kept for the online schema change: ", t->db, t->name);
+	tidm_res_free(res);
+	tidm_ddl_dispose(&d);
+	tidm_buf_dispose(&one);
+	return rc;
+}
+
+static int osc_forget(struct tidm_applier *a, const char *db, const char *t)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	int rc;
+
+	tidm_buf_puts(&q, "DELETE FROM `" META_DB "`.`osc` WHERE `job` = ");
+	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+	tidm_buf_puts(&q, " AND `db` = ");
+	tidm_quote_string(&q, db, strlen(db));
+	tidm_buf_puts(&q, " AND `tbl` = ");
+	tidm_quote_string(&q, t, strlen(t));
+	rc = tidm_conn_exec(a->conn, q.data, q.len);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+/*
  * The parts of the source statement's sql_mode that change what a DDL means (REAL is FLOAT,
  * || concatenates, zero dates are refused or allowed ...), as a list for SET sql_mode; the
  * quoting modes are not in it (the rewrite already turned the statement into plain quoting).
@@ -2307,6 +2485,7 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	char defdb[256];
 	tidm_ddl ddl = TIDM_DDL_INIT;
 	tidm_buf out = TIDM_BUF_INIT;
+	const tidm_ddl_obj *osc_done = NULL;
 	int action = 0, rc;
 
 	if (is_word(q->sql, q->sql_len, "BEGIN") ||
@@ -2387,11 +2566,22 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	}
 	{
 		tidm_ddl_opts dopts = TIDM_DDL_OPTS_INIT;
+		const tidm_ddl_obj *base = NULL;
 		dopts.source = a->o.source_flavor;
 		dopts.target = tidm_conn_info(a->conn)->flavor;
 		dopts.target_version = tidm_conn_info(a->conn)->version;
 		dopts.idempotent = safe_mode(a);
-		rc = tidm_ddl_rewrite(&out, &ddl, q->sql, q->sql_len, &dopts, ddl_selected, a, &action);
+		if ((rc = osc_record(a, ev, &ddl)) < 0)
+			goto out;
+		if ((base = osc_swap(a, &ddl)) != NULL) {
+			/* an online schema change tool swaps its altered copy in: the target's table gets
+			 * the copy's changes instead */
+			rc = osc_statements(a, base, &dopts, &out);
+			action = TIDM_DDL_APPLY;
+			osc_done = base;
+		} else {
+			rc = tidm_ddl_rewrite(&out, &ddl, q->sql, q->sql_len, &dopts, ddl_selected, a, &action);
+		}
 	}
 	if (rc < 0 || action == TIDM_DDL_FAIL) {
 		if (rc >= 0)
@@ -2505,6 +2695,8 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		if (ddl.kind == TIDM_DDL_DROP_DATABASE || ddl.kind == TIDM_DDL_RENAME_TABLE)
 			tidm_schema_invalidate(a->schema, NULL, NULL);
 	}
+	if (osc_done && (rc = osc_forget(a, osc_done->db, osc_done->name)) < 0)
+		goto out;
 	rc = set_all_checkpoints(a);
 	if (a->o.progress)
 		atomic_fetch_add(&a->o.progress->ddls, 1);
@@ -2512,6 +2704,38 @@ out:
 	tidm_buf_dispose(&out);
 	tidm_ddl_dispose(&ddl);
 	return rc;
+}
+
+/* The event is the GTID of a transaction the job's start set holds. */
+static bool start_set_has(const struct tidm_applier *a, const tidm_binlog_event *ev)
+{
+	tidm_gtid g;
+
+	memset(&g, 0, sizeof(g));
+	switch (ev->hdr.type) {
+	case TIDM_BINLOG_GTID:
+	case TIDM_BINLOG_GTID_TAGGED:
+		if (ev->u.gtid.gno <= 0)
+			return false;
+		g.flavor = TIDM_GTID_MYSQL;
+		memcpy(g.uuid, ev->u.gtid.sid, 16);
+		g.gno = (uint64_t)ev->u.gtid.gno;
+		if (ev->u.gtid.tag && ev->u.gtid.tag_len) {
+			size_t i, n = ev->u.gtid.tag_len < TIDM_GTID_TAG_MAX ? ev->u.gtid.tag_len : TIDM_GTID_TAG_MAX;
+			for (i = 0; i < n; i++)
+				g.tag[i] = (char)tolower((unsigned char)ev->u.gtid.tag[i]);
+		}
+		break;
+	case TIDM_BINLOG_MARIA_GTID:
+		g.flavor = TIDM_GTID_MARIADB;
+		g.domain = ev->u.maria_gtid.domain_id;
+		g.server = ev->u.maria_gtid.server_id;
+		g.seq = ev->u.maria_gtid.seq_no;
+		break;
+	default:
+		return false;
+	}
+	return tidm_gtid_set_contains_gtid(&a->start_set, &g);
 }
 
 int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binlog_event *ev, const char *file,
@@ -2525,6 +2749,39 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 		atomic_fetch_add(&a->o.progress->events, 1);
 	if (file && file[0] && strcmp(file, a->cur_file) != 0)
 		snprintf(a->cur_file, sizeof(a->cur_file), "%s", file);
+	if (a->have_start_set && !a->in_txn && !a->skip_txn && start_set_has(a, ev)) {
+		a->skip_txn = true;
+		a->skip_explicit = ev->hdr.type == TIDM_BINLOG_MARIA_GTID && !(ev->u.maria_gtid.flags2 & 1);
+		if (a->o.progress)
+			atomic_fetch_add(&a->o.progress->skipped, 1);
+		return 0;
+	}
+	if (a->skip_txn) {
+		/* the position stays before the transaction until it is over */
+		bool end = false;
+		switch (ev->hdr.type) {
+		case TIDM_BINLOG_QUERY:
+		case TIDM_BINLOG_MARIA_QUERY_COMPRESSED:
+			if (is_word(ev->u.query.sql, ev->u.query.sql_len, "BEGIN"))
+				a->skip_explicit = true;
+			else if (!a->skip_explicit || is_word(ev->u.query.sql, ev->u.query.sql_len, "COMMIT") ||
+				 (is_word(ev->u.query.sql, ev->u.query.sql_len, "ROLLBACK") &&
+				  !second_word(ev->u.query.sql, ev->u.query.sql_len, "TO", true)))
+				end = true;
+			break;
+		case TIDM_BINLOG_XID:
+		case TIDM_BINLOG_XA_PREPARE:
+			end = true;
+			break;
+		default:
+			break;
+		}
+		if (end) {
+			a->skip_txn = a->skip_explicit = false;
+			a->cur_pos = next_pos;
+		}
+		return 0;
+	}
 	switch (ev->hdr.type) {
 	case TIDM_BINLOG_GTID:
 	case TIDM_BINLOG_ANONYMOUS_GTID:
@@ -2701,6 +2958,14 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	if (!a->keys)
 		abort();
 	a->safe_mode_forced = cfg->safe_mode;
+	tidm_gtid_set_init(&a->start_set, TIDM_GTID_AUTO);
+	if (cfg->start_gtid && cfg->start_gtid[0]) {
+		if ((rc = tidm_gtid_set_parse(&a->start_set, TIDM_GTID_AUTO, cfg->start_gtid)) < 0) {
+			tidm_err_prefix("start.gtid: ");
+			goto fail;
+		}
+		a->have_start_set = !tidm_gtid_set_is_empty(&a->start_set);
+	}
 	tidm_endpoint_conn_opts(&a->copts, &cfg->target, TIDM_ROLE_TARGET);
 	a->copts.found_rows = true;
 	a->copts.multi_statements = true; /* workers send their statements in scripts */
@@ -2802,6 +3067,7 @@ void tidm_applier_free(tidm_applier *a)
 	free(a->keys);
 	free(a->hashbuf);
 	fks_free(a);
+	tidm_gtid_set_dispose(&a->start_set);
 	tidm_buf_dispose(&a->scratch);
 	tidm_buf_dispose(&a->keybuf);
 	for (i = 0; i < a->nworkers; i++)
