@@ -47,6 +47,12 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `snap_pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
 		" PRIMARY KEY (`job`, `db`, `tbl`, `no`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+		"CREATE TABLE IF NOT EXISTS " M ".`osc` ("
+		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
+		" `file` VARCHAR(255) NOT NULL, `pos` BIGINT UNSIGNED NOT NULL,"
+		" `stmt` LONGTEXT NOT NULL,"
+		" PRIMARY KEY (`job`, `db`, `tbl`, `file`, `pos`)"
+		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`sync_workers` ("
 		" `job` VARCHAR(64) NOT NULL, `worker` INT UNSIGNED NOT NULL,"
 		" `file` VARCHAR(255) NOT NULL DEFAULT '', `pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
