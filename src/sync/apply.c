@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "binlog/cursor.h"
+#include "binlog/json.h"
 #include "binlog/rows.h"
 #include "db/conn.h"
 #include "db/meta.h"
@@ -1731,9 +1733,66 @@ static bool full_image(const tidm_schema_table *s, const tidm_binlog_value *img,
 {
 	size_t i;
 	for (i = 0; i < s->ncols; i++)
-		if (!s->cols[i].generated && (i >= ncols || img[i].kind == TIDM_BV_ABSENT))
+		if (!s->cols[i].generated &&
+		    (i >= ncols || img[i].kind == TIDM_BV_ABSENT || img[i].kind == TIDM_BV_JSON_DIFF))
 			return false;
 	return true;
+}
+
+/*
+ * A partial JSON update without the column's old value (binlog_row_image MINIMAL with
+ * binlog_row_value_options PARTIAL_JSON): the new value is computed on the target from the
+ * column as it is there, diff by diff, as MySQL applied them: REPLACE is JSON_REPLACE, INSERT
+ * of an object member JSON_SET, INSERT at an array index JSON_ARRAY_INSERT, REMOVE
+ * JSON_REMOVE; each value as JSON (MariaDB: JSON_EXTRACT(text, '$'); MySQL, TiDB: CAST).
+ */
+static int put_json_diffs(struct tidm_applier *a, tidm_buf *b, const tidm_schema_col *c, const tidm_binlog_value *v)
+{
+	static const char *const fn[] = {"JSON_REPLACE(", "JSON_SET(", "JSON_REMOVE("};
+	bool maria = tidm_conn_info(a->conn)->flavor == TIDM_FLAVOR_MARIADB;
+	tidm_binlog_cursor cur;
+	tidm_buf expr = TIDM_BUF_INIT, next = TIDM_BUF_INIT;
+	int rc = 0;
+
+	tidm_quote_ident(&expr, c->name);
+	tidm_binlog_cursor_init(&cur, v->v.bytes, v->len);
+	while (tidm_binlog_cursor_left(&cur) > 0) {
+		uint8_t op;
+		const uint8_t *path, *val = NULL;
+		size_t plen, vlen = 0;
+		const char *f;
+
+		if (!tidm_binlog_cursor_u8(&cur, &op) || op > 2 || !tidm_binlog_cursor_lenenc_bytes(&cur, &path, &plen) ||
+		    (op != 2 && !tidm_binlog_cursor_lenenc_bytes(&cur, &val, &vlen))) {
+			rc = tidm_err_set(TIDM_ECORRUPT, "column `%s`: a malformed partial JSON update", c->name);
+			break;
+		}
+		f = fn[op];
+		if (op == 1 && plen && path[plen - 1] == ']')
+			f = "JSON_ARRAY_INSERT(";
+		tidm_buf_clear(&next);
+		tidm_buf_puts(&next, f);
+		tidm_buf_put(&next, expr.data, expr.len);
+		tidm_buf_putc(&next, ',');
+		tidm_quote_string(&next, (const char *)path, plen);
+		if (op != 2) {
+			tidm_buf_clear(&a->scratch);
+			if ((rc = tidm_binlog_json_to_text(&a->scratch, val, vlen)) < 0)
+				break;
+			tidm_buf_puts(&next, maria ? ",JSON_EXTRACT(" : ",CAST(");
+			tidm_quote_string(&next, a->scratch.data ? a->scratch.data : "null",
+					  a->scratch.len ? a->scratch.len : 4);
+			tidm_buf_puts(&next, maria ? ",'$')" : " AS JSON)");
+		}
+		tidm_buf_putc(&next, ')');
+		tidm_buf_clear(&expr);
+		tidm_buf_put(&expr, next.data, next.len);
+	}
+	if (rc == 0)
+		tidm_buf_put(b, expr.data, expr.len);
+	tidm_buf_dispose(&expr);
+	tidm_buf_dispose(&next);
+	return rc;
 }
 
 /* "UPDATE `d`.`t` SET ... WHERE ... LIMIT 1" for a row change: 1, 0 when it sets nothing
@@ -1755,7 +1814,11 @@ static int put_update(struct tidm_applier *a, tidm_buf *b, const tbl_info *t, co
 		first = false;
 		tidm_quote_ident(b, c->name);
 		tidm_buf_putc(b, '=');
-		if ((rc = put_value(a, b, &row->after[i], c)) < 0)
+		if (row->after[i].kind == TIDM_BV_JSON_DIFF)
+			rc = put_json_diffs(a, b, c, &row->after[i]);
+		else
+			rc = put_value(a, b, &row->after[i], c);
+		if (rc < 0)
 			return rc;
 	}
 	if (first)
@@ -1815,6 +1878,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	size_t nh = 0, nkeys = 1 + s->nuniques; /* per image: the row key and each other unique key */
 	unsigned wid;
 	bool safe = force_safe || safe_mode(a);
+	bool partial = kind == TIDM_ROWS_UPDATE && row->after && !full_image(s, row->after, row->ncols);
 	bool replace = safe || a->o.replace_conflicts;
 	const tidm_binlog_value *key_img = row->after ? row->after : row->before;
 	tidm_buf b = TIDM_BUF_INIT;
@@ -1935,6 +1999,17 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	case TIDM_ROWS_UPDATE:
 		it = new_row_item();
 		it->op = OP_STMT;
+		if (safe && partial) {
+			/* the image lacks columns (binlog_row_image MINIMAL or NOBLOB, a partial JSON
+			 * update): a REPLACE would put defaults in them; the UPDATE, unchecked */
+			it->fkc = t->fk_upd;
+			if ((rc = put_update(a, &b, t, row)) <= 0) {
+				item_free(it);
+				tidm_buf_dispose(&b);
+				return rc;
+			}
+			break;
+		}
 		if (safe && s->nkey && t->fk_upd) {
 			/* a parent whose keys cascade updates: the UPDATE (it cascades, and does
 			 * nothing when it was applied already), then the REPLACE (the row as the
