@@ -1871,6 +1871,21 @@ static unsigned versioned_kind(const tidm_schema_table *s, unsigned kind, const 
 	}
 }
 
+/* Safe mode's pairs for an UPDATE: *it (its statement in b, about the old row) is sent, and
+ * becomes the REPLACE of the new row, its tuple in b. */
+static int then_replace(struct tidm_applier *a, unsigned wid, const tbl_info *t, const tidm_binlog_row *row, item **it,
+			tidm_buf *b)
+{
+	(*it)->text = tidm_buf_detach(b);
+	(*it)->len = strlen((*it)->text);
+	(*it)->what = describe_row(a, t, row->before, row->ncols);
+	send_item(a, wid, *it);
+	*it = new_row_item();
+	(*it)->op = OP_INSERT;
+	(*it)->head = t->replace_head;
+	return put_tuple(a, b, t, row->after, row->ncols);
+}
+
 static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
 {
 	const tidm_schema_table *s = t->schema;
@@ -2020,14 +2035,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 				return rc;
 			}
 			it->fkc = true;
-			it->text = tidm_buf_detach(&b);
-			it->len = strlen(it->text);
-			it->what = describe_row(a, t, row->before, row->ncols);
-			send_item(a, wid, it);
-			it = new_row_item();
-			it->op = OP_INSERT;
-			it->head = t->replace_head;
-			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
+			if ((rc = then_replace(a, wid, t, row, &it, &b)) < 0)
 				goto fail_item;
 			break;
 		}
@@ -2039,14 +2047,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			tidm_buf_puts(&b, " LIMIT 1");
 			if (t->delete_head && (rc = set_group_key(a, it, t, row->before, row->ncols, oldkey)) < 0)
 				goto fail_item;
-			it->text = tidm_buf_detach(&b);
-			it->len = strlen(it->text);
-			it->what = describe_row(a, t, row->before, row->ncols);
-			send_item(a, wid, it);
-			it = new_row_item();
-			it->op = OP_INSERT;
-			it->head = t->replace_head;
-			if ((rc = put_tuple(a, &b, t, row->after, row->ncols)) < 0)
+			if ((rc = then_replace(a, wid, t, row, &it, &b)) < 0)
 				goto fail_item;
 			if (t->delete_head)
 				set_group(it, GC_INSERT, t, rowkey);

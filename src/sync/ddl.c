@@ -857,6 +857,15 @@ static void dml_name(struct parser *p)
 	}
 }
 
+/* The one table an INSERT / LOAD writes, at the current token. */
+static void dml_target(struct parser *p)
+{
+	if (p->t.type == TK_END || p->t.type == TK_ERR)
+		p->d->dml_unknown = true;
+	else
+		dml_name(p);
+}
+
 static const char *const dml_words[] = {
 	"LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO", "QUICK", "AS", "JOIN", "INNER", "LEFT",
 	"RIGHT", "OUTER", "CROSS", "STRAIGHT_JOIN", "NATURAL", "ON", "USING", "FROM", "AND", "OR", "NOT", "IS",
@@ -875,20 +884,14 @@ static void parse_dml(struct parser *p)
 		while (p->t.type != TK_END && p->t.type != TK_ERR && !kw(p, "TABLE"))
 			adv(p);
 		adv(p);
-		if (p->t.type == TK_END || p->t.type == TK_ERR)
-			d->dml_unknown = true;
-		else
-			dml_name(p);
+		dml_target(p);
 		return;
 	}
 	if (insert) { /* INSERT|REPLACE [modifiers] [INTO] name */
 		while (kw(p, "LOW_PRIORITY") || kw(p, "DELAYED") || kw(p, "HIGH_PRIORITY") || kw(p, "IGNORE") ||
 		       kw(p, "INTO"))
 			adv(p);
-		if (p->t.type == TK_END || p->t.type == TK_ERR)
-			d->dml_unknown = true;
-		else
-			dml_name(p);
+		dml_target(p);
 		return;
 	}
 	/* UPDATE table_references SET ...; DELETE ... [FROM ...] [USING ...] WHERE|ORDER|LIMIT ... */
