@@ -206,6 +206,7 @@ enum tidm_binlog_rows_kind { TIDM_ROWS_INSERT = 1, TIDM_ROWS_UPDATE, TIDM_ROWS_D
 
 /* Rows event flags. */
 #define TIDM_BINLOG_ROWS_STMT_END 0x0001
+#define TIDM_BINLOG_ROWS_NO_FOREIGN_KEY_CHECKS 0x0002 /* the session had foreign_key_checks = 0 */
 /* Table id of the dummy "end of statement" rows event that has no TABLE_MAP. */
 #define TIDM_BINLOG_DUMMY_TABLE_ID 0x00ffffffULL
 

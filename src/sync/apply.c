@@ -181,6 +181,10 @@ struct tidm_applier {
 	struct fk_edge {
 		char *child, *parent; /* "db\x01table" */
 		bool del, upd;        /* ON DELETE / ON UPDATE cascades or sets */
+		bool joins;           /* it puts child and parent in one group: it cascades, or its
+				       * parent is the parent of a key that does (the checks then
+				       * see the child's rows) */
+		bool warned;
 	} *fks;
 	size_t n_fks;
 	bool fks_loaded;
@@ -547,6 +551,15 @@ static char *fk_name(const char *db, const char *table)
 	return r;
 }
 
+static bool ddl_selected(const char *db, const char *table, void *payload);
+
+static bool ddl_selected_n(struct tidm_applier *a, const char *db, size_t dblen, const char *table)
+{
+	char d[256];
+	snprintf(d, sizeof(d), "%.*s", (int)(dblen < 255 ? dblen : 255), db);
+	return ddl_selected(d, table, a);
+}
+
 static int fks_load(struct tidm_applier *a)
 {
 	tidm_res *res = NULL;
@@ -558,9 +571,7 @@ static int fks_load(struct tidm_applier *a)
 			     "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, "
 			     "DELETE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT'), "
 			     "UPDATE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT') "
-			     "FROM information_schema.REFERENTIAL_CONSTRAINTS "
-			     "WHERE DELETE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT') "
-			     "OR UPDATE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT')");
+			     "FROM information_schema.REFERENTIAL_CONSTRAINTS");
 	if (rc < 0) {
 		if (tidm_err_dberr() == 0)
 			return rc; /* the connection failed */
@@ -585,6 +596,12 @@ static int fks_load(struct tidm_applier *a)
 		a->n_fks++;
 	}
 	tidm_res_free(res);
+	for (size_t i = 0; i < a->n_fks; i++) {
+		a->fks[i].joins = a->fks[i].del || a->fks[i].upd;
+		for (size_t j = 0; j < a->n_fks && !a->fks[i].joins; j++)
+			if ((a->fks[j].del || a->fks[j].upd) && !strcmp(a->fks[j].parent, a->fks[i].parent))
+				a->fks[i].joins = true;
+	}
 	a->fks_loaded = true;
 	return 0;
 }
@@ -595,7 +612,7 @@ static void fk_place(struct tidm_applier *a, tbl_info *t)
 {
 	char *me, **set = NULL, *least;
 	size_t n = 0, cap = 0, i, j;
-	bool grew = true;
+	bool grew = true, self = false;
 
 	if (!a->n_fks)
 		return;
@@ -604,6 +621,17 @@ static void fk_place(struct tidm_applier *a, tbl_info *t)
 		if (!strcmp(a->fks[i].parent, me)) {
 			t->fk_del |= a->fks[i].del;
 			t->fk_upd |= a->fks[i].upd;
+		}
+		if (!strcmp(a->fks[i].child, me) && (a->fks[i].del || a->fks[i].upd) && !a->fks[i].warned) {
+			const char *sep = strchr(a->fks[i].parent, '\x01');
+			if (sep && !ddl_selected_n(a, a->fks[i].parent, (size_t)(sep - a->fks[i].parent), sep + 1)) {
+				tidm_warn("`%s`.`%s`: its foreign key to `%.*s`.`%s` cascades, but that table is not "
+					  "in the job's selection: rows the source's cascade changes here are not "
+					  "replicated",
+					  t->schema->db, t->schema->name, (int)(sep - a->fks[i].parent), a->fks[i].parent,
+					  sep + 1);
+				a->fks[i].warned = true;
+			}
 		}
 	}
 	/* the connected tables: a fixed point over the edges (few, in practice) */
@@ -616,6 +644,8 @@ static void fk_place(struct tidm_applier *a, tbl_info *t)
 		grew = false;
 		for (i = 0; i < a->n_fks; i++) {
 			bool c = false, p = false;
+			if (!a->fks[i].joins)
+				continue;
 			for (j = 0; j < n; j++) {
 				c |= !strcmp(set[j], a->fks[i].child);
 				p |= !strcmp(set[j], a->fks[i].parent);
@@ -632,7 +662,10 @@ static void fk_place(struct tidm_applier *a, tbl_info *t)
 			grew = true;
 		}
 	}
-	if (n > 1) {
+	for (i = 0; i < a->n_fks && n == 1 && !self; i++)
+		if (a->fks[i].joins && !strcmp(a->fks[i].child, me) && !strcmp(a->fks[i].parent, me))
+			self = true; /* a table whose cascading key points at itself: its own group */
+	if (n > 1 || self) {
 		least = set[0];
 		for (j = 1; j < n; j++)
 			if (strcmp(set[j], least) < 0)
@@ -1700,7 +1733,9 @@ static bool already_applied(struct tidm_applier *a, unsigned wid)
 
 static void set_group(item *it, uint8_t cls, const tbl_info *t, uint64_t rowkey)
 {
-	it->cls = cls;
+	/* grouping reorders changes of different tables: not where foreign keys cascade between
+	 * them (a parent's DELETE must see the child rows inserted before it) */
+	it->cls = t->fk_group ? GC_NONE : cls;
 	it->tbl = t;
 	it->rowkey = rowkey;
 }
@@ -1886,7 +1921,8 @@ static int then_replace(struct tidm_applier *a, unsigned wid, const tbl_info *t,
 	return put_tuple(a, b, t, row->after, row->ncols);
 }
 
-static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe)
+static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const tidm_binlog_row *row, bool force_safe,
+		     bool no_fk_checks)
 {
 	const tidm_schema_table *s = t->schema;
 	uint64_t *hashes, rowkey = 0, oldkey = 0;
@@ -1964,7 +2000,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			free(tail->gtext);
 			tail->gtext = NULL;
 			tail->glen = 0;
-			tail->cls = t->delete_head ? GC_INSERT : GC_NONE;
+			tail->cls = t->delete_head && !t->fk_group ? GC_INSERT : GC_NONE;
 			return 0;
 		}
 	}
@@ -1999,7 +2035,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		it = new_row_item();
 		it->op = OP_STMT;
 		it->check_affected = !safe;
-		it->fkc = t->fk_del;
+		it->fkc = t->fk_del && !no_fk_checks; /* the source did not cascade it either */
 		if (s->nkey) {
 			it->del_table = t;
 			it->del_key = rowkey;
@@ -2017,7 +2053,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		if (safe && partial) {
 			/* the image lacks columns (binlog_row_image MINIMAL or NOBLOB, a partial JSON
 			 * update): a REPLACE would put defaults in them; the UPDATE, unchecked */
-			it->fkc = t->fk_upd;
+			it->fkc = t->fk_upd && !no_fk_checks;
 			if ((rc = put_update(a, &b, t, row)) <= 0) {
 				item_free(it);
 				tidm_buf_dispose(&b);
@@ -2025,7 +2061,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			}
 			break;
 		}
-		if (safe && s->nkey && t->fk_upd) {
+		if (safe && s->nkey && t->fk_upd && !no_fk_checks) {
 			/* a parent whose keys cascade updates: the UPDATE (it cascades, and does
 			 * nothing when it was applied already), then the REPLACE (the row as the
 			 * source has it, with the checks off) */
@@ -2054,7 +2090,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			break;
 		}
 		it->check_affected = !safe;
-		it->fkc = t->fk_upd;
+		it->fkc = t->fk_upd && !no_fk_checks;
 		if ((rc = put_update(a, &b, t, row)) <= 0) {
 			item_free(it);
 			tidm_buf_dispose(&b);
@@ -2107,7 +2143,8 @@ static int apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, co
 	if ((rc = tidm_binlog_rows_begin(&it, dec, ev)) < 0)
 		return rc;
 	while ((got = tidm_binlog_rows_next(&it, &row)) == 1)
-		if ((rc = apply_row(a, t, ev->u.rows.kind, &row, side > 0)) < 0)
+		if ((rc = apply_row(a, t, ev->u.rows.kind, &row, side > 0,
+				    (ev->u.rows.flags & TIDM_BINLOG_ROWS_NO_FOREIGN_KEY_CHECKS) != 0)) < 0)
 			return rc;
 	return got < 0 ? got : 0;
 }

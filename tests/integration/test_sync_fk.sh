@@ -5,7 +5,10 @@
 # cascading deletes and key updates), a SET NULL child and a table with a RESTRICT key, then
 # replicates with 8 workers a backlog where child rows are inserted and their parents deleted
 # or re-keyed in the next transactions (the cascade must see them); the same again in forced
-# safe mode. Every table ends equal to the source.
+# safe mode. Then: a child change between two parent DELETEs (grouping must not move it), a
+# self-referencing tree, a parent with a CASCADE and a RESTRICT child, and a session with
+# foreign_key_checks = 0 on the source (its DELETE cascades nothing there, nor here). Every
+# table ends equal to the source.
 . "$(dirname "$0")/../harness/lib.sh"
 
 db=$(test_db)
@@ -58,3 +61,27 @@ write_job "$TEST_TMP/safe.yaml" name=sync-fk-$$ type=all "databases=$db" spec.ap
 backlog 20000 | src_sql
 run_tidm "$TEST_TMP/safe.yaml"
 assert_tables_equal "$db"
+
+src_sql "USE \`$db\`;
+CREATE TABLE tree (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES tree (id) ON DELETE CASCADE);
+INSERT INTO tree SELECT seq, NULL FROM seq_1_to_100;
+CREATE TABLE r2 (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p (id));
+INSERT INTO p SELECT 50000 + seq, NULL, 0 FROM seq_1_to_100;
+INSERT INTO r2 SELECT seq, 50000 + seq FROM seq_1_to_100;
+INSERT INTO \`c hild\` SELECT 60000 + seq, 50000 + seq, 0 FROM seq_1_to_100;"
+{
+	for ((i = 1; i <= 100; i++)); do
+		echo "INSERT INTO \`$db\`.tree VALUES ($((1000 + i)), $i); DELETE FROM \`$db\`.tree WHERE id = $i;"
+		echo "DELETE FROM \`$db\`.r2 WHERE id = $i; DELETE FROM \`$db\`.p WHERE id = $((50000 + i));"
+	done
+	echo "INSERT INTO \`$db\`.p VALUES (70001, NULL, 0), (70002, NULL, 0);"
+	echo "INSERT INTO \`$db\`.\`c hild\` VALUES (70001, 70001, 0), (70002, 70002, 0), (70003, 70002, 0);"
+	echo "DELETE FROM \`$db\`.p WHERE id = 70001; UPDATE \`$db\`.\`c hild\` SET v = 9 WHERE id = 70002;"
+	echo "INSERT INTO \`$db\`.\`c hild\` VALUES (70004, 70002, 0); DELETE FROM \`$db\`.p WHERE id = 70002;"
+	echo "SET SESSION foreign_key_checks = 0; INSERT INTO \`$db\`.p VALUES (70003, NULL, 0);"
+	echo "INSERT INTO \`$db\`.\`c hild\` VALUES (70005, 70003, 0); DELETE FROM \`$db\`.p WHERE id = 70003;"
+} | src_sql
+run_tidm "$TEST_TMP/job.yaml"
+assert_tables_equal "$db"
+assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.\`c hild\` WHERE id = 70005")" \
+	"a DELETE made with foreign_key_checks = 0 cascades nothing"
