@@ -462,6 +462,12 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 			}
 		}
 		rc = tidm_replica_read(s->conn, &p, &n);
+		if (rc == 0 && !s->o.non_block) {
+			/* a blocking dump ends only when the source goes away (a clean shutdown or
+			 * restart sends EOF): follow it like a lost link */
+			tidm_err_set(TIDM_ECONN, "source binlog stream: the source ended the dump (shut down or restarted)");
+			rc = TIDM_ECONN;
+		}
 		if (rc == 0) {
 			s->done = true;
 			return 0;
