@@ -79,6 +79,9 @@ typedef struct table {
 	_Atomic bool warned; /* load warnings were logged */
 	bool referenced;     /* a foreign key points at it (mark_referenced) */
 	char *create_sql; /* SHOW CREATE TABLE of the source when its target table was made */
+	char *snap_create; /* SHOW CREATE TABLE read under the snapshot's lock: the definition of
+			    * the snapshot's rows, whatever DDL runs after it (replication applies
+			    * that DDL from the binlog) */
 	bool created; /* views: created on the target */
 } table;
 
@@ -179,6 +182,7 @@ static void table_dispose(table *t)
 	tidm_buf_dispose(&t->head);
 	tidm_buf_dispose(&t->load_sql);
 	free(t->create_sql);
+	free(t->snap_create);
 }
 
 static void chunk_free(chunk *c)
@@ -543,6 +547,25 @@ static int take_snapshot(run *r, tidm_conn *coord, tidm_conn **dumpers, unsigned
 			rc = TIDM_EAGAIN;
 			goto unlock;
 		}
+		for (k = 0; k < r->ntables; k++) {
+			table *t = &r->tables[k];
+			tidm_res *res = NULL;
+			if (t->is_view)
+				continue;
+			tidm_buf_clear(&q);
+			tidm_buf_puts(&q, "SHOW CREATE TABLE ");
+			tidm_quote_qualified(&q, t->db, t->name);
+			if ((rc = tidm_conn_query(coord, &res, q.data)) < 0)
+				goto unlock;
+			free(t->snap_create);
+			t->snap_create = NULL;
+			if (tidm_res_next(res) == 1 && tidm_res_cols(res) >= 2 && tidm_res_get(res, 1)) {
+				t->snap_create = strdup(tidm_res_get(res, 1));
+				if (!t->snap_create)
+					abort();
+			}
+			tidm_res_free(res);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		if ((rc = tidm_conn_exec(dumpers[i], "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", 55)) < 0 ||
@@ -840,20 +863,25 @@ static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_b
 	bool exists;
 	int rc;
 
-	tidm_buf_puts(&q, "SHOW CREATE TABLE ");
-	tidm_quote_qualified(&q, t->db, t->name);
-	if ((rc = tidm_conn_query(src, &res, q.data)) < 0) {
-		if (rc == TIDM_ENOTFOUND)
-			tidm_err_set(rc, "table `%s`.`%s` was dropped on the source during the migration", t->db,
-				     t->name);
-		goto out;
-	}
-	if (tidm_res_next(res) != 1 || tidm_res_cols(res) < 2) {
-		rc = tidm_err_set(TIDM_ERROR, "SHOW CREATE TABLE `%s`.`%s` returned nothing", t->db, t->name);
-		goto out;
-	}
 	free(t->create_sql);
-	t->create_sql = strdup(tidm_res_get(res, 1));
+	t->create_sql = NULL;
+	if (t->snap_create) {
+		t->create_sql = strdup(t->snap_create);
+	} else {
+		tidm_buf_puts(&q, "SHOW CREATE TABLE ");
+		tidm_quote_qualified(&q, t->db, t->name);
+		if ((rc = tidm_conn_query(src, &res, q.data)) < 0) {
+			if (rc == TIDM_ENOTFOUND)
+				tidm_err_set(rc, "table `%s`.`%s` was dropped on the source during the migration",
+					     t->db, t->name);
+			goto out;
+		}
+		if (tidm_res_next(res) != 1 || tidm_res_cols(res) < 2) {
+			rc = tidm_err_set(TIDM_ERROR, "SHOW CREATE TABLE `%s`.`%s` returned nothing", t->db, t->name);
+			goto out;
+		}
+		t->create_sql = strdup(tidm_res_get(res, 1));
+	}
 	if (!t->create_sql)
 		abort();
 	if (r->resumed && (stored = stored_create(r, tgt, t)) != NULL) {
