@@ -221,6 +221,14 @@ struct tidm_applier {
 	char cur_file[256];
 	uint64_t cur_pos;
 	bool skipping; /* some worker still has a checkpoint ahead */
+	/* apply-workers changed since the checkpoints were written: their worker count and
+	 * positions. A table routed as a whole went to worker (its hash % old_n) then, so its
+	 * rows are still skipped exactly (keyless rows cannot be replayed idempotently) */
+	unsigned old_n;
+	struct old_cp {
+		char file[256];
+		uint64_t pos;
+	} old_cp[MAX_WORKERS];
 
 	keyslot *keys;
 	size_t nkeys;
@@ -1972,7 +1980,16 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	    (rc = image_keys(a, t, row->after, row->ncols, hashes, &nh, 2 * nkeys)) < 0)
 		return rc;
 	route_in_txn(a, hashes, nh, &wid);
-	if (already_applied(a, wid)) {
+	if (a->old_n && (!s->nkey || t->route_table || t->fk_group)) {
+		/* routed as a whole table, before and now: exact skipping with the old checkpoints */
+		uint64_t h = t->fk_group ? t->fk_group : key_hash(t, "", 0);
+		const struct old_cp *cp = &a->old_cp[h % a->old_n];
+		if (a->skipping && cp->file[0] && tidm_sync_pos_cmp(a->txn_file, a->txn_start, cp->file, cp->pos) < 0) {
+			if (a->o.progress)
+				atomic_fetch_add(&a->o.progress->skipped, 1);
+			return 0;
+		}
+	} else if (already_applied(a, wid)) {
 		/* committed by this worker before the restart: nothing to send, no key to hold */
 		if (a->o.progress)
 			atomic_fetch_add(&a->o.progress->skipped, 1);
@@ -2999,6 +3016,10 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 			snprintf(a->w[wid].skip_file, sizeof(a->w[wid].skip_file), "%s", file);
 			a->w[wid].skip_pos = pos;
 		}
+		if (wid < MAX_WORKERS) {
+			snprintf(a->old_cp[wid].file, sizeof(a->old_cp[wid].file), "%s", file);
+			a->old_cp[wid].pos = pos;
+		}
 	}
 	if (*have && (stored_workers != a->nworkers || rows != a->nworkers)) {
 		/* routing changed: nothing can be proven applied; replay idempotently instead */
@@ -3008,6 +3029,8 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 		for (i = 0; i < a->nworkers; i++)
 			a->w[i].skip_file[0] = '\0';
 		a->safe_until = time(NULL) + 3600 * 24 * 365; /* until the first flush */
+		if (stored_workers && stored_workers <= MAX_WORKERS && rows == stored_workers)
+			a->old_n = stored_workers;
 	}
 	a->skipping = *have;
 	tidm_res_free(res);
