@@ -1938,6 +1938,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	unsigned wid;
 	bool safe = force_safe || safe_mode(a);
 	bool partial = kind == TIDM_ROWS_UPDATE && row->after && !full_image(s, row->after, row->ncols);
+	bool serial = false;
 	bool replace = safe || a->o.replace_conflicts;
 	const tidm_binlog_value *key_img = row->after ? row->after : row->before;
 	tidm_buf b = TIDM_BUF_INIT;
@@ -1960,7 +1961,12 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		route = rowkey;
 		if (t->key_folds && !t->route_table && (rc = row_key_hash(a, t, key_img, row->ncols, true, &route)) < 0)
 			return rc;
-		wid = (unsigned)((t->fk_group ? t->fk_group : t->route_table ? key_hash(t, "", 0) : route) % a->nworkers);
+		/* safe mode, a table with another unique key: one worker (REPLACEs of several workers
+		 * deadlock on that index's next-key locks), and no skipping below: the rows replay
+		 * in binlog order, idempotently */
+		serial = safe && s->nuniques > 0 && !t->fk_group;
+		wid = (unsigned)((t->fk_group ? t->fk_group : t->route_table || serial ? key_hash(t, "", 0) : route) %
+				 a->nworkers);
 		if (kind == TIDM_ROWS_UPDATE && row->before) {
 			oldkey = rowkey;
 			if (row->after && (rc = row_key_hash(a, t, row->before, row->ncols, false, &oldkey)) < 0)
@@ -1989,7 +1995,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 				atomic_fetch_add(&a->o.progress->skipped, 1);
 			return 0;
 		}
-	} else if (already_applied(a, wid)) {
+	} else if (!serial && already_applied(a, wid)) {
 		/* committed by this worker before the restart: nothing to send, no key to hold */
 		if (a->o.progress)
 			atomic_fetch_add(&a->o.progress->skipped, 1);
