@@ -509,17 +509,22 @@ static int window_side(const struct tidm_applier *a, const window *w)
 
 /* ---- table info ---------------------------------------------------------------------------- */
 
+static void tbl_info_free(tbl_info *t)
+{
+	free(t->insert_head);
+	free(t->replace_head);
+	free(t->delete_head);
+	free(t->upsert_tail);
+	free(t->qname);
+	free(t);
+}
+
 static void tbl_info_free_all(struct tidm_applier *a)
 {
 	while (a->tables) {
 		tbl_info *t = a->tables;
 		a->tables = t->next;
-		free(t->insert_head);
-		free(t->replace_head);
-		free(t->delete_head);
-		free(t->upsert_tail);
-		free(t->qname);
-		free(t);
+		tbl_info_free(t);
 	}
 }
 
@@ -768,12 +773,7 @@ static int get_table(struct tidm_applier *a, const char *db, const char *name, t
 			t->route_table = true;
 	}
 	if ((rc = fks_load(a)) < 0) {
-		free(t->insert_head);
-		free(t->replace_head);
-		free(t->delete_head);
-		free(t->upsert_tail);
-		free(t->qname);
-		free(t);
+		tbl_info_free(t);
 		return rc;
 	}
 	fk_place(a, t);
