@@ -1967,11 +1967,11 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		serial = safe && s->nuniques > 0 && !t->fk_group;
 		wid = (unsigned)((t->fk_group ? t->fk_group : t->route_table || serial ? key_hash(t, "", 0) : route) %
 				 a->nworkers);
-		if (kind == TIDM_ROWS_UPDATE && row->before) {
-			oldkey = rowkey;
-			if (row->after && (rc = row_key_hash(a, t, row->before, row->ncols, false, &oldkey)) < 0)
-				return rc;
-		}
+		/* the old row key, exact: the conflict hash of the before image below, unless that one
+		 * is folded */
+		if (kind == TIDM_ROWS_UPDATE && row->before && row->after && t->key_folds &&
+		    (rc = row_key_hash(a, t, row->before, row->ncols, false, &oldkey)) < 0)
+			return rc;
 	} else {
 		wid = (unsigned)((t->fk_group ? t->fk_group : key_hash(t, "", 0)) % a->nworkers);
 	}
@@ -1985,6 +1985,8 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	if ((rc = image_keys(a, t, row->before, row->ncols, hashes, &nh, nkeys)) < 0 ||
 	    (rc = image_keys(a, t, row->after, row->ncols, hashes, &nh, 2 * nkeys)) < 0)
 		return rc;
+	if (s->nkey && kind == TIDM_ROWS_UPDATE && row->before && row->after && !t->key_folds)
+		oldkey = hashes[0];
 	route_in_txn(a, hashes, nh, &wid);
 	if (a->old_n && (!s->nkey || t->route_table || t->fk_group)) {
 		/* routed as a whole table, before and now: exact skipping with the old checkpoints */
@@ -2119,7 +2121,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			tidm_buf_dispose(&b);
 			return rc; /* 0: nothing to set */
 		}
-		if (t->upsert_tail && !t->fk_upd && oldkey == rowkey && full_image(s, row->after, row->ncols)) {
+		if (t->upsert_tail && !t->fk_upd && oldkey == rowkey && !partial) {
 			/* the row keeps its key: one tuple of a grouped INSERT ... ON DUPLICATE KEY
 			 * UPDATE (the worker checks that every row of the group existed) */
 			tidm_buf tb = TIDM_BUF_INIT;
@@ -2308,6 +2310,41 @@ static bool second_word(const char *sql, size_t len, const char *word, bool skip
 		return is_word(sql + i, len - i, word);
 	}
 	return false;
+}
+
+/* What a QUERY event's statement does to the transaction around it. */
+enum {
+	Q_OTHER = 0,   /* DDL, DML in statement format, GRANT, ... */
+	Q_BEGIN,       /* BEGIN, XA START / XA BEGIN: opens a transaction */
+	Q_COMMIT,      /* COMMIT */
+	Q_ROLLBACK,    /* ROLLBACK: the transaction is dropped */
+	Q_SAVEPOINT,   /* SAVEPOINT, ROLLBACK [WORK] TO [SAVEPOINT] */
+	Q_RELEASE,     /* RELEASE SAVEPOINT */
+	Q_XA_END,      /* XA END */
+	Q_XA_ROLLBACK, /* XA ROLLBACK of a prepared transaction */
+	Q_XA_OTHER,    /* XA COMMIT of a prepared transaction, ... */
+};
+
+static int query_kind(const char *sql, size_t len)
+{
+	if (is_word(sql, len, "BEGIN"))
+		return Q_BEGIN;
+	if (is_word(sql, len, "XA")) {
+		if (second_word(sql, len, "START", false) || second_word(sql, len, "BEGIN", false))
+			return Q_BEGIN;
+		if (second_word(sql, len, "END", false))
+			return Q_XA_END;
+		return second_word(sql, len, "ROLLBACK", false) ? Q_XA_ROLLBACK : Q_XA_OTHER;
+	}
+	if (is_word(sql, len, "COMMIT"))
+		return Q_COMMIT;
+	if (is_word(sql, len, "SAVEPOINT"))
+		return Q_SAVEPOINT;
+	if (is_word(sql, len, "ROLLBACK"))
+		return second_word(sql, len, "TO", true) ? Q_SAVEPOINT : Q_ROLLBACK;
+	if (is_word(sql, len, "RELEASE"))
+		return Q_RELEASE;
+	return Q_OTHER;
 }
 
 /* SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction: the source logs them only when
@@ -2624,29 +2661,26 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	const tidm_ddl_obj *osc_done = NULL;
 	int action = 0, rc;
 
-	if (is_word(q->sql, q->sql_len, "BEGIN") ||
-	    (is_word(q->sql, q->sql_len, "XA") &&
-	     (second_word(q->sql, q->sql_len, "START", false) || second_word(q->sql, q->sql_len, "BEGIN", false)))) {
+	switch (query_kind(q->sql, q->sql_len)) {
+	case Q_BEGIN:
 		txn_begin(a, ev);
 		a->explicit_txn = true;
 		return 0;
-	}
-	if (is_word(q->sql, q->sql_len, "XA")) {
-		if (second_word(q->sql, q->sql_len, "END", false))
-			return 0;
-		if (second_word(q->sql, q->sql_len, "ROLLBACK", false))
-			return xa_rollback(a, q);
-		return txn_end(a); /* XA COMMIT of a prepared transaction (applied at its XA PREPARE) */
-	}
-	if (is_word(q->sql, q->sql_len, "COMMIT"))
+	case Q_XA_END:
+	case Q_RELEASE: /* RELEASE SAVEPOINT: nothing undone */
+		return 0;
+	case Q_XA_ROLLBACK:
+		return xa_rollback(a, q);
+	case Q_XA_OTHER: /* XA COMMIT of a prepared transaction (applied at its XA PREPARE) */
+	case Q_COMMIT:
 		return txn_end(a);
-	if (is_word(q->sql, q->sql_len, "SAVEPOINT") ||
-	    (is_word(q->sql, q->sql_len, "ROLLBACK") && second_word(q->sql, q->sql_len, "TO", true)))
+	case Q_SAVEPOINT:
 		return a->explicit_txn ? forward_savepoint(a, q) : 0;
-	if (is_word(q->sql, q->sql_len, "RELEASE"))
-		return 0; /* RELEASE SAVEPOINT: nothing undone */
-	if (is_word(q->sql, q->sql_len, "ROLLBACK"))
+	case Q_ROLLBACK:
 		return a->in_txn ? rollback_txn(a) : 0;
+	default:
+		break;
+	}
 	snprintf(defdb, sizeof(defdb), "%.*s", (int)(q->db_len < 255 ? q->db_len : 255), q->db ? q->db : "");
 	rc = tidm_ddl_parse_mode(&ddl, q->sql, q->sql_len, defdb[0] ? defdb : NULL,
 				 !q->has_sql_mode ? 0
@@ -2897,14 +2931,14 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 		bool end = false;
 		switch (ev->hdr.type) {
 		case TIDM_BINLOG_QUERY:
-		case TIDM_BINLOG_MARIA_QUERY_COMPRESSED:
-			if (is_word(ev->u.query.sql, ev->u.query.sql_len, "BEGIN"))
+		case TIDM_BINLOG_MARIA_QUERY_COMPRESSED: {
+			int k = query_kind(ev->u.query.sql, ev->u.query.sql_len);
+			if (k == Q_BEGIN)
 				a->skip_explicit = true;
-			else if (!a->skip_explicit || is_word(ev->u.query.sql, ev->u.query.sql_len, "COMMIT") ||
-				 (is_word(ev->u.query.sql, ev->u.query.sql_len, "ROLLBACK") &&
-				  !second_word(ev->u.query.sql, ev->u.query.sql_len, "TO", true)))
+			else if (!a->skip_explicit || k == Q_COMMIT || k == Q_ROLLBACK)
 				end = true;
 			break;
+		}
 		case TIDM_BINLOG_XID:
 		case TIDM_BINLOG_XA_PREPARE:
 			end = true;
