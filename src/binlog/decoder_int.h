@@ -1,6 +1,7 @@
 /*
- * decoder_int.h - private layout of tidm_binlog_decoder, shared by event.c, tablemap.c and
- * rows.c. Not part of the API: include only from the .c files of src/binlog.
+ * decoder_int.h - private layout of tidm_binlog_decoder, shared by event.c, tablemap.c,
+ * rows.c and decoder.c (which dispatches to the others; event.c does not call rows.c).
+ * Not part of the API: include only from the .c files of src/binlog.
  */
 #ifndef TIDM_BINLOG_DECODER_INT_H
 #define TIDM_BINLOG_DECODER_INT_H
@@ -49,6 +50,13 @@ void tidm_binlog_tablemap_clear(tidm_binlog_decoder *d);
 
 /* rows.c: frame a rows event body. */
 int tidm_binlog_rows_frame(tidm_binlog_decoder *d, tidm_binlog_event *ev);
+
+/* event.c: the FORMAT_DESCRIPTION event (it sets the decoder's checksum and post-header
+ * lengths); the body of any event that is neither a rows event nor a TABLE_MAP... */
+int tidm_binlog_fde_decode(tidm_binlog_decoder *d, tidm_binlog_event *ev, const uint8_t *p, size_t n,
+			   unsigned flags);
+/* ...nor FORMAT_DESCRIPTION (decoder.c dispatches those). */
+int tidm_binlog_event_body(tidm_binlog_decoder *d, tidm_binlog_event *ev);
 
 /* event.c: MariaDB compressed block (binlog-protocol.md 3.16) into d->scratch. */
 int tidm_binlog_maria_uncompress(tidm_binlog_decoder *d, const uint8_t *p, size_t n);

@@ -1,16 +1,13 @@
 /*
  * event.c - binlog event framing and the decoder of every non-rows event body.
  *
- * Design: the caller hands tidm_binlog_decoder_decode() exactly one complete event. The
- * decoder parses the 19-byte header, verifies and strips the CRC32 when the current FDE says
- * so, and fills the typed body of tidm_binlog_event with fields that point into the event
- * bytes (no copies, no allocation on the common path). State that later events need lives
- * in the decoder: the FDE (post-header lengths by type, checksum algorithm) and the
- * table-map cache (tablemap.c). Rows events are only framed here (rows.c); their values are
- * decoded lazily by the row iterator. TRANSACTION_PAYLOAD is decompressed with zstd into a
- * decoder-owned buffer, capped at TIDM_BINLOG_MAX_DECOMPRESSED, and its inner events are
- * decoded by the same function with TIDM_BINLOG_DECODE_NO_CRC. MariaDB compressed QUERY and
- * rows events are inflated with zlib into decoder scratch memory.
+ * Design: decoder.c checks an event's framing (header, CRC32) and hands the body here;
+ * every event kind but rows events (rows.c) and TABLE_MAP (tablemap.c) is decoded into the
+ * typed body of tidm_binlog_event, with fields that point into the event bytes (no copies,
+ * no allocation on the common path). State that later events need lives in the decoder:
+ * the FDE (post-header lengths by type, checksum algorithm) and the table-map cache.
+ * rows.c uses this file's helpers (type names, MariaDB zlib blocks); this file never calls
+ * rows.c. MariaDB compressed QUERY events are inflated with zlib into decoder scratch memory.
  *
  * Every read is bounds-checked through cursor.h; any inconsistency is TIDM_ECORRUPT with a
  * message naming the event type and the field. Unknown event types are refused (unless the
@@ -209,8 +206,8 @@ static int corrupt(const tidm_binlog_event *ev, const char *what)
 	return tidm_err_set(TIDM_ECORRUPT, "%s event: %s", tname(ev->hdr.type), what);
 }
 
-static int decode_fde(tidm_binlog_decoder *d, tidm_binlog_event *ev, const uint8_t *p, size_t n,
-		      unsigned flags)
+int tidm_binlog_fde_decode(tidm_binlog_decoder *d, tidm_binlog_event *ev, const uint8_t *p, size_t n,
+			   unsigned flags)
 {
 	tidm_binlog_fde *f = &ev->u.fde;
 	const uint8_t *b = p + TIDM_BINLOG_HEADER_LEN;
@@ -763,7 +760,7 @@ static int decode_payload(tidm_binlog_event *ev)
 	return 0;
 }
 
-static int decode_body(tidm_binlog_decoder *d, tidm_binlog_event *ev)
+int tidm_binlog_event_body(tidm_binlog_decoder *d, tidm_binlog_event *ev)
 {
 	tidm_binlog_cursor c;
 	uint64_t v;
@@ -891,17 +888,6 @@ static int decode_body(tidm_binlog_decoder *d, tidm_binlog_event *ev)
 		return decode_payload(ev);
 	case TIDM_BINLOG_TABLE_MAP:
 		return tidm_binlog_tablemap_decode(d, ev->body, ev->body_len, &ev->u.table_map);
-	case TIDM_BINLOG_WRITE_ROWS_V1:
-	case TIDM_BINLOG_UPDATE_ROWS_V1:
-	case TIDM_BINLOG_DELETE_ROWS_V1:
-	case TIDM_BINLOG_WRITE_ROWS_V2:
-	case TIDM_BINLOG_UPDATE_ROWS_V2:
-	case TIDM_BINLOG_DELETE_ROWS_V2:
-	case TIDM_BINLOG_PARTIAL_UPDATE_ROWS:
-	case TIDM_BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case TIDM_BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
-		return tidm_binlog_rows_frame(d, ev);
 	case TIDM_BINLOG_MARIA_START_ENCRYPTION:
 		return tidm_err_set(TIDM_EUNSUPPORTED,
 				    "MARIA_START_ENCRYPTION event: the binlog is encrypted; read it "
@@ -938,145 +924,6 @@ static int decode_body(tidm_binlog_decoder *d, tidm_binlog_event *ev)
 		return tidm_err_set(TIDM_EUNSUPPORTED, "unknown event type %u (flags 0x%04x)",
 				    ev->hdr.type, ev->hdr.flags);
 	}
-}
-
-int tidm_binlog_decoder_decode(tidm_binlog_decoder *d, tidm_binlog_event *out, const uint8_t *p,
-			       size_t n, unsigned flags)
-{
-	memset(out, 0, sizeof(*out));
-	if (n < TIDM_BINLOG_HEADER_LEN)
-		return tidm_err_set(TIDM_ECORRUPT, "event shorter than its 19-byte header");
-	(void)tidm_binlog_header_parse(&out->hdr, p, n);
-	if (out->hdr.event_size != n)
-		return tidm_err_set(TIDM_ECORRUPT, "%s event: header says %u bytes, have %zu",
-				    tname(out->hdr.type), out->hdr.event_size, n);
-	out->raw = p;
-	out->raw_len = n;
-	out->body = p + TIDM_BINLOG_HEADER_LEN;
-	out->body_len = n - TIDM_BINLOG_HEADER_LEN;
-	if (out->hdr.type == TIDM_BINLOG_FORMAT_DESCRIPTION)
-		return decode_fde(d, out, p, n, flags);
-	if (!(flags & TIDM_BINLOG_DECODE_NO_CRC) && d->checksum_alg == TIDM_BINLOG_CSUM_CRC32) {
-		if (out->body_len < 4)
-			return tidm_err_set(TIDM_ECORRUPT, "%s event: no room for its CRC32",
-					    tname(out->hdr.type));
-		out->body_len -= 4;
-		if (!(flags & TIDM_BINLOG_DECODE_NO_VERIFY)) {
-			uint32_t want = (uint32_t)tidm_binlog_le(p + n - 4, 4);
-			uint32_t got = tidm_binlog_crc32(0, p, n - 4);
-			if (got != want)
-				return tidm_err_set(TIDM_ECORRUPT,
-						    "%s event: CRC32 mismatch (stored %08x, computed %08x)",
-						    tname(out->hdr.type), want, got);
-		}
-	}
-	return decode_body(d, out);
-}
-
-int tidm_binlog_decoder_payload_begin(tidm_binlog_decoder *d, const tidm_binlog_event *ev)
-{
-	const tidm_binlog_payload *pl = &ev->u.payload;
-	size_t want;
-
-	d->pl_len = d->pl_off = 0;
-	if (ev->hdr.type != TIDM_BINLOG_TRANSACTION_PAYLOAD)
-		return tidm_err_set(TIDM_EINVAL, "not a TRANSACTION_PAYLOAD event");
-	if (pl->uncompressed_size > TIDM_BINLOG_MAX_DECOMPRESSED)
-		return tidm_err_set(TIDM_ECORRUPT,
-				    "TRANSACTION_PAYLOAD event: uncompressed size %llu over the %zu cap",
-				    (unsigned long long)pl->uncompressed_size,
-				    (size_t)TIDM_BINLOG_MAX_DECOMPRESSED);
-	want = (size_t)pl->uncompressed_size;
-	if (pl->compression == 255)
-		want = pl->data_len;
-	/* start from a buffer sized by the compressed bytes and grow toward the declared size
-	 * only as the data really decompresses: a lying header cannot make us allocate 1 GiB */
-	size_t first = pl->compression == 255 ? want : pl->data_len * 8 + 65536;
-	if (first > want)
-		first = want;
-	if (first > d->pl_cap) {
-		uint8_t *nb = realloc(d->pl_buf, first);
-		if (!nb)
-			return tidm_err_set(TIDM_ENOMEM, "TRANSACTION_PAYLOAD: out of memory (%zu)", first);
-		d->pl_buf = nb;
-		d->pl_cap = first;
-	}
-	if (pl->compression == 255) {
-		if (want)
-			memcpy(d->pl_buf, pl->data, want);
-		d->pl_len = want;
-		return 0;
-	}
-	if (!d->zs && !(d->zs = ZSTD_createDStream()))
-		return tidm_err_set(TIDM_ENOMEM, "TRANSACTION_PAYLOAD: cannot create zstd stream");
-	ZSTD_inBuffer in = {pl->data, pl->data_len, 0};
-	ZSTD_outBuffer outb = {d->pl_buf, d->pl_cap < want ? d->pl_cap : want, 0};
-	size_t r = ZSTD_initDStream(d->zs);
-	bool done = false;
-	int rc = 0;
-	while (!ZSTD_isError(r)) {
-		size_t in0 = in.pos, out0 = outb.pos;
-		r = ZSTD_decompressStream(d->zs, &outb, &in);
-		if (ZSTD_isError(r))
-			break;
-		if (r == 0) {
-			done = in.pos == in.size; /* one frame, nothing after it */
-			break;
-		}
-		if (outb.pos == outb.size && outb.size < want) {
-			size_t nc = outb.size * 2 < want ? outb.size * 2 : want;
-			if (nc > d->pl_cap) {
-				uint8_t *nb = realloc(d->pl_buf, nc);
-				if (!nb)
-					return tidm_err_set(TIDM_ENOMEM,
-							    "TRANSACTION_PAYLOAD: out of memory (%zu)", nc);
-				d->pl_buf = nb;
-				d->pl_cap = nc;
-			}
-			outb.dst = d->pl_buf;
-			outb.size = nc;
-			continue;
-		}
-		if (in.pos == in0 && outb.pos == out0)
-			break; /* no progress: truncated input or output over the declared size */
-	}
-	if (!done || outb.pos != want)
-		rc = tidm_err_set(TIDM_ECORRUPT,
-				  "TRANSACTION_PAYLOAD event: zstd data does not decompress to the "
-				  "declared %zu bytes (%s)",
-				  want, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "truncated or size mismatch");
-	if (rc == 0)
-		d->pl_len = want;
-	return rc;
-}
-
-int tidm_binlog_decoder_payload_next(tidm_binlog_decoder *d, tidm_binlog_event *out)
-{
-	tidm_binlog_header h;
-	size_t left = d->pl_len - d->pl_off;
-	int rc;
-
-	if (left == 0)
-		return 0;
-	if (tidm_binlog_header_parse(&h, d->pl_buf + d->pl_off, left) < 0 ||
-	    h.event_size < TIDM_BINLOG_HEADER_LEN || h.event_size > left) {
-		return tidm_err_set(TIDM_ECORRUPT,
-				    "TRANSACTION_PAYLOAD event: inner event at payload offset %zu "
-				    "is truncated",
-				    d->pl_off);
-	}
-	if (h.type == TIDM_BINLOG_TRANSACTION_PAYLOAD || h.type == TIDM_BINLOG_FORMAT_DESCRIPTION)
-		return tidm_err_set(TIDM_ECORRUPT,
-				    "TRANSACTION_PAYLOAD event: %s inside a payload at offset %zu",
-				    tname(h.type), d->pl_off);
-	rc = tidm_binlog_decoder_decode(d, out, d->pl_buf + d->pl_off, h.event_size,
-					TIDM_BINLOG_DECODE_NO_CRC);
-	if (rc < 0) {
-		tidm_err_prefix("TRANSACTION_PAYLOAD inner event at payload offset %zu: ", d->pl_off);
-		return rc;
-	}
-	d->pl_off += h.event_size;
-	return 1;
 }
 
 bool tidm_binlog_is_rows_event(unsigned type)
