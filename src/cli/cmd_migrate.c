@@ -22,6 +22,7 @@
 #include "job/runner.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/rate.h"
 
 static volatile sig_atomic_t cancel_flag;
 
@@ -83,15 +84,6 @@ static void fmt_bytes(char *out, size_t n, double b)
 	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
-static void fmt_eta(char *out, size_t n, double s)
-{
-	if (s < 0 || s > 359999) {
-		snprintf(out, n, "--:--");
-		return;
-	}
-	snprintf(out, n, "%d:%02d:%02d", (int)s / 3600, ((int)s / 60) % 60, (int)s % 60);
-}
-
 /* One progress line of replication. */
 static void sync_line(char *out, size_t n, migrate_run *m, double started, uint64_t rows0)
 {
@@ -102,7 +94,7 @@ static void sync_line(char *out, size_t n, migrate_run *m, double started, uint6
 	char lagbuf[32];
 
 	if (lag < 0)
-		snprintf(lagbuf, sizeof(lagbuf), "?");
+		snprintf(lagbuf, sizeof(lagbuf), "estimating"); /* no event with a timestamp yet */
 	else
 		snprintf(lagbuf, sizeof(lagbuf), "%llds", (long long)lag);
 	snprintf(out, n, "[syncing] events %llu  txns %llu  rows %llu (%.0f/s)  ddl %llu  lag %s%s%s",
@@ -112,19 +104,26 @@ static void sync_line(char *out, size_t n, migrate_run *m, double started, uint6
 		 atomic_load(&m->rp.reconnects) ? "  (reconnected)" : "");
 }
 
-/* One progress line; rate over the whole copy so far. */
-static void progress_line(char *out, size_t n, migrate_run *m, double started, uint64_t rows0)
+/*
+ * One progress line. The ETA comes from bytes: the bytes written so far, the total they
+ * extrapolate to (bytes per row so far times the statistics' row estimate) and the
+ * smoothed byte rate of `bytes_rate`; "estimating" until that rate is known.
+ */
+static void progress_line(char *out, size_t n, migrate_run *m, double started, uint64_t rows0, tidm_rate *bytes_rate)
 {
 	tidm_full_progress *p = &m->rp.full;
 	uint64_t rows = atomic_load(&p->rows_done), est = atomic_load(&p->rows_estimate);
+	double bdone = (double)atomic_load(&p->bytes_done), btotal = -1;
 	double el = now_s() - started, rate = el > 0 ? (double)(rows - rows0) / el : 0;
 	char bytes[32], eta[32];
 	double pct = est ? 100.0 * (double)rows / (double)est : 0;
 
 	if (pct > 100)
 		pct = 99.9; /* statistics are estimates */
-	fmt_bytes(bytes, sizeof(bytes), (double)atomic_load(&p->bytes_done));
-	fmt_eta(eta, sizeof(eta), rate > 0 && est > rows ? (double)(est - rows) / rate : -1);
+	fmt_bytes(bytes, sizeof(bytes), bdone);
+	if (rows > 0 && est > 0)
+		btotal = bdone / (double)rows * (double)(est > rows ? est : rows);
+	tidm_rate_format_eta(eta, sizeof(eta), tidm_rate_eta(bytes_rate, bdone, btotal));
 	snprintf(out, n, "[%s] tables %llu/%llu  chunks %llu/%llu  rows %llu/~%llu (%.1f%%)  %s  %.0f rows/s  ETA %s",
 		 stage_name(atomic_load(&p->stage)), (unsigned long long)atomic_load(&p->tables_done),
 		 (unsigned long long)atomic_load(&p->tables_total), (unsigned long long)atomic_load(&p->chunks_done),
@@ -149,10 +148,12 @@ int tidm_cmd_migrate(int argc, char **argv)
 	double started, last_log = 0;
 	bool sync_started = false;
 	uint64_t rows0 = 0;
+	tidm_rate bytes_rate;
 	int i, rc, code = TIDM_EXIT_OK;
 	char line[512], bytes[32];
 
 	memset(&m, 0, sizeof(m));
+	tidm_rate_init(&bytes_rate);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--until-caught-up"))
 			m.opts.until_caught_up = true;
@@ -216,11 +217,12 @@ int tidm_cmd_migrate(int argc, char **argv)
 			continue;
 		}
 		rows0 = atomic_load(&m.rp.full.rows_skipped);
+		tidm_rate_sample(&bytes_rate, now_s(), (double)atomic_load(&m.rp.full.bytes_done));
 		if (tty) {
-			progress_line(line, sizeof(line), &m, started, rows0);
+			progress_line(line, sizeof(line), &m, started, rows0, &bytes_rate);
 			fprintf(stderr, "\r%s\033[K", line);
 		} else if (now_s() - last_log >= 10) {
-			progress_line(line, sizeof(line), &m, started, rows0);
+			progress_line(line, sizeof(line), &m, started, rows0, &bytes_rate);
 			tidm_info("%s", line);
 			last_log = now_s();
 		}

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "db/quote.h"
 #include "util/err.h"
 
 /* ---- collations and charsets -------------------------------------------------------- */
@@ -1204,5 +1205,263 @@ size_t tidm_dialect_split_keys(const char *create_sql, tidm_buf *table_sql, tidm
 	return nkeys;
 whole:
 	tidm_buf_puts(table_sql, create_sql);
+	return 0;
+}
+
+/* ---- MariaDB sequences -------------------------------------------------------------- */
+
+/* Next significant token (not whitespace or comment) from i on; t->n when none. */
+static size_t seq_sig(const struct toks *t, size_t i)
+{
+	while (i < t->n && (t->v[i].type == T_WS || t->v[i].type == T_COMMENT))
+		i++;
+	return i;
+}
+
+/* Copy an identifier token unquoted. */
+static void seq_ident(char *dst, size_t cap, const struct tok *k)
+{
+	size_t i, o = 0;
+
+	if (k->type != T_BQ) {
+		copy_tok_text(dst, cap, k);
+		return;
+	}
+	for (i = 1; i + 1 < k->n && o + 1 < cap; i++) {
+		dst[o++] = k->p[i];
+		if (k->p[i] == '`' && k->p[i + 1] == '`')
+			i++;
+	}
+	dst[o] = '\0';
+}
+
+/* A name (ident or ident.ident) at i; returns the index after it, 0 when there is none. */
+static size_t seq_name(const struct toks *t, size_t i, tidm_seq_info *info)
+{
+	size_t j, k;
+	char a[256], b[256];
+
+	i = seq_sig(t, i);
+	if (i >= t->n || (t->v[i].type != T_WORD && t->v[i].type != T_BQ))
+		return 0;
+	seq_ident(a, sizeof(a), &t->v[i]);
+	j = seq_sig(t, i + 1);
+	b[0] = '\0';
+	if (j < t->n && punct_is(&t->v[j], '.')) {
+		k = seq_sig(t, j + 1);
+		if (k >= t->n || (t->v[k].type != T_WORD && t->v[k].type != T_BQ))
+			return 0;
+		seq_ident(b, sizeof(b), &t->v[k]);
+		i = k;
+	}
+	if (info->n_names < TIDM_SEQ_MAX_NAMES) {
+		snprintf(info->names[info->n_names].db, sizeof(info->names[0].db), "%s", b[0] ? a : "");
+		snprintf(info->names[info->n_names].name, sizeof(info->names[0].name), "%s", b[0] ? b : a);
+		info->n_names++;
+	}
+	return i + 1;
+}
+
+/* `db`.`name` (or `name`) of the first sequence, for messages. */
+static void seq_display(char *out, size_t cap, const tidm_seq_info *info)
+{
+	if (!info->n_names)
+		snprintf(out, cap, "?");
+	else if (info->names[0].db[0])
+		snprintf(out, cap, "`%s`.`%s`", info->names[0].db, info->names[0].name);
+	else
+		snprintf(out, cap, "`%s`", info->names[0].name);
+}
+
+/*
+ * Classify: CREATE [OR REPLACE] [TEMPORARY] SEQUENCE [IF NOT EXISTS] n / ALTER SEQUENCE
+ * [IF EXISTS] n / DROP [TEMPORARY] SEQUENCE [IF EXISTS] n[, n]. *name_at receives the
+ * index of the first name's first token, *or_replace whether OR REPLACE was there.
+ */
+static void seq_classify(const struct toks *t, tidm_seq_info *info, size_t *name_at, size_t *or_replace_at)
+{
+	size_t i = seq_sig(t, 0), j;
+	enum tidm_seq_stmt kind;
+
+	*or_replace_at = t->n;
+	if (i >= t->n)
+		return;
+	if (word_is(&t->v[i], "CREATE"))
+		kind = TIDM_SEQ_CREATE;
+	else if (word_is(&t->v[i], "ALTER"))
+		kind = TIDM_SEQ_ALTER;
+	else if (word_is(&t->v[i], "DROP"))
+		kind = TIDM_SEQ_DROP;
+	else
+		return;
+	i = seq_sig(t, i + 1);
+	if (kind == TIDM_SEQ_CREATE && i < t->n && word_is(&t->v[i], "OR")) {
+		j = seq_sig(t, i + 1);
+		if (j >= t->n || !word_is(&t->v[j], "REPLACE"))
+			return;
+		*or_replace_at = i;
+		i = seq_sig(t, j + 1);
+	}
+	if (kind != TIDM_SEQ_ALTER && i < t->n && word_is(&t->v[i], "TEMPORARY")) {
+		info->temporary = true;
+		i = seq_sig(t, i + 1);
+	}
+	if (i >= t->n || !word_is(&t->v[i], "SEQUENCE"))
+		return;
+	i = seq_sig(t, i + 1);
+	if (i < t->n && word_is(&t->v[i], "IF")) {
+		i = seq_sig(t, i + 1);
+		if (i < t->n && word_is(&t->v[i], "NOT"))
+			i = seq_sig(t, i + 1);
+		if (i >= t->n || !word_is(&t->v[i], "EXISTS"))
+			return;
+		i = seq_sig(t, i + 1);
+	}
+	*name_at = i;
+	j = seq_name(t, i, info);
+	if (!j)
+		return;
+	while (kind == TIDM_SEQ_DROP) {
+		j = seq_sig(t, j);
+		if (j >= t->n || !punct_is(&t->v[j], ','))
+			break;
+		if (!(j = seq_name(t, j + 1, info)))
+			return;
+	}
+	info->kind = kind;
+}
+
+/* Emit tokens [0, n) for TiDB, dropping table options, AS type and OR REPLACE; CACHE 0 -> NOCACHE. */
+static void seq_emit_tidb(tidm_buf *out, const struct toks *t, size_t or_replace_at)
+{
+	size_t i, j;
+	bool pend_ws = false;
+
+	for (i = 0; i < t->n; i++) {
+		const struct tok *k = &t->v[i];
+		if (k->type == T_WS) {
+			pend_ws = true;
+			continue;
+		}
+		if (i == or_replace_at) {
+			i = seq_sig(t, i + 1); /* REPLACE */
+			continue;
+		}
+		if (word_is(k, "ENGINE") || word_is(k, "AS")) {
+			/* ENGINE [=] name, AS int_type [UNSIGNED] */
+			bool as = word_is(k, "AS");
+			j = seq_sig(t, i + 1);
+			if (j < t->n && punct_is(&t->v[j], '='))
+				j = seq_sig(t, j + 1);
+			i = j;
+			if (as) {
+				j = seq_sig(t, i + 1);
+				if (j < t->n && (word_is(&t->v[j], "UNSIGNED") || word_is(&t->v[j], "SIGNED")))
+					i = j;
+			}
+			continue;
+		}
+		if (word_is(k, "CACHE")) {
+			j = seq_sig(t, i + 1);
+			if (j < t->n && punct_is(&t->v[j], '='))
+				j = seq_sig(t, j + 1);
+			if (j < t->n && t->v[j].n == 1 && t->v[j].p[0] == '0' && t->v[j].type == T_WORD) {
+				if (pend_ws && out->len)
+					tidm_buf_putc(out, ' ');
+				pend_ws = false;
+				tidm_buf_puts(out, "NOCACHE");
+				i = j;
+				continue;
+			}
+		}
+		if (pend_ws && out->len)
+			tidm_buf_putc(out, ' ');
+		pend_ws = false;
+		tidm_buf_put(out, k->p, k->n);
+	}
+}
+
+int tidm_dialect_adapt_sequence(tidm_buf *out, tidm_seq_info *info, const char *sql, size_t len,
+				enum tidm_flavor target, unsigned target_version, tidm_buf *report)
+{
+	struct toks t = {0};
+	char *text = malloc(len + 1), what[600];
+	size_t name_at = 0, or_replace_at = 0;
+	int rc = 0;
+
+	if (!text)
+		abort();
+	memcpy(text, sql, len);
+	text[len] = '\0';
+	memset(info, 0, sizeof(*info));
+	if ((rc = tokenize(&t, text)) < 0)
+		goto done;
+	seq_classify(&t, info, &name_at, &or_replace_at);
+	if (info->kind == TIDM_SEQ_NONE || info->temporary)
+		goto done;
+	seq_display(what, sizeof(what), info);
+	if (target == TIDM_FLAVOR_MARIADB) {
+		tidm_buf_put(out, sql, len);
+	} else if (target == TIDM_FLAVOR_MYSQL || (target == TIDM_FLAVOR_TIDB && target_version < 40000) ||
+		   (target == TIDM_FLAVOR_TIDB && info->kind == TIDM_SEQ_ALTER && target_version < 60400)) {
+		const char *tgt = target == TIDM_FLAVOR_MYSQL ? "MySQL has no sequences"
+				  : info->kind == TIDM_SEQ_ALTER && target_version >= 40000
+					  ? "TiDB before 6.4 has no ALTER SEQUENCE"
+					  : "TiDB before 4.0 has no sequences";
+		const char *lost = info->kind == TIDM_SEQ_CREATE
+					   ? "is not created on the target; the values NEXTVAL/SETVAL hand out on the "
+					     "source are not carried over (columns filled from it get their values as rows), "
+					     "and DEFAULT NEXTVAL(...) or NEXTVAL calls of applications need another source "
+					     "of numbers there"
+				   : info->kind == TIDM_SEQ_ALTER ? "is not altered on the target (its new options and "
+								    "restart value are not carried over)"
+								  : "is not dropped on the target";
+		rc = tidm_err_set(TIDM_EUNSUPPORTED, "sequence %s%s %s: %s", what,
+				  info->n_names > 1 ? " (and the others named)" : "", lost, tgt);
+		if (report)
+			tidm_buf_printf(report, "%s\n", tidm_err_msg());
+	} else if (target == TIDM_FLAVOR_TIDB) {
+		if (or_replace_at < t.n) {
+			tidm_buf_puts(out, "DROP SEQUENCE IF EXISTS ");
+			{
+				size_t e = seq_name((const struct toks *)&t, name_at, &(tidm_seq_info){0});
+				for (size_t i = name_at; i < e; i++)
+					tidm_buf_put(out, t.v[i].p, t.v[i].n);
+			}
+			tidm_buf_puts(out, "; ");
+		}
+		seq_emit_tidb(out, &t, or_replace_at);
+		if (report && info->kind == TIDM_SEQ_CREATE)
+			tidm_buf_printf(report,
+					"sequence %s: created on TiDB, which caches values per TiDB server: NEXTVAL on "
+					"the target may leave gaps and hand out values in another order than MariaDB\n",
+					what);
+	}
+done:
+	free(t.v);
+	free(text);
+	return rc;
+}
+
+int tidm_dialect_sequence_state(tidm_buf *out, const char *db, const char *name, const tidm_seq_state *st,
+				enum tidm_flavor target)
+{
+	if (target == TIDM_FLAVOR_MYSQL)
+		return tidm_err_set(TIDM_EUNSUPPORTED,
+				    "sequence `%s`.`%s`: MySQL has no sequences; its state (next value %lld) is not "
+				    "carried over",
+				    db, name, st->next_not_cached);
+	if (target == TIDM_FLAVOR_TIDB) {
+		if (st->next_not_cached == st->start && st->cycle_count == 0)
+			return 0; /* never used */
+		tidm_buf_puts(out, "SELECT SETVAL(");
+		tidm_quote_qualified(out, db, name);
+		tidm_buf_printf(out, ", %lld)", st->next_not_cached - st->increment);
+		return 0;
+	}
+	tidm_buf_puts(out, "INSERT INTO ");
+	tidm_quote_qualified(out, db, name);
+	tidm_buf_printf(out, " VALUES (%lld, %lld, %lld, %lld, %lld, %llu, %d, %lld)", st->next_not_cached, st->min,
+			st->max, st->start, st->increment, st->cache, st->cycle ? 1 : 0, st->cycle_count);
 	return 0;
 }

@@ -9,6 +9,9 @@
 #ifndef TIDM_DB_DIALECT_H
 #define TIDM_DB_DIALECT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "db/conn.h"
 #include "util/buf.h"
 
@@ -75,5 +78,56 @@ int tidm_dialect_adapt_create_in(tidm_buf *out, const char *db, const char *crea
  * stays (the column must be indexed). Returns the number of indexes split off.
  */
 size_t tidm_dialect_split_keys(const char *create_sql, tidm_buf *table_sql, tidm_buf *keys);
+
+/* ---- MariaDB sequences ----------------------------------------------------------------- */
+
+enum tidm_seq_stmt { TIDM_SEQ_NONE, TIDM_SEQ_CREATE, TIDM_SEQ_ALTER, TIDM_SEQ_DROP };
+
+#define TIDM_SEQ_MAX_NAMES 16
+typedef struct tidm_seq_info {
+	enum tidm_seq_stmt kind;
+	bool temporary;
+	size_t n_names;          /* sequences named (DROP may name several; more are not listed) */
+	struct {
+		char db[256];    /* "" when the statement does not qualify the name */
+		char name[256];
+	} names[TIDM_SEQ_MAX_NAMES];
+} tidm_seq_info;
+
+/*
+ * Adapt a MariaDB sequence statement - CREATE [OR REPLACE] [TEMPORARY] SEQUENCE [IF NOT
+ * EXISTS] s ..., ALTER SEQUENCE [IF EXISTS] s ..., DROP [TEMPORARY] SEQUENCE [IF EXISTS]
+ * s [, s]... (as replicated, or as SHOW CREATE SEQUENCE prints it) - for the target.
+ * `info` receives the kind and the names (unquoted); kind TIDM_SEQ_NONE: not a sequence
+ * statement, 0 returned, `out` untouched. Otherwise, the statement to run is appended to `out`:
+ * - MariaDB target: the statement unchanged;
+ * - TiDB target (sequences since 4.0, ALTER SEQUENCE since 6.4): CREATE loses the table
+ *   options (ENGINE=...) and `AS type`, OR REPLACE becomes DROP SEQUENCE IF EXISTS then
+ *   CREATE (two statements separated by "; "), CACHE 0 becomes NOCACHE; a report line
+ *   says that TiDB hands out cached values per TiDB server (gaps and order differ);
+ * - MySQL target, or TiDB too old: TIDM_EUNSUPPORTED with one report line (and the error
+ *   message) saying what is not carried over; `out` untouched.
+ * TIDM_ECORRUPT when the text does not tokenize.
+ */
+int tidm_dialect_adapt_sequence(tidm_buf *out, tidm_seq_info *info, const char *sql, size_t len,
+				enum tidm_flavor target, unsigned target_version, tidm_buf *report);
+
+/* A row of a MariaDB sequence table (SELECT * FROM seq, or a binlog row event on it). */
+typedef struct tidm_seq_state {
+	long long next_not_cached, min, max, start, increment;
+	unsigned long long cache;
+	int cycle;
+	long long cycle_count;
+} tidm_seq_state;
+
+/*
+ * The statement that gives the target's sequence `db`.`name` the state `st`, appended to
+ * `out`: MariaDB: INSERT INTO `db`.`name` VALUES (...) (a sequence takes its whole state
+ * that way); TiDB: SELECT SETVAL(`db`.`name`, next_not_cached - increment), nothing when
+ * the sequence was never used (next_not_cached = start, no cycle yet). Returns 0; MySQL:
+ * TIDM_EUNSUPPORTED, `out` untouched.
+ */
+int tidm_dialect_sequence_state(tidm_buf *out, const char *db, const char *name, const tidm_seq_state *st,
+				enum tidm_flavor target);
 
 #endif

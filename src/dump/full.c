@@ -40,6 +40,7 @@
  *  job row is left "running" so the next run resumes.
  */
 #include "dump/full.h"
+#include "dump/sequences.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -325,6 +326,8 @@ static int discover(run *r, tidm_conn *src)
 			add_table(r, db, name, true, 0);
 		else if (!strcmp(type, "BASE TABLE") || !strcmp(type, "SYSTEM VERSIONED"))
 			add_table(r, db, name, false, strtoull(tidm_res_get(res, 3), NULL, 10));
+		else if (!strcmp(type, "SEQUENCE"))
+			continue; /* dump/sequences.c */
 		else
 			tidm_warn("skipping `%s`.`%s`: %s objects are not migrated", db, name, type);
 	}
@@ -1968,7 +1971,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 		goto out;
 
 	atomic_store(&prog->stage, TIDM_FULL_SCHEMA);
-	if ((rc = create_schema(&r, src, tgt, &out->mapping_report)) < 0)
+	if ((rc = create_schema(&r, src, tgt, &out->mapping_report)) < 0 ||
+	    (rc = tidm_dump_sequences(src, dumpers[0], tgt, &cfg->objects, &out->mapping_report)) < 0)
 		goto out;
 
 	atomic_store(&prog->stage, TIDM_FULL_PLANNING);

@@ -68,13 +68,14 @@ struct ctx {
 static const char *const job_keys[] = {"name", "type", "mode", "source", "target", "objects",
 				       "start", "spec", "safe-mode", NULL};
 static const char *const endpoint_keys[] = {"host", "port", "user", "password", "password-env",
-					    "password-file", "tls", "connect-timeout", "binlog", NULL};
+					    "password-file", "tls", "connect-timeout", "binlog", "triggers", NULL};
 static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
 static const char *const objects_keys[] = {"databases", "tables", "exclude", NULL};
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method", NULL};
 static const char *const load_method_names[] = {"auto", "load-data", "insert", NULL};
+static const char *const triggers_names[] = {"refuse", "allow", NULL};
 static const char *const type_names[] = {"full", "incremental", "all", NULL};
 static const char *const mode_names[] = {"logical", "physical", NULL};
 
@@ -710,11 +711,19 @@ static int parse_endpoint(struct ctx *c, struct fy_node *key, struct fy_node *v,
 		case 7:
 			rc = get_unsigned(c, k, val, what, 1, 3600, &ep->connect_timeout);
 			break;
-		default:
+		case 8:
 			if (strcmp(side, "target") != 0)
 				return fail(c, k, "\"binlog\" is a target setting; expected it under target");
 			rc = get_bool(c, k, val, what, &ep->write_binlog);
 			break;
+		default: {
+			int ival = 0;
+			if (strcmp(side, "target") != 0)
+				return fail(c, k, "\"triggers\" is a target setting; expected it under target");
+			rc = get_enum(c, k, val, what, triggers_names, &ival);
+			ep->allow_triggers = ival == 1;
+			break;
+		}
 		}
 		if (rc < 0)
 			return rc;

@@ -28,6 +28,8 @@ typedef struct tidm_endpoint {
 	unsigned connect_timeout; /* seconds, default 10 */
 	bool write_binlog;        /* target only (`binlog: true`): the copy also goes to the
 				   * target's own binlog; default false, like myloader */
+	bool allow_triggers;      /* target only (`triggers: allow`): run although selected
+				   * tables have triggers on the target (default `refuse`) */
 } tidm_endpoint;
 
 typedef struct tidm_job_config {

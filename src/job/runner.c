@@ -27,6 +27,7 @@
 #include "db/meta.h"
 #include "db/quote.h"
 #include "repl/stream.h"
+#include "sync/triggers.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -371,6 +372,9 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 	tidm_endpoint_conn_opts(&topts, &cfg->target, TIDM_ROLE_TARGET);
 	if ((rc = tidm_conn_open(&tgt, &topts)) < 0 || (rc = tidm_meta_ensure(tgt)) < 0 ||
 	    (rc = tidm_meta_job_get(tgt, cfg->name, &job)) < 0)
+		goto out;
+	/* before anything is written to a selected table */
+	if ((rc = tidm_target_triggers_check(tgt, cfg)) < 0)
 		goto out;
 
 	if (cfg->type == TIDM_JOB_ALL) {

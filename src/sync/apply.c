@@ -56,6 +56,7 @@
 #include "db/quote.h"
 #include "sync/ddl.h"
 #include "sync/schema.h"
+#include "sync/sequence.h"
 #include "util/err.h"
 #include "util/gtid.h"
 #include "util/log.h"
@@ -175,6 +176,7 @@ struct tidm_applier {
 	tidm_conn *conn; /* coordinator: DDL, checkpoints */
 	bool savepoints; /* the target has SAVEPOINT (every one but TiDB before 6.2) */
 	tidm_schema_cache *schema;
+	tidm_seq_sync *seqs; /* MariaDB sequences: their DDL and state rows */
 	tbl_info *tables;
 	/* the target's cascading foreign keys (child -> parent), read when first needed and
 	 * again after each DDL */
@@ -2160,6 +2162,8 @@ static int apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, co
 		return 0; /* dummy table id (end of statement marker) */
 	if (!tidm_filter_match_table(&a->cfg->objects, tm->db, tm->table))
 		return 0;
+	if (tidm_seq_sync_is(a->seqs, tm))
+		return tidm_seq_sync_rows(a->seqs, dec, ev); /* a sequence's new state, not a row */
 	if ((rc = get_table(a, tm->db, tm->table, &t)) < 0)
 		return rc;
 	side = window_side(a, t->win);
@@ -2729,12 +2733,18 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		return 0;
 	}
 	if (ddl.kind == TIDM_DDL_OTHER) {
-		tidm_warn("not replicated (statement tidm does not handle) at %s:%" PRIu64 ": %.*s", a->cur_file,
-			  a->cur_pos, (int)(q->sql_len > 200 ? 200 : q->sql_len), q->sql);
-		tidm_ddl_dispose(&ddl);
-		return 0;
-	}
-	{
+		/* a sequence statement (sync/sequence.c), else one tidm does not replicate */
+		rc = tidm_seq_sync_ddl(a->seqs, &out, q->sql, q->sql_len, defdb[0] ? defdb : NULL, ddl_selected, a);
+		if (rc == 0)
+			tidm_warn("not replicated (statement tidm does not handle) at %s:%" PRIu64 ": %.*s", a->cur_file,
+				  a->cur_pos, (int)(q->sql_len > 200 ? 200 : q->sql_len), q->sql);
+		if (rc <= 0 || !out.len) {
+			rc = rc < 0 ? rc : 0;
+			goto out;
+		}
+		action = TIDM_DDL_APPLY;
+		rc = 0;
+	} else {
 		tidm_ddl_opts dopts = TIDM_DDL_OPTS_INIT;
 		const tidm_ddl_obj *base = NULL;
 		dopts.source = a->o.source_flavor;
@@ -2819,7 +2829,7 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		 * ALTER TABLE split for TiDB): one at a time, so that a replay passes over those
 		 * applied before a crash and still runs the rest */
 		bool several = ddl.kind == TIDM_DDL_ALTER_TABLE || ddl.kind == TIDM_DDL_RENAME_TABLE ||
-			       ddl.kind == TIDM_DDL_CREATE_TABLE;
+			       ddl.kind == TIDM_DDL_CREATE_TABLE || ddl.kind == TIDM_DDL_OTHER;
 		size_t at = 0;
 		tidm_buf m = TIDM_BUF_INIT;
 		put_ddl_mode(&m, q->has_sql_mode ? q->sql_mode : 0);
@@ -2834,7 +2844,7 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 				unsigned e = tidm_err_dberr();
 				/* replaying a DDL that was applied just before a crash */
 				if (safe_mode(a) && (e == 1050 || e == 1051 || e == 1060 || e == 1061 || e == 1091 ||
-						     e == 1007 || e == 1008 || e == 1146 || e == 1054)) {
+						     e == 1007 || e == 1008 || e == 1146 || e == 1054 || e == 4091)) {
 					tidm_info("DDL already applied (replay after a restart): %s", tidm_err_msg());
 					rc = 0;
 				} else {
@@ -3147,7 +3157,7 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	a->copts.multi_statements = true; /* workers send their statements in scripts */
 
 	if ((rc = tidm_conn_open(&a->conn, &a->copts)) < 0 || (rc = tidm_meta_ensure(a->conn)) < 0 ||
-	    (rc = load_checkpoints(a, resume, have_resume)) < 0)
+	    (rc = tidm_seq_sync_new(&a->seqs, a->conn)) < 0 || (rc = load_checkpoints(a, resume, have_resume)) < 0)
 		goto fail;
 	{
 		const tidm_server_info *si = tidm_conn_info(a->conn);
@@ -3239,6 +3249,7 @@ void tidm_applier_free(tidm_applier *a)
 		free(w);
 	}
 	tidm_schema_cache_free(a->schema);
+	tidm_seq_sync_free(a->seqs);
 	tidm_conn_close(a->conn);
 	free(a->keys);
 	free(a->hashbuf);

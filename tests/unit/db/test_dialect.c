@@ -422,6 +422,121 @@ static void test_db_dialect__split_keys(void **state)
 	expect_split("CREATE TABLE `o` (`a` int, KEY `a` (`a`))", 0, "CREATE TABLE `o` (`a` int, KEY `a` (`a`))", "");
 }
 
+/* A sequence statement adapted for a target: the text to run, or the error message. */
+static const char *seq(const char *sql, enum tidm_flavor target, unsigned version, tidm_seq_info *info, int *rc)
+{
+	static char res[1024];
+	tidm_buf out = TIDM_BUF_INIT;
+
+	*rc = tidm_dialect_adapt_sequence(&out, info, sql, strlen(sql), target, version, NULL);
+	snprintf(res, sizeof(res), "%s", *rc < 0 ? tidm_err_msg() : out.data ? out.data : "");
+	tidm_buf_dispose(&out);
+	return res;
+}
+
+static void test_db_dialect__sequence_statements(void **state)
+{
+	tidm_seq_info info;
+	int rc;
+	const char *show = "CREATE SEQUENCE `s1` start with 10 minvalue 1 maxvalue 9223372036854775806 increment by 5 "
+			   "cache 3 nocycle ENGINE=InnoDB";
+	(void)state;
+
+	/* recognised, with the names */
+	assert_string_equal(seq(show, TIDM_FLAVOR_MARIADB, 101100, &info, &rc), show);
+	assert_int_equal(rc, 0);
+	assert_int_equal(info.kind, TIDM_SEQ_CREATE);
+	assert_int_equal(info.n_names, 1);
+	assert_string_equal(info.names[0].db, "");
+	assert_string_equal(info.names[0].name, "s1");
+	seq("/* x */ drop sequence if exists `d``b`.a, b.`c`", TIDM_FLAVOR_MARIADB, 101100, &info, &rc);
+	assert_int_equal(info.kind, TIDM_SEQ_DROP);
+	assert_int_equal(info.n_names, 2);
+	assert_string_equal(info.names[0].db, "d`b");
+	assert_string_equal(info.names[0].name, "a");
+	assert_string_equal(info.names[1].db, "b");
+	assert_string_equal(info.names[1].name, "c");
+	seq("ALTER SEQUENCE IF EXISTS d.s RESTART WITH 42", TIDM_FLAVOR_MARIADB, 101100, &info, &rc);
+	assert_int_equal(info.kind, TIDM_SEQ_ALTER);
+	assert_string_equal(info.names[0].name, "s");
+	seq("CREATE TEMPORARY SEQUENCE t", TIDM_FLAVOR_MARIADB, 101100, &info, &rc);
+	assert_true(info.temporary);
+	/* not sequence statements */
+	seq("CREATE TABLE sequence (a int)", TIDM_FLAVOR_MARIADB, 101100, &info, &rc);
+	assert_int_equal(info.kind, TIDM_SEQ_NONE);
+	seq("ALTER TABLE s ADD c INT", TIDM_FLAVOR_TIDB, 70500, &info, &rc);
+	assert_int_equal(info.kind, TIDM_SEQ_NONE);
+	assert_int_equal(rc, 0);
+
+	/* TiDB: table options and AS type dropped, OR REPLACE as DROP + CREATE, CACHE 0 as NOCACHE */
+	assert_string_equal(seq(show, TIDM_FLAVOR_TIDB, 70500, &info, &rc),
+			    "CREATE SEQUENCE `s1` start with 10 minvalue 1 maxvalue 9223372036854775806 increment by 5 "
+			    "cache 3 nocycle");
+	assert_string_equal(seq("CREATE OR REPLACE SEQUENCE d.s AS bigint unsigned START WITH 1 CACHE = 0 ENGINE = InnoDB",
+				TIDM_FLAVOR_TIDB, 70500, &info, &rc),
+			    "DROP SEQUENCE IF EXISTS d.s; CREATE SEQUENCE d.s START WITH 1 NOCACHE");
+	assert_string_equal(seq("ALTER SEQUENCE d.s INCREMENT BY 3", TIDM_FLAVOR_TIDB, 70500, &info, &rc),
+			    "ALTER SEQUENCE d.s INCREMENT BY 3");
+	assert_string_equal(seq("DROP SEQUENCE d.s", TIDM_FLAVOR_TIDB, 70500, &info, &rc), "DROP SEQUENCE d.s");
+	/* TiDB too old */
+	assert_string_equal(seq("ALTER SEQUENCE d.s INCREMENT BY 3", TIDM_FLAVOR_TIDB, 60100, &info, &rc),
+			    "sequence `d`.`s` is not altered on the target (its new options and restart value are not "
+			    "carried over): TiDB before 6.4 has no ALTER SEQUENCE");
+	assert_int_equal(rc, TIDM_EUNSUPPORTED);
+	assert_string_equal(seq("CREATE SEQUENCE d.s", TIDM_FLAVOR_TIDB, 30100, &info, &rc),
+			    "sequence `d`.`s` is not created on the target; the values NEXTVAL/SETVAL hand out on the "
+			    "source are not carried over (columns filled from it get their values as rows), and DEFAULT "
+			    "NEXTVAL(...) or NEXTVAL calls of applications need another source of numbers there: TiDB "
+			    "before 4.0 has no sequences");
+	/* MySQL: says precisely what is not carried over */
+	assert_string_equal(seq(show, TIDM_FLAVOR_MYSQL, 80036, &info, &rc),
+			    "sequence `s1` is not created on the target; the values NEXTVAL/SETVAL hand out on the "
+			    "source are not carried over (columns filled from it get their values as rows), and DEFAULT "
+			    "NEXTVAL(...) or NEXTVAL calls of applications need another source of numbers there: MySQL "
+			    "has no sequences");
+	assert_int_equal(rc, TIDM_EUNSUPPORTED);
+	assert_string_equal(seq("DROP SEQUENCE a.x, a.y", TIDM_FLAVOR_MYSQL, 80036, &info, &rc),
+			    "sequence `a`.`x` (and the others named) is not dropped on the target: MySQL has no sequences");
+	/* a report line for TiDB's different caching */
+	{
+		tidm_buf out = TIDM_BUF_INIT, rep = TIDM_BUF_INIT;
+		assert_int_equal(tidm_dialect_adapt_sequence(&out, &info, "CREATE SEQUENCE d.s", 19, TIDM_FLAVOR_TIDB,
+							     70500, &rep),
+				 0);
+		assert_string_equal(rep.data, "sequence `d`.`s`: created on TiDB, which caches values per TiDB server: "
+					      "NEXTVAL on the target may leave gaps and hand out values in another order "
+					      "than MariaDB\n");
+		tidm_buf_dispose(&out);
+		tidm_buf_dispose(&rep);
+	}
+	/* text that does not tokenize */
+	seq("CREATE SEQUENCE `s", TIDM_FLAVOR_MARIADB, 101100, &info, &rc);
+	assert_int_equal(rc, TIDM_ECORRUPT);
+}
+
+static void test_db_dialect__sequence_state(void **state)
+{
+	tidm_seq_state st = {505, 1, 9223372036854775806LL, 10, 5, 3, 0, 0};
+	tidm_buf b = TIDM_BUF_INIT;
+	(void)state;
+
+	assert_int_equal(tidm_dialect_sequence_state(&b, "d", "s`1", &st, TIDM_FLAVOR_MARIADB), 0);
+	assert_string_equal(b.data, "INSERT INTO `d`.`s``1` VALUES (505, 1, 9223372036854775806, 10, 5, 3, 0, 0)");
+	tidm_buf_clear(&b);
+	assert_int_equal(tidm_dialect_sequence_state(&b, "d", "s", &st, TIDM_FLAVOR_TIDB), 0);
+	assert_string_equal(b.data, "SELECT SETVAL(`d`.`s`, 500)");
+	tidm_buf_clear(&b);
+	/* never used: nothing to set on TiDB (SETVAL below the start would be refused) */
+	st.next_not_cached = 10;
+	assert_int_equal(tidm_dialect_sequence_state(&b, "d", "s", &st, TIDM_FLAVOR_TIDB), 0);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(tidm_dialect_sequence_state(&b, "d", "s", &st, TIDM_FLAVOR_MYSQL), TIDM_EUNSUPPORTED);
+	assert_string_equal(tidm_err_msg(),
+			    "sequence `d`.`s`: MySQL has no sequences; its state (next value 10) is not carried over");
+	assert_int_equal(b.len, 0);
+	tidm_buf_dispose(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +545,8 @@ int main(void)
 		cmocka_unit_test(test_db_dialect__adapt_create),
 		cmocka_unit_test(test_db_dialect__messages),
 		cmocka_unit_test(test_db_dialect__split_keys),
+		cmocka_unit_test(test_db_dialect__sequence_statements),
+		cmocka_unit_test(test_db_dialect__sequence_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

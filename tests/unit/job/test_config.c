@@ -373,7 +373,7 @@ static void test_job_config__unknown_keys(void **state)
 		     "objects, start, spec, safe-mode");
 	expect_error("name: a\ntype: full\nsource:\n  hots: s\n",
 		     "job.yaml:4:3: unknown key \"hots\" in source; expected one of host, port, user, password, "
-		     "password-env, password-file, tls, connect-timeout, binlog");
+		     "password-env, password-file, tls, connect-timeout, binlog, triggers");
 	expect_error("name: a\ntype: full\n" MIN_SOURCE "target:\n  host: t\n  tls: {ca: a, crt: b}\n",
 		     "job.yaml:8:16: unknown key \"crt\" in target.tls; expected one of ca, cert, key");
 	expect_error("name: a\ntype: full\nspec:\n  threads: 4\n",
