@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The target loses tidm's connections in the middle of replication, under a concurrent
 # source workload: KILLed on the target (twice), then the target server restarts (kill -9,
-# then a clean SHUTDOWN). The same tidm process goes on by itself each time: every
-# connection is opened again, replication restarts from its checkpoints and catches up,
-# and in the end every table equals the source.
+# then a clean SHUTDOWN with the target down for 10 s, refusing connections). The same
+# tidm process goes on by itself each time: every connection is opened again, replication
+# restarts from its checkpoints and catches up, and in the end every table equals the
+# source. Fails before the fix: the restart read the chunks on the runner's dead
+# connection ("Server has gone away") and never caught up.
 . "$(dirname "$0")/../harness/lib.sh"
 . "$TIDM_SRC/tests/harness/workload.sh"
 
@@ -93,7 +95,8 @@ restart_target_clean() {
 	tp=$(target_pid)
 	tgt_sql "SHUTDOWN" || true
 	while kill -0 "$tp" 2>/dev/null; do sleep 0.1; done
-	sleep 1
+	# down longer than one reopening's own retries (about 8 s): tidm retries the refusal
+	sleep 10
 	bash "$TIDM_SRC/scripts/testdb.sh" start >/dev/null 2>&1 || fail "cannot start the target again"
 }
 
@@ -101,6 +104,8 @@ round "the first KILL" 1 25 kill_tidm_conns
 round "the second KILL" 26 50 kill_tidm_conns
 round "a target killed (-9) and restarted" 51 95 restart_target_kill9
 round "a target shut down and restarted" 96 130 restart_target_clean
+grep -E "transient error on the target \(.*errno 200[23]\)" "$log" | tail -1 | grep -q "attempt [2-9] of 10" ||
+	fail "no restart after a refused connection: $(grep -E 'transient error' "$log" | tail -3)"
 
 grep -E "restarting from the checkpoints" "$log" | head -5
 # a lost target connection is reported by what was lost, not by an empty prefix
