@@ -226,6 +226,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 	atomic_store(&p->sync.lag_s, -1);
 	if ((rc = tidm_applier_new(&ap, &aopts, &resume, &have_resume)) < 0)
 		return rc;
+	if (have_resume) /* where a stop before the next flush leaves the job */
+		out->stopped_at = resume;
 	if (cfg->type == TIDM_JOB_ALL && (rc = load_windows(cfg, tgt, ap)) < 0)
 		goto out;
 	/* the applier has read how the last run ended; from now on a crash is an unclean stop */
@@ -392,6 +394,14 @@ static void reopen_quick(tidm_conn **tgt, const tidm_conn_opts *topts)
 		*tgt = NULL;
 }
 
+/* Interrupted between two runs: what is committed stays, with its checkpoints (paused). */
+static int stopped_while_retrying(tidm_conn **tgt, const tidm_conn_opts *topts)
+{
+	reopen_quick(tgt, topts);
+	tidm_err_clear();
+	return TIDM_ECANCELED;
+}
+
 static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_conn **tgt,
 		    const tidm_conn_opts *topts, const tidm_snapshot_pos *snapshot, tidm_run_result *out)
 {
@@ -412,6 +422,8 @@ static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run
 			attempt = 0;
 			delay = SYNC_DELAY_FIRST_MS;
 		}
+		if (o->cancel && *o->cancel && !*tgt)
+			return stopped_while_retrying(tgt, topts);
 		if (from_source || !transient_target_error() || (o->cancel && *o->cancel))
 			return rc;
 		if (attempt >= SYNC_RETRIES) {
@@ -436,12 +448,8 @@ static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run
 		for (waited = 0; waited < delay && !(o->cancel && *o->cancel); waited += 100)
 			nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
 		tidm_err_clear();
-		if (o->cancel && *o->cancel) {
-			/* stopped while waiting: what is committed stays, with its checkpoints */
-			reopen_quick(tgt, topts);
-			tidm_err_clear();
-			return TIDM_ECANCELED;
-		}
+		if (o->cancel && *o->cancel)
+			return stopped_while_retrying(tgt, topts);
 		delay = delay * 2 > SYNC_DELAY_CAP_MS ? SYNC_DELAY_CAP_MS : delay * 2;
 	}
 }
