@@ -107,7 +107,7 @@ round "a target shut down and restarted" 96 130 restart_target_clean
 grep -E "transient error on the target \(.*errno 200[23]\)" "$log" | tail -1 | grep -q "attempt [2-9] of 10" ||
 	fail "no restart after a refused connection: $(grep -E 'transient error' "$log" | tail -3)"
 
-grep -E "restarting from the checkpoints" "$log" | head -5
+grep -E "restarting from the checkpoints|retry budget" "$log" | cut -c1-240
 # a lost target connection is reported by what was lost, not by an empty prefix
 if grep -E "WARN|ERROR|error" "$log" | grep -Eq '\(: |^: |error: : '; then
 	fail "a message starts with ': ': $(grep -E '\(: |^: |error: : ' "$log" | head -3)"
