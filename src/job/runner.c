@@ -351,7 +351,7 @@ out:
  * that restarts or refuses connections for a while): every connection is opened again
  * first - the runner's own here, the applier's and the stream's by the new run - so no
  * retry ever uses a connection of the failed run. Up to SYNC_RETRIES restarts, waiting
- * 0.5 s doubling to 30 s (with each reopening's own retries, about five minutes for a
+ * 0.5 s doubling to 30 s (with each reopening's own retries, about four minutes for a
  * target that stays down); a restarted run that catches up with the source gives the
  * budget back. Everything committed stays; the checkpoints make the restart exact.
  * Errors of the binlog stream are not retried here: it reconnects to the source itself.
