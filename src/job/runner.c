@@ -196,9 +196,18 @@ out:
 	return rc;
 }
 
+/*
+ * One run of replication on fresh target connections (the applier opens its own; `tgt` is
+ * the runner's). *from_source is set when the error came from the binlog stream (which
+ * reconnects to the source by itself); *caught_up once the run applied up to within
+ * CAUGHT_UP_LAG_S of the source at a transaction boundary, after running CAUGHT_UP_MIN_S.
+ */
+#define CAUGHT_UP_LAG_S 2
+#define CAUGHT_UP_MIN_S 5.0
 static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_conn *tgt,
-			 const tidm_snapshot_pos *snapshot, tidm_run_result *out)
+			 const tidm_snapshot_pos *snapshot, tidm_run_result *out, bool *from_source, bool *caught_up)
 {
+	double started = now_s();
 	tidm_applier_opts aopts;
 	tidm_applier *ap = NULL;
 	tidm_repl_opts ropts = TIDM_REPL_OPTS_INIT;
@@ -218,6 +227,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 	atomic_store(&p->sync.lag_s, -1);
 	if ((rc = tidm_applier_new(&ap, &aopts, &resume, &have_resume)) < 0)
 		return rc;
+	if (have_resume) /* where a stop before the next flush leaves the job */
+		out->stopped_at = resume;
 	if (cfg->type == TIDM_JOB_ALL && (rc = load_windows(cfg, tgt, ap)) < 0)
 		goto out;
 	/* the applier has read how the last run ended; from now on a crash is an unclean stop */
@@ -252,8 +263,10 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 	} else {
 		ropts.start = TIDM_REPL_START_NOW;
 	}
-	if ((rc = tidm_repl_stream_open(&st, &ropts)) < 0)
+	if ((rc = tidm_repl_stream_open(&st, &ropts)) < 0) {
+		*from_source = true;
 		goto out;
+	}
 	if (!have_resume && ropts.start != TIDM_REPL_START_GTID) {
 		tidm_sync_pos start;
 		memset(&start, 0, sizeof(start));
@@ -283,6 +296,7 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 		}
 		if (got < 0) {
 			rc = got;
+			*from_source = true;
 			goto out;
 		}
 		if (!rev.artificial && rev.ev.hdr.type != TIDM_BINLOG_TRANSACTION_PAYLOAD) {
@@ -300,6 +314,10 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 			if ((rc = tidm_applier_checkpoint(ap)) < 0)
 				goto out;
 			last_flush = now_s();
+			if (!*caught_up && last_flush - started >= CAUGHT_UP_MIN_S) {
+				int64_t lag = atomic_load(&p->sync.lag_s);
+				*caught_up = lag >= 0 && lag <= CAUGHT_UP_LAG_S;
+			}
 		}
 	}
 	rc = tidm_applier_flush(ap, &out->stopped_at);
@@ -329,31 +347,111 @@ out:
 }
 
 /*
- * Replication, restarted from its checkpoints after a transient target failure (a deadlock
- * or lock wait timeout between workers, a lost target connection): up to 10 times, waiting
- * 0.5 s doubling to 30 s; everything committed stays, the checkpoints make the restart exact.
+ * Replication, restarted from its checkpoints after a transient failure on the target (a
+ * deadlock or lock wait timeout between workers, a lost or killed connection, a target
+ * that restarts or refuses connections for a while): every connection is opened again
+ * first - the runner's own here, the applier's and the stream's by the new run - so no
+ * retry ever uses a connection of the failed run. Up to SYNC_RETRIES restarts, waiting
+ * 0.5 s doubling to 30 s (with each reopening's own retries, about four minutes for a
+ * target that stays down); a restarted run that catches up with the source gives the
+ * budget back. Everything committed stays; the checkpoints make the restart exact.
+ * Errors of the binlog stream are not retried here: it reconnects to the source itself.
  */
 #define SYNC_RETRIES 10
-static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_conn *tgt,
-		    const tidm_snapshot_pos *snapshot, tidm_run_result *out)
-{
-	unsigned attempt, delay = 500;
-	int rc = 0;
+#define SYNC_DELAY_FIRST_MS 500
+#define SYNC_DELAY_CAP_MS 30000
 
-	for (attempt = 0;; attempt++) {
-		unsigned e, waited;
-		rc = run_sync_once(cfg, o, p, tgt, snapshot, out);
-		e = tidm_err_dberr();
-		if (rc >= 0 || rc == TIDM_ECANCELED || attempt >= SYNC_RETRIES || (o->cancel && *o->cancel) ||
-		    !(e == 1213 || e == 1205 || e == 2006 || e == 2013 || e == 2055))
+static bool transient_target_error(void)
+{
+	unsigned e = tidm_err_dberr();
+	return tidm_err_code() == TIDM_ECONN || e == 1213 || e == 1205 || e == 2006 || e == 2013 || e == 2055;
+}
+
+/* The thread's error, kept across calls that may set another. */
+typedef struct saved_err {
+	int code;
+	unsigned dberr;
+	char msg[2048];
+} saved_err;
+
+static void err_save(saved_err *s)
+{
+	s->code = tidm_err_code();
+	s->dberr = tidm_err_dberr();
+	snprintf(s->msg, sizeof(s->msg), "%s", tidm_err_msg());
+}
+
+static int err_restore(const saved_err *s, int rc)
+{
+	return tidm_err_set_db(s->code ? s->code : rc, s->dberr, "%s", s->msg);
+}
+
+/* A target connection to record the job's state on, one attempt, or *tgt = NULL. */
+static void reopen_quick(tidm_conn **tgt, const tidm_conn_opts *topts)
+{
+	tidm_conn_opts once = *topts;
+	once.retries = 1;
+	if (tidm_conn_open(tgt, &once) < 0)
+		*tgt = NULL;
+}
+
+/* Interrupted between two runs: what is committed stays, with its checkpoints (paused). */
+static int stopped_while_retrying(tidm_conn **tgt, const tidm_conn_opts *topts)
+{
+	reopen_quick(tgt, topts);
+	tidm_err_clear();
+	return TIDM_ECANCELED;
+}
+
+static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_conn **tgt,
+		    const tidm_conn_opts *topts, const tidm_snapshot_pos *snapshot, tidm_run_result *out)
+{
+	unsigned attempt = 0, delay = SYNC_DELAY_FIRST_MS, waited;
+	int rc;
+
+	for (;;) {
+		bool from_source = false, caught_up = false;
+
+		if (!*tgt)
+			rc = tidm_conn_open(tgt, topts);
+		if (*tgt)
+			rc = run_sync_once(cfg, o, p, *tgt, snapshot, out, &from_source, &caught_up);
+		if (rc >= 0 || rc == TIDM_ECANCELED)
 			return rc;
-		tidm_warn("replication stopped by a transient error on the target (%s); restarting from the checkpoints "
-			  "in %u ms (attempt %u of %u)",
-			  tidm_err_msg(), delay, attempt + 1, SYNC_RETRIES);
+		if (caught_up && attempt) {
+			tidm_info("replication had caught up after its restart: the retry budget is full again");
+			attempt = 0;
+			delay = SYNC_DELAY_FIRST_MS;
+		}
+		if (o->cancel && *o->cancel && !*tgt)
+			return stopped_while_retrying(tgt, topts);
+		if (from_source || !transient_target_error() || (o->cancel && *o->cancel))
+			return rc;
+		if (attempt >= SYNC_RETRIES) {
+			saved_err se;
+			err_save(&se);
+			/* a connection that can record the failure (best effort) */
+			tidm_conn_close(*tgt);
+			reopen_quick(tgt, topts);
+			rc = err_restore(&se, rc);
+			tidm_err_prefix("replication restarted %u times after transient errors on the target and gives "
+					"up: ",
+					SYNC_RETRIES);
+			return rc;
+		}
+		attempt++;
+		tidm_warn("replication stopped by a transient error on the target (%s); reconnecting and restarting "
+			  "from the checkpoints in %u ms (attempt %u of %u)",
+			  tidm_err_msg(), delay, attempt, SYNC_RETRIES);
+		/* the runner's connection may be as dead as the applier's: never use it again */
+		tidm_conn_close(*tgt);
+		*tgt = NULL;
 		for (waited = 0; waited < delay && !(o->cancel && *o->cancel); waited += 100)
 			nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
-		delay = delay * 2 > 30000 ? 30000 : delay * 2;
 		tidm_err_clear();
+		if (o->cancel && *o->cancel)
+			return stopped_while_retrying(tgt, topts);
+		delay = delay * 2 > SYNC_DELAY_CAP_MS ? SYNC_DELAY_CAP_MS : delay * 2;
 	}
 }
 
@@ -425,8 +523,8 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 	}
 	/* remember "running" (an unclean stop from here on means safe mode next time) -
 	 * after the applier has read the previous state */
-	rc = run_sync(cfg, o, p, tgt, have_snap ? &snap : NULL, out);
-	if (rc == 0 || rc == TIDM_ECANCELED)
+	rc = run_sync(cfg, o, p, &tgt, &topts, have_snap ? &snap : NULL, out);
+	if ((rc == 0 || rc == TIDM_ECANCELED) && tgt)
 		tidm_meta_job_set_state(tgt, cfg->name, "paused", "sync", NULL);
 out:
 	if (rc < 0 && rc != TIDM_ECANCELED && tgt) {

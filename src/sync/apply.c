@@ -1217,7 +1217,7 @@ static int script_send(worker *w, script *sc)
 			tidm_err_prefix("duplicate key while replicating %s (restart with --replace-conflicts to "
 					"overwrite the target row with the source's): ",
 					what);
-		else
+		else if (*what) /* a checkpoint or COMMIT concerns no row */
 			tidm_err_prefix("%s: ", what);
 		return rc;
 	}
