@@ -10,7 +10,9 @@
  *     chunks are read back and only those not marked done are copied again. Chunks of
  *     tables with a key are copied with REPLACE, so a half-copied chunk copied again
  *     leaves no duplicate; a keyless table is one chunk copied in a single target
- *     transaction together with its "done" mark, so it is all-or-nothing.
+ *     transaction together with its "done" mark, and a target table tidm claimed for it
+ *     is emptied before it is copied again (dump/keyless.h), so it is never doubled. A
+ *     finished job is not resumed; the runner reports it, and --restart starts afresh.
  *  3. Snapshot: every dump connection starts `START TRANSACTION WITH CONSISTENT SNAPSHOT`
  *     while the coordinator holds FLUSH TABLES WITH READ LOCK (needs RELOAD), or, where
  *     that is refused (RDS, Aurora, Cloud SQL), `LOCK TABLES ... READ` on the selected
