@@ -1,6 +1,7 @@
 /*
  * cmd_migrate.c - `tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts]
- * [--ignore-warnings]`: runs one job in the foreground.
+ * [--ignore-warnings] [--restart]`: runs one job in the foreground. A finished type full
+ * job is only reported; --restart copies again from a new snapshot.
  *
  * The job runs on worker threads (dump/full.c); this thread draws the progress: on a
  * terminal one line redrawn every second (stage, tables, rows, bytes, rate, ETA), else a
@@ -133,7 +134,8 @@ static void progress_line(char *out, size_t n, migrate_run *m, double started, u
 
 static int usage(void)
 {
-	fputs("usage: tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings]\n", stderr);
+	fputs("usage: tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings] [--restart]\n",
+	      stderr);
 	return TIDM_EXIT_USAGE;
 }
 
@@ -159,6 +161,8 @@ int tidm_cmd_migrate(int argc, char **argv)
 			m.opts.until_caught_up = true;
 		else if (!strcmp(argv[i], "--replace-conflicts"))
 			m.opts.replace_conflicts = true;
+		else if (!strcmp(argv[i], "--restart"))
+			m.opts.restart = true;
 		else if (!strcmp(argv[i], "--ignore-warnings"))
 			continue; /* precheck warnings: the precheck is not run by migrate yet */
 		else if (argv[i][0] == '-' || path)
@@ -245,6 +249,13 @@ int tidm_cmd_migrate(int argc, char **argv)
 			fprintf(stderr, "tidm: what was finished is recorded; after fixing the cause, run the same command again to resume\n");
 		}
 		code = TIDM_EXIT_FAILED;
+	} else if (m.rr.finished_before) {
+		tidm_snapshot_pos *sp = &m.rr.full.snapshot;
+		printf("job %s: finished at %s (snapshot %s %s:%llu%s%s); nothing copied, the target is unchanged\n",
+		       cfg->name, m.rr.finished_at[0] ? m.rr.finished_at : "?", sp->method[0] ? sp->method : "-",
+		       sp->file[0] ? sp->file : "(binlog off)", (unsigned long long)sp->pos, sp->gtid_set ? " gtid " : "",
+		       sp->gtid_set ? sp->gtid_set : "");
+		printf("  to copy it again from a new snapshot: tidm migrate --restart %s\n", path);
 	} else {
 		if (m.rr.full_ran) {
 			double el = now_s() - started;

@@ -16,7 +16,7 @@ static void usage(FILE *f)
 	fputs("usage: tidm <command> [options]\n"
 	      "\n"
 	      "commands:\n"
-	      "  migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings]\n"
+	      "  migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings] [--restart]\n"
 	      "                         run one migration job in the foreground\n"
 	      "  precheck JOB.yaml [--format table|json]\n"
 	      "                         check source and target before a job starts\n"

@@ -34,6 +34,7 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `chunks` INT UNSIGNED NOT NULL,"
 		" `create_sql` LONGTEXT NULL,"
 		" `deferred_keys` LONGTEXT NULL,"
+		" `keyless` VARCHAR(8) NULL,"
 		" PRIMARY KEY (`job`, `db`, `tbl`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`chunks` ("
@@ -61,9 +62,9 @@ int tidm_meta_ensure(tidm_conn *c)
 		" PRIMARY KEY (`job`, `worker`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 	};
+	static const char *const added[][2] = {{"deferred_keys", "LONGTEXT NULL"}, {"keyless", "VARCHAR(8) NULL"}};
 	size_t i;
-	int rc;
-
+	int rc = 0;
 	char *have = NULL;
 
 	for (i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++)
@@ -72,12 +73,17 @@ int tidm_meta_ensure(tidm_conn *c)
 			return rc;
 		}
 	/* a job store made by an earlier version lacks the newer columns */
-	if ((rc = tidm_conn_query_value(c, &have, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
-						TIDM_META_DB "' AND TABLE_NAME = 'tables' AND COLUMN_NAME = 'deferred_keys'")) < 0)
-		return rc;
-	if (have && !strcmp(have, "0"))
-		rc = tidm_conn_execf(c, "ALTER TABLE %s.`tables` ADD COLUMN `deferred_keys` LONGTEXT NULL", M);
-	free(have);
+	for (i = 0; i < sizeof(added) / sizeof(added[0]) && rc == 0; i++) {
+		char q[256];
+		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" TIDM_META_DB
+				       "' AND TABLE_NAME = 'tables' AND COLUMN_NAME = '%s'", added[i][0]);
+		if ((rc = tidm_conn_query_value(c, &have, q)) < 0)
+			return rc;
+		if (have && !strcmp(have, "0"))
+			rc = tidm_conn_execf(c, "ALTER TABLE %s.`tables` ADD COLUMN `%s` %s", M, added[i][0], added[i][1]);
+		free(have);
+		have = NULL;
+	}
 	if (rc < 0)
 		tidm_err_prefix("cannot upgrade the job store `" TIDM_META_DB "` on the target: ");
 	return rc;
@@ -95,7 +101,8 @@ int tidm_meta_job_get(tidm_conn *c, const char *name, tidm_meta_job *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	tidm_buf_puts(&q, "SELECT `state`, `stage`, `snap_file`, `snap_pos`, `snap_gtid`, `snap_method` FROM " M
+	tidm_buf_puts(&q, "SELECT `state`, `stage`, `snap_file`, `snap_pos`, `snap_gtid`, `snap_method`, "
+			  "DATE_FORMAT(`updated_at`, '%Y-%m-%d %H:%i:%s') FROM " M
 			  ".`jobs` WHERE `name` = ");
 	put_str(&q, name);
 	if ((rc = tidm_conn_query(c, &res, q.data)) == 0 && tidm_res_next(res) == 1) {
@@ -110,6 +117,8 @@ int tidm_meta_job_get(tidm_conn *c, const char *name, tidm_meta_job *out)
 				abort();
 		}
 		snprintf(out->snap_method, sizeof(out->snap_method), "%s", tidm_res_get(res, 5));
+		snprintf(out->updated_at, sizeof(out->updated_at), "%s",
+			 tidm_res_get(res, 6) ? tidm_res_get(res, 6) : "");
 	}
 	tidm_res_free(res);
 	tidm_buf_dispose(&q);

@@ -6,8 +6,11 @@
  *     state: running | paused | failed | finished.  stage: dump | sync | done.
  *     A job whose state is "running" when a run starts was stopped uncleanly (kill -9,
  *     crash): replication then starts in safe mode.
- *   tables(job, db, tbl, chunks, create_sql)   full phase: a table's chunk plan is stored, with
- *                                        the source definition its target table was made from
+ *   tables(job, db, tbl, chunks, create_sql, deferred_keys, keyless)   full phase: a table's
+ *                                        chunk plan is stored, with the source definition its
+ *                                        target table was made from; keyless: for a table
+ *                                        without a key, "own" (tidm wrote every row it holds
+ *                                        and may empty it) or "append" (it held other rows)
  *   chunks(job, db, tbl, no, lower_sql, upper_sql, state, rows_copied, bytes_copied,
  *          snap_file, snap_pos)          snap_*: the snapshot a done chunk was copied under
  *   sync_workers(job, worker, file, pos, nworkers)   replication checkpoints
@@ -30,6 +33,7 @@ typedef struct tidm_meta_job {
 	uint64_t snap_pos;
 	char *snap_gtid; /* malloc'd or NULL */
 	char snap_method[32];
+	char updated_at[32]; /* "YYYY-MM-DD hh:mm:ss" (target's time zone) of the last change */
 } tidm_meta_job;
 
 /* Create the schema and its tables when missing. */

@@ -10,7 +10,9 @@
  *     chunks are read back and only those not marked done are copied again. Chunks of
  *     tables with a key are copied with REPLACE, so a half-copied chunk copied again
  *     leaves no duplicate; a keyless table is one chunk copied in a single target
- *     transaction together with its "done" mark, so it is all-or-nothing.
+ *     transaction together with its "done" mark, and a target table tidm claimed for it
+ *     is emptied before it is copied again (dump/keyless.h), so it is never doubled. A
+ *     finished job is not resumed; the runner reports it, and --restart starts afresh.
  *  3. Snapshot: every dump connection starts `START TRANSACTION WITH CONSISTENT SNAPSHOT`
  *     while the coordinator holds FLUSH TABLES WITH READ LOCK (needs RELOAD), or, where
  *     that is refused (RDS, Aurora, Cloud SQL), `LOCK TABLES ... READ` on the selected
@@ -54,6 +56,7 @@
 #include "db/dialect.h"
 #include "db/meta.h"
 #include "db/quote.h"
+#include "dump/keyless.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -84,6 +87,7 @@ typedef struct table {
 			    * the snapshot's rows, whatever DDL runs after it (replication applies
 			    * that DDL from the binlog) */
 	bool created; /* views: created on the target */
+	const char *keyless; /* no key: TIDM_KEYLESS_MARK_OWN or _APPEND (dump/keyless.h) */
 } table;
 
 typedef struct chunk {
@@ -129,6 +133,8 @@ typedef struct run {
 	tidm_snapshot_pos copy_snap; /* the snapshot this run copies under (differs from the job's
 				      * original one when an interrupted run is resumed) */
 	bool resumed;
+	bool restart;                /* --restart: a finished or interrupted job starts afresh */
+	tidm_keyless_marks keyless;  /* keyless tables' marks of earlier runs */
 
 	_Atomic int stop;
 	int err_code;
@@ -203,17 +209,18 @@ static void put_str(tidm_buf *b, const char *s)
 	tidm_quote_string(b, s, strlen(s));
 }
 
-/* Find the unfinished job record (resume), or start afresh: forget old chunk plans. */
+/* Find the unfinished job record (resume; not with --restart), and the keyless tables'
+ * marks of earlier runs. A fresh start forgets the old plans later (meta_reset_job). */
 static int meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_pos *snap)
 {
 	tidm_meta_job j;
-	tidm_buf q = TIDM_BUF_INIT;
 	int rc;
 
 	*resumed = false;
-	if ((rc = tidm_meta_job_get(tgt, r->cfg->name, &j)) < 0)
+	if ((rc = tidm_meta_job_get(tgt, r->cfg->name, &j)) < 0 ||
+	    (rc = tidm_keyless_marks_read(tgt, r->cfg->name, &r->keyless)) < 0)
 		return rc;
-	if (j.exists && strcmp(j.state, "finished") != 0) {
+	if (j.exists && strcmp(j.state, "finished") != 0 && !r->restart) {
 		*resumed = true;
 		snprintf(snap->file, sizeof(snap->file), "%s", j.snap_file);
 		snap->pos = j.snap_pos;
@@ -222,16 +229,22 @@ static int meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_po
 		snprintf(snap->method, sizeof(snap->method), "%s", j.snap_method);
 	}
 	tidm_meta_job_dispose(&j);
-	if (!*resumed) {
-		const char *tbls[] = {"chunks", "tables", "sync_workers"};
-		size_t i;
-		for (i = 0; i < sizeof(tbls) / sizeof(tbls[0]); i++) {
-			tidm_buf_clear(&q);
-			tidm_buf_printf(&q, "DELETE FROM `" META_DB "`.`%s` WHERE `job` = ", tbls[i]);
-			put_str(&q, r->cfg->name);
-			if ((rc = tidm_conn_exec(tgt, q.data, q.len)) < 0)
-				break;
-		}
+	return 0;
+}
+
+/* A fresh start: forget the old chunk plans and replication checkpoints. */
+static int meta_reset_job(run *r, tidm_conn *tgt)
+{
+	const char *tbls[] = {"chunks", "tables", "sync_workers"};
+	tidm_buf q = TIDM_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(tbls) / sizeof(tbls[0]) && rc == 0; i++) {
+		tidm_buf_clear(&q);
+		tidm_buf_printf(&q, "DELETE FROM `" META_DB "`.`%s` WHERE `job` = ", tbls[i]);
+		put_str(&q, r->cfg->name);
+		rc = tidm_conn_exec(tgt, q.data, q.len);
 	}
 	tidm_buf_dispose(&q);
 	return rc;
@@ -1406,6 +1419,44 @@ out:
 	return rc;
 }
 
+/* Tables without a key, before anything is written (dump/keyless.h): claim or refuse. */
+static int keyless_decide(run *r, tidm_conn *tgt)
+{
+	tidm_buf refused = TIDM_BUF_INIT;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < r->ntables && rc == 0; k++) {
+		table *t = &r->tables[k];
+		if (!t->is_view && t->nkey == 0)
+			rc = tidm_keyless_decide(tgt, t->db, t->name, tidm_keyless_marks_get(&r->keyless, t->db, t->name),
+						 r->resumed, r->cfg->keyless_nonempty == TIDM_KEYLESS_APPEND, &t->keyless,
+						 &refused);
+	}
+	if (rc == 0 && refused.len)
+		rc = tidm_keyless_refuse(&refused);
+	tidm_buf_dispose(&refused);
+	return rc;
+}
+
+/* After the schema (the tables' rows in tidm_meta exist), before the copy: record each
+ * keyless table's claim; empty a claimed one that holds rows of an earlier copy. */
+static int keyless_prepare(run *r, tidm_conn *tgt)
+{
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < r->ntables && rc == 0; k++) {
+		table *t = &r->tables[k];
+		if (t->is_view || !t->keyless)
+			continue;
+		if ((rc = tidm_keyless_mark(tgt, r->cfg->name, t->db, t->name, t->keyless)) == 0 &&
+		    !strcmp(t->keyless, TIDM_KEYLESS_MARK_OWN) && atomic_load(&t->chunks_left) > 0)
+			rc = tidm_keyless_empty(tgt, t->db, t->name);
+	}
+	return rc;
+}
+
 /* ---- copy ------------------------------------------------------------------------------------ */
 
 static void queue_push(run *r, stmt s)
@@ -1878,7 +1929,7 @@ void tidm_full_result_dispose(tidm_full_result *res)
 }
 
 int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_full_result *out,
-		  volatile sig_atomic_t *cancel)
+		  volatile sig_atomic_t *cancel, bool restart)
 {
 	run r;
 	tidm_conn *src = NULL, *tgt = NULL;
@@ -1895,6 +1946,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	r.cfg = cfg;
 	r.prog = prog;
 	r.cancel = cancel;
+	r.restart = restart;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.not_empty, NULL);
 	pthread_cond_init(&r.not_full, NULL);
@@ -1967,6 +2019,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	atomic_store(&prog->tables_total, out->tables);
 	if (r.ntables == 0)
 		tidm_warn("no table of the source matches the job's selection");
+	if ((rc = keyless_decide(&r, tgt)) < 0 || (!out->resumed && (rc = meta_reset_job(&r, tgt)) < 0))
+		goto out;
 	if ((rc = meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)
 		goto out;
 
@@ -1992,6 +2046,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 				goto out;
 			atomic_fetch_add(&prog->tables_done, 1);
 		}
+	if ((rc = keyless_prepare(&r, tgt)) < 0)
+		goto out;
 	for (k = 0; k < r.ntodo; k++)
 		if (r.todo[k]->no > r.todo[k]->t->last_no)
 			r.todo[k]->t->last_no = r.todo[k]->no;
@@ -2070,6 +2126,7 @@ out:
 	for (k = 0; k < r.ntables; k++)
 		table_dispose(&r.tables[k]);
 	free(r.tables);
+	tidm_keyless_marks_dispose(&r.keyless);
 	tidm_conn_close(src);
 	tidm_conn_close(tgt);
 	pthread_mutex_destroy(&r.mu);

@@ -63,8 +63,12 @@ void tidm_full_result_dispose(tidm_full_result *r);
  * Run the full phase of `cfg`. `cancel` (may be NULL) is polled; when it becomes non-zero
  * the run stops at the next statement boundary and returns TIDM_ECANCELED with all
  * finished chunks recorded. On failure the thread's last error says what and where.
+ * An unfinished job is resumed unless `restart`; otherwise the copy starts afresh from a
+ * new snapshot (tables without a key that an earlier run filled are emptied first, and
+ * one holding rows tidm did not write is refused before anything is written:
+ * dump/keyless.h).
  */
 int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *progress, tidm_full_result *out,
-		  volatile sig_atomic_t *cancel);
+		  volatile sig_atomic_t *cancel, bool restart);
 
 #endif

@@ -16,6 +16,9 @@ enum tidm_job_mode { TIDM_MODE_LOGICAL, TIDM_MODE_PHYSICAL };
 
 /* How the full phase writes rows (`spec: load-method`). */
 enum tidm_load_method { TIDM_LOAD_AUTO, TIDM_LOAD_DATA, TIDM_LOAD_INSERT };
+/* A target table without a key that already holds rows tidm did not write
+ * (`spec: keyless-nonempty`): refuse the job before anything is written, or add the rows. */
+enum tidm_keyless_nonempty { TIDM_KEYLESS_REFUSE, TIDM_KEYLESS_APPEND };
 
 typedef struct tidm_endpoint {
 	char *host;
@@ -52,6 +55,7 @@ typedef struct tidm_job_config {
 	uint64_t chunk_rows;    /* rows per dump chunk, default 100000 (`spec: chunk-rows`) */
 	uint64_t statement_bytes; /* max bytes of one LOAD DATA batch or INSERT/REPLACE, default 1 MiB (`spec: statement-bytes`) */
 	enum tidm_load_method load_method; /* default auto: LOAD DATA LOCAL when the target allows it */
+	enum tidm_keyless_nonempty keyless_nonempty; /* default refuse */
 	bool safe_mode;
 	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
 	/* HTTP API only: `"start": true` in a POST /jobs body asks to start the job at once.

@@ -4,7 +4,9 @@
  * Type full: the full phase (dump/full.c). Type all: the full phase, then replication from
  * the snapshot's exact binlog position, so there is no gap and, because the applier skips
  * what its checkpoints prove applied, no double apply. A job whose record says the full
- * phase is over (stage "sync") goes straight to replication. Type incremental: replication
+ * phase is over (stage "sync") goes straight to replication. A finished type full job is
+ * not copied again (the run only reports it); --restart copies either type again from a
+ * new snapshot. Type incremental: replication
  * from the job's start position (now, a GTID set, or file + position); the selected tables
  * must already exist on the target.
  *
@@ -475,6 +477,25 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 	if ((rc = tidm_target_triggers_check(tgt, cfg)) < 0)
 		goto out;
 
+	if (o->restart && cfg->type == TIDM_JOB_INCREMENTAL) {
+		rc = tidm_err_set(TIDM_EINVAL, "--restart starts a job's full phase again from a new snapshot; job %s "
+					       "is type incremental and has none",
+				  cfg->name);
+		goto out;
+	}
+	if (cfg->type == TIDM_JOB_FULL && job.exists && !strcmp(job.state, "finished") && !o->restart) {
+		/* a finished copy is not made again: the target stays as it is */
+		tidm_full_result *f = &out->full;
+		out->finished_before = true;
+		snprintf(out->finished_at, sizeof(out->finished_at), "%s", job.updated_at);
+		snprintf(f->snapshot.file, sizeof(f->snapshot.file), "%s", job.snap_file);
+		f->snapshot.pos = job.snap_pos;
+		f->snapshot.gtid_set = job.snap_gtid;
+		job.snap_gtid = NULL;
+		snprintf(f->snapshot.method, sizeof(f->snapshot.method), "%s", job.snap_method);
+		atomic_store(&p->phase, TIDM_PHASE_DONE);
+		goto out;
+	}
 	if (cfg->type == TIDM_JOB_ALL) {
 		/* before the full phase: its copy is of no use if replication cannot follow it */
 		if ((rc = tidm_conn_open(&src, &sopts)) < 0 || (rc = check_binlog_settings(src)) < 0)
@@ -482,10 +503,11 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 		tidm_conn_close(src);
 		src = NULL;
 	}
-	if (cfg->type == TIDM_JOB_FULL || (cfg->type == TIDM_JOB_ALL && !(job.exists && !strcmp(job.stage, "sync")))) {
+	if (cfg->type == TIDM_JOB_FULL ||
+	    (cfg->type == TIDM_JOB_ALL && (o->restart || !(job.exists && !strcmp(job.stage, "sync"))))) {
 		atomic_store(&p->phase, TIDM_PHASE_FULL);
 		out->full_ran = true;
-		rc = tidm_full_run(cfg, &p->full, &out->full, o->cancel);
+		rc = tidm_full_run(cfg, &p->full, &out->full, o->cancel, o->restart);
 		if (rc < 0)
 			goto out;
 		if (cfg->type == TIDM_JOB_FULL) {

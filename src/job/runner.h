@@ -29,12 +29,15 @@ typedef struct tidm_run_progress {
 typedef struct tidm_run_opts {
 	bool until_caught_up;   /* stop (exit 0) once everything the source had at start is applied */
 	bool replace_conflicts; /* duplicate keys overwrite target rows */
+	bool restart;           /* types full and all: copy again from a new snapshot, even when finished */
 	volatile sig_atomic_t *cancel;
 } tidm_run_opts;
 
 typedef struct tidm_run_result {
 	tidm_full_result full;  /* when a full phase ran */
 	bool full_ran;
+	bool finished_before;   /* type full, finished by an earlier run: nothing done; full.snapshot is its snapshot */
+	char finished_at[32];   /* then: when it finished (target's clock) */
 	tidm_sync_pos stopped_at; /* replication: the last checkpoint */
 	bool sync_ran;
 } tidm_run_result;

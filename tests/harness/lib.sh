@@ -13,7 +13,10 @@
 #   tgt_sql [client args] "SQL"    argument: read it from stdin. Password via MYSQL_PWD only.
 #   test_db [suffix]               a database name unique to this test run; it is dropped on
 #                                  both sides at exit unless TIDM_KEEP_DBS=1
-#   write_job FILE key=value...    a job file (SPEC §7.1) for the test servers
+#   write_job FILE key=value...    a job file (SPEC §7.1) for the test servers; the job's
+#                                  records in tidm_meta on the target are removed the first
+#                                  time a test writes its name, and at exit (a finished job
+#                                  run again copies nothing, so none may be left from before)
 #   checksum_table side db table   "count:xor64:sum32" (or "missing"), independent of row order
 #   assert_tables_equal db [table...]   assert_indexes_equal db (every index, both sides)
 #   assert_eq EXPECTED ACTUAL [what]     assert_contains HAYSTACK NEEDLE [what]
@@ -253,7 +256,36 @@ write_job() {
 		fi
 		true
 	} >"$file"
+	_tidm_job_seen "${top[name]}"
 }
+
+# Job names this test wrote: their tidm_meta records are removed first and at exit.
+_tidm_jobs=()
+_tidm_job_seen() {
+	local j
+	for j in "${_tidm_jobs[@]+"${_tidm_jobs[@]}"}"; do
+		[ "$j" = "$1" ] && return 0
+	done
+	_tidm_jobs+=("$1")
+	_tidm_forget_job "$1"
+}
+_tidm_forget_job() {
+	local t col name
+	name=$(_sql_str "$1")
+	for t in jobs tables chunks sync_workers osc; do
+		col=job
+		[ "$t" = jobs ] && col=name
+		tgt_sql "DELETE FROM tidm_meta.\`$t\` WHERE \`$col\` = $name" >/dev/null 2>&1 || true
+	done
+}
+_tidm_forget_jobs() {
+	[ "${TIDM_KEEP_DBS:-0}" = 1 ] && return 0
+	local j
+	for j in "${_tidm_jobs[@]+"${_tidm_jobs[@]}"}"; do
+		_tidm_forget_job "$j"
+	done
+}
+on_exit _tidm_forget_jobs
 
 # --- checksums ----------------------------------------------------------------------------
 

@@ -120,6 +120,7 @@ static void test_job_config__full_file(void **state)
 		"  statement-bytes: 4096\n"
 		"  safe-mode-seconds: 0\n"
 		"  load-method: insert\n"
+		"  keyless-nonempty: append\n"
 		"safe-mode: true\n";
 	char expect[512];
 
@@ -131,6 +132,7 @@ static void test_job_config__full_file(void **state)
 	assert_string_equal(cfg->path, "job.yaml");
 	assert_string_equal(cfg->name, "shop-to-tidb");
 	assert_int_equal(cfg->load_method, TIDM_LOAD_INSERT);
+	assert_int_equal(cfg->keyless_nonempty, TIDM_KEYLESS_APPEND);
 	assert_int_equal(cfg->type, TIDM_JOB_INCREMENTAL);
 	assert_int_equal(cfg->mode, TIDM_MODE_PHYSICAL);
 	assert_string_equal(cfg->source.host, "127.0.0.1");
@@ -186,6 +188,7 @@ static void test_job_config__defaults(void **state)
 	assert_int_equal(tidm_job_config_load(&cfg, "job.yaml"), 0);
 	assert_string_equal(cfg->name, "a");
 	assert_int_equal(cfg->type, TIDM_JOB_FULL);
+	assert_int_equal(cfg->keyless_nonempty, TIDM_KEYLESS_REFUSE);
 	assert_int_equal(cfg->mode, TIDM_MODE_LOGICAL);
 	assert_int_equal(cfg->source.port, 3306);
 	assert_int_equal(cfg->target.port, 3306);
@@ -378,7 +381,7 @@ static void test_job_config__unknown_keys(void **state)
 		     "job.yaml:8:16: unknown key \"crt\" in target.tls; expected one of ca, cert, key");
 	expect_error("name: a\ntype: full\nspec:\n  threads: 4\n",
 		     "job.yaml:4:3: unknown key \"threads\" in spec; expected one of dump-threads, load-threads, "
-		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method");
+		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method, keyless-nonempty");
 	expect_error("name: a\nobjects:\n  database: [shop]\n",
 		     "job.yaml:3:3: unknown key \"database\" in objects; expected one of databases, tables, exclude");
 	expect_error("name: a\nstart: {gtid: 0-1-5, pos: 4}\n",
@@ -473,6 +476,8 @@ static void test_job_config__bad_values(void **state)
 		     "job.yaml:3:17: load-threads in spec is \"2.5\"; expected a whole number from 1 to 64");
 	expect_error("name: a\nspec:\n  load-method: fast\n",
 		     "job.yaml:3:16: load-method in spec is \"fast\"; expected one of auto, load-data, insert");
+	expect_error("name: a\nspec:\n  keyless-nonempty: sometimes\n",
+		     "job.yaml:3:21: keyless-nonempty in spec is \"sometimes\"; expected one of refuse, append");
 	expect_error("name: a\nsafe-mode: yes\n", "job.yaml:2:12: safe-mode is \"yes\"; expected true or false");
 }
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# A finished type full job run again changes nothing on the target (keyless rows are not
+# doubled) and says when it finished; --restart copies again from a new snapshot, emptying
+# the keyless tables tidm filled first; a keyless target table holding rows tidm did not
+# write is refused before anything is written, unless spec.keyless-nonempty: append.
+. "$(dirname "$0")/../harness/lib.sh"
+
+db=$(test_db)
+src_sql "CREATE DATABASE \`$db\`;
+CREATE TABLE \`$db\`.k (id INT PRIMARY KEY, v VARCHAR(20));
+INSERT INTO \`$db\`.k SELECT seq, CONCAT('k', seq) FROM \`$db\`.seq_1_to_3000;
+CREATE TABLE \`$db\`.nokey (a INT, b VARCHAR(20));
+INSERT INTO \`$db\`.nokey VALUES (1,'x'),(1,'x'),(2,'y'),(3,NULL),(4,'z'),(5,'z');"
+
+write_job "$TEST_TMP/job.yaml" name=rerun-job "databases=$db" spec.chunk-rows=1000
+tidm migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/run1" 2>&1 || fail "first run failed: $(cat "$TEST_TMP/run1")"
+assert_tables_equal "$db"
+snap=$(tgt_sql "SELECT CONCAT(snap_file, ':', snap_pos) FROM tidm_meta.jobs WHERE name = 'rerun-job'")
+
+# the same command again: the finished job is reported, nothing is written
+tgt_sql "UPDATE \`$db\`.k SET v = 'MARKER' WHERE id = 7"
+rc=0
+tidm migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/run2" 2>&1 || rc=$?
+cat "$TEST_TMP/run2"
+assert_eq 6 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "keyless rows after the rerun"
+assert_eq MARKER "$(tgt_sql "SELECT v FROM \`$db\`.k WHERE id = 7")" "a keyed row was not rewritten"
+assert_eq 0 "$rc" "exit status of a finished job run again"
+assert_contains "$(cat "$TEST_TMP/run2")" "job rerun-job: finished at 20"
+assert_contains "$(cat "$TEST_TMP/run2")" "(snapshot FTWRL $snap gtid "
+assert_contains "$(cat "$TEST_TMP/run2")" "nothing copied, the target is unchanged"
+assert_contains "$(cat "$TEST_TMP/run2")" "to copy it again from a new snapshot: tidm migrate --restart $TEST_TMP/job.yaml"
+tgt_sql "UPDATE \`$db\`.k SET v = 'k7' WHERE id = 7"
+assert_tables_equal "$db"
+
+# --restart: a new snapshot, the keyless table emptied first (and said so), then equal
+src_sql "INSERT INTO \`$db\`.nokey VALUES (6, 'new'); INSERT INTO \`$db\`.k VALUES (3001, 'new')"
+tidm migrate "$TEST_TMP/job.yaml" --restart >"$TEST_TMP/run3" 2>&1 || fail "--restart failed: $(cat "$TEST_TMP/run3")"
+cat "$TEST_TMP/run3"
+assert_contains "$(cat "$TEST_TMP/run3")" "\`$db\`.\`nokey\` has no key: emptied it on the target before copying it again"
+assert_contains "$(cat "$TEST_TMP/run3")" "job rerun-job: full migration finished"
+assert_contains "$(cat "$TEST_TMP/run3")" "(0 already done before this run)"
+[ "$(tgt_sql "SELECT CONCAT(snap_file, ':', snap_pos) FROM tidm_meta.jobs WHERE name = 'rerun-job'")" != "$snap" ] ||
+	fail "--restart kept the old snapshot position $snap"
+assert_eq 7 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "keyless rows after --restart"
+assert_tables_equal "$db"
+# and a plain rerun after the restart changes nothing again
+tidm migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/run4" 2>&1 || fail "rerun after --restart failed: $(cat "$TEST_TMP/run4")"
+assert_contains "$(cat "$TEST_TMP/run4")" "nothing copied, the target is unchanged"
+assert_tables_equal "$db"
+
+# A keyless target table with rows tidm did not write: refused, naming it, nothing written.
+tgt_sql "DROP DATABASE \`$db\`"
+tgt_sql "CREATE DATABASE \`$db\`; CREATE TABLE \`$db\`.nokey (a INT, b VARCHAR(20)); INSERT INTO \`$db\`.nokey VALUES (99, 'theirs')"
+write_job "$TEST_TMP/job-f.yaml" name=rerun-foreign "databases=$db"
+rc=0
+tidm migrate "$TEST_TMP/job-f.yaml" >"$TEST_TMP/out-f" 2>&1 || rc=$?
+cat "$TEST_TMP/out-f"
+assert_eq 1 "$rc" "exit status when a keyless target table holds other rows"
+assert_contains "$(cat "$TEST_TMP/out-f")" "target table \`$db\`.\`nokey\`: no primary or unique key, and already holding rows tidm did not write"
+assert_contains "$(cat "$TEST_TMP/out-f")" "set spec.keyless-nonempty: append in the job file"
+assert_eq "" "$(tgt_sql "SHOW TABLES FROM \`$db\` LIKE 'k'")" "no table created when refused"
+assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "no row written when refused"
+# the same again refuses the same way (the refusal did not claim the table)
+rc=0
+tidm migrate "$TEST_TMP/job-f.yaml" >"$TEST_TMP/out-f2" 2>&1 || rc=$?
+assert_eq 1 "$rc" "exit status of the refused job run again"
+assert_contains "$(cat "$TEST_TMP/out-f2")" "target table \`$db\`.\`nokey\`: no primary or unique key"
+assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "still no row written"
+
+# allowed with the option: the source's rows are added to the target's
+write_job "$TEST_TMP/job-a.yaml" name=rerun-append "databases=$db" spec.keyless-nonempty=append
+tidm migrate "$TEST_TMP/job-a.yaml" >"$TEST_TMP/out-a" 2>&1 || fail "append run failed: $(cat "$TEST_TMP/out-a")"
+assert_contains "$(cat "$TEST_TMP/out-a")" "\`$db\`.\`nokey\` has no key and already holds rows on the target: the source's rows are added to them (spec.keyless-nonempty: append)"
+assert_eq 8 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "target row + source rows"
+assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey WHERE a = 99")" "the target's own row kept"
+tgt_sql "DELETE FROM \`$db\`.nokey WHERE a = 99"
+assert_tables_equal "$db"
+
+# a bad value of the option is a job-file error (exit 2)
+write_job "$TEST_TMP/job-bad.yaml" name=rerun-bad "databases=$db" spec.keyless-nonempty=sometimes
+rc=0
+tidm migrate "$TEST_TMP/job-bad.yaml" >"$TEST_TMP/out-bad" 2>&1 || rc=$?
+assert_eq 2 "$rc" "exit status of a bad spec.keyless-nonempty"
+assert_contains "$(cat "$TEST_TMP/out-bad")" "keyless-nonempty"
