@@ -222,7 +222,7 @@ static int meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_po
 	}
 	tidm_meta_job_dispose(&j);
 	if (!*resumed) {
-		const char *tbls[] = {"chunks", "tables", "sync_workers"};
+		const char *tbls[] = {"chunks", "tables", "sync_workers", "ddl_guard"};
 		size_t i;
 		for (i = 0; i < sizeof(tbls) / sizeof(tbls[0]); i++) {
 			tidm_buf_clear(&q);

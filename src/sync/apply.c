@@ -55,6 +55,7 @@
 #include "db/meta.h"
 #include "db/quote.h"
 #include "sync/ddl.h"
+#include "sync/ddl_guard.h"
 #include "sync/schema.h"
 #include "util/err.h"
 #include "util/gtid.h"
@@ -173,6 +174,7 @@ struct tidm_applier {
 	tidm_applier_opts o;
 	tidm_conn_opts copts;
 	tidm_conn *conn; /* coordinator: DDL, checkpoints */
+	tidm_ddl_guard *guard;     /* on conn: the DDL statement in progress (crash safety) */
 	bool savepoints; /* the target has SAVEPOINT (every one but TiDB before 6.2) */
 	tidm_schema_cache *schema;
 	tbl_info *tables;
@@ -2821,6 +2823,7 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		bool several = ddl.kind == TIDM_DDL_ALTER_TABLE || ddl.kind == TIDM_DDL_RENAME_TABLE ||
 			       ddl.kind == TIDM_DDL_CREATE_TABLE;
 		size_t at = 0;
+		unsigned no = 0;
 		tidm_buf m = TIDM_BUF_INIT;
 		put_ddl_mode(&m, q->has_sql_mode ? q->sql_mode : 0);
 		rc = tidm_conn_exec(a->conn, m.data, m.len);
@@ -2829,7 +2832,12 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 			goto out;
 		while (at < out.len) {
 			size_t n = several ? tidm_ddl_stmt_len(out.data + at, out.len - at, 0) : out.len - at;
-			rc = tidm_conn_exec(a->conn, out.data + at, n);
+			/* 1: applied before a crash (sync/ddl_guard.h) */
+			int done = tidm_ddl_guard_begin(a->guard, a->cur_file, a->cur_pos, no++, out.data + at, n, defdb);
+			if ((rc = done) < 0)
+				goto out;
+			if (!done && (rc = tidm_conn_exec(a->conn, out.data + at, n)) == 0)
+				tidm_ddl_guard_ran(a->guard);
 			if (rc < 0) {
 				unsigned e = tidm_err_dberr();
 				/* replaying a DDL that was applied just before a crash */
@@ -2867,7 +2875,10 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	}
 	if (osc_done && (rc = osc_forget(a, osc_done->db, osc_done->name)) < 0)
 		goto out;
-	rc = set_all_checkpoints(a);
+	/* the checkpoint after the DDL and the end of its in-progress record: one transaction */
+	if ((rc = tidm_conn_exec(a->conn, "BEGIN", 5)) == 0 && (rc = set_all_checkpoints(a)) == 0 &&
+	    (rc = tidm_ddl_guard_clear(a->guard)) == 0)
+		rc = tidm_conn_exec(a->conn, "COMMIT", 6);
 	if (a->o.progress)
 		atomic_fetch_add(&a->o.progress->ddls, 1);
 out:
@@ -3147,7 +3158,8 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	a->copts.multi_statements = true; /* workers send their statements in scripts */
 
 	if ((rc = tidm_conn_open(&a->conn, &a->copts)) < 0 || (rc = tidm_meta_ensure(a->conn)) < 0 ||
-	    (rc = load_checkpoints(a, resume, have_resume)) < 0)
+	    (rc = load_checkpoints(a, resume, have_resume)) < 0 ||
+	    (rc = tidm_ddl_guard_new(&a->guard, a->conn, cfg->name)) < 0)
 		goto fail;
 	{
 		const tidm_server_info *si = tidm_conn_info(a->conn);
@@ -3239,6 +3251,7 @@ void tidm_applier_free(tidm_applier *a)
 		free(w);
 	}
 	tidm_schema_cache_free(a->schema);
+	tidm_ddl_guard_free(a->guard);
 	tidm_conn_close(a->conn);
 	free(a->keys);
 	free(a->hashbuf);
