@@ -55,6 +55,7 @@
 #include "db/meta.h"
 #include "db/quote.h"
 #include "sync/ddl.h"
+#include "sync/ddl_charset.h"
 #include "sync/ddl_guard.h"
 #include "sync/schema.h"
 #include "util/err.h"
@@ -175,6 +176,7 @@ struct tidm_applier {
 	tidm_conn_opts copts;
 	tidm_conn *conn; /* coordinator: DDL, checkpoints */
 	tidm_ddl_guard *guard;     /* on conn: the DDL statement in progress (crash safety) */
+	tidm_ddl_charset *charset; /* on conn: a DDL's session character set and collations */
 	bool savepoints; /* the target has SAVEPOINT (every one but TiDB before 6.2) */
 	tidm_schema_cache *schema;
 	tbl_info *tables;
@@ -2828,7 +2830,7 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		put_ddl_mode(&m, q->has_sql_mode ? q->sql_mode : 0);
 		rc = tidm_conn_exec(a->conn, m.data, m.len);
 		tidm_buf_dispose(&m);
-		if (rc < 0)
+		if (rc < 0 || (rc = tidm_ddl_charset_enter(a->charset, q, defdb[0] != '\0')) < 0)
 			goto out;
 		while (at < out.len) {
 			size_t n = several ? tidm_ddl_stmt_len(out.data + at, out.len - at, 0) : out.len - at;
@@ -2856,7 +2858,8 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 				at++;
 		}
 		if ((rc = tidm_conn_exec(a->conn, "SET SESSION sql_mode = '" SESSION_SQL_MODE "'",
-					 strlen("SET SESSION sql_mode = '" SESSION_SQL_MODE "'"))) < 0)
+					 strlen("SET SESSION sql_mode = '" SESSION_SQL_MODE "'"))) < 0 ||
+		    (rc = tidm_ddl_charset_leave(a->charset)) < 0)
 			goto out;
 	}
 	{
@@ -3161,6 +3164,7 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	    (rc = load_checkpoints(a, resume, have_resume)) < 0 ||
 	    (rc = tidm_ddl_guard_new(&a->guard, a->conn, cfg->name)) < 0)
 		goto fail;
+	a->charset = tidm_ddl_charset_new(a->conn, o->source_flavor);
 	{
 		const tidm_server_info *si = tidm_conn_info(a->conn);
 		a->savepoints = !(si->flavor == TIDM_FLAVOR_TIDB && si->version < 60200);
@@ -3252,6 +3256,7 @@ void tidm_applier_free(tidm_applier *a)
 	}
 	tidm_schema_cache_free(a->schema);
 	tidm_ddl_guard_free(a->guard);
+	tidm_ddl_charset_free(a->charset);
 	tidm_conn_close(a->conn);
 	free(a->keys);
 	free(a->hashbuf);
