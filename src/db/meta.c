@@ -54,6 +54,14 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `stmt` LONGTEXT NOT NULL,"
 		" PRIMARY KEY (`job`, `db`, `tbl`, `file`, `pos`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+		/* sync/ddl_guard.h: the replicated DDL statement in progress (a table added later:
+		 * CREATE ... IF NOT EXISTS upgrades an older store in place) */
+		"CREATE TABLE IF NOT EXISTS " M ".`ddl_guard` ("
+		" `job` VARCHAR(64) NOT NULL PRIMARY KEY,"
+		" `file` VARCHAR(255) NOT NULL, `pos` BIGINT UNSIGNED NOT NULL,"
+		" `stmt_no` INT UNSIGNED NOT NULL,"
+		" `snap` LONGBLOB NOT NULL"
+		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`sync_workers` ("
 		" `job` VARCHAR(64) NOT NULL, `worker` INT UNSIGNED NOT NULL,"
 		" `file` VARCHAR(255) NOT NULL DEFAULT '', `pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
@@ -185,7 +193,7 @@ int tidm_meta_job_set_state(tidm_conn *c, const char *name, const char *state, c
 
 int tidm_meta_job_delete(tidm_conn *c, const char *name)
 {
-	static const char *tables[] = {"jobs", "tables", "chunks", "sync_workers"};
+	static const char *tables[] = {"jobs", "tables", "chunks", "sync_workers", "ddl_guard"};
 	tidm_buf q = TIDM_BUF_INIT;
 	size_t i;
 	int rc = 0;

@@ -14,6 +14,8 @@
  *   chunks(job, db, tbl, no, lower_sql, upper_sql, state, rows_copied, bytes_copied,
  *          snap_file, snap_pos)          snap_*: the snapshot a done chunk was copied under
  *   sync_workers(job, worker, file, pos, nworkers)   replication checkpoints
+ *   ddl_guard(job, file, pos, stmt_no, snap)   the replicated DDL statement in progress
+ *                                        (sync/ddl_guard.h), cleared with the checkpoint after it
  */
 #ifndef TIDM_DB_META_H
 #define TIDM_DB_META_H

@@ -235,7 +235,7 @@ static int meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_po
 /* A fresh start: forget the old chunk plans and replication checkpoints. */
 static int meta_reset_job(run *r, tidm_conn *tgt)
 {
-	const char *tbls[] = {"chunks", "tables", "sync_workers"};
+	const char *tbls[] = {"chunks", "tables", "sync_workers", "ddl_guard"};
 	tidm_buf q = TIDM_BUF_INIT;
 	size_t i;
 	int rc = 0;

@@ -55,6 +55,8 @@
 #include "db/meta.h"
 #include "db/quote.h"
 #include "sync/ddl.h"
+#include "sync/ddl_charset.h"
+#include "sync/ddl_guard.h"
 #include "sync/schema.h"
 #include "sync/sequence.h"
 #include "util/err.h"
@@ -174,6 +176,8 @@ struct tidm_applier {
 	tidm_applier_opts o;
 	tidm_conn_opts copts;
 	tidm_conn *conn; /* coordinator: DDL, checkpoints */
+	tidm_ddl_guard *guard;     /* on conn: the DDL statement in progress (crash safety) */
+	tidm_ddl_charset *charset; /* on conn: a DDL's session character set and collations */
 	bool savepoints; /* the target has SAVEPOINT (every one but TiDB before 6.2) */
 	tidm_schema_cache *schema;
 	tidm_seq_sync *seqs; /* MariaDB sequences: their DDL and state rows */
@@ -2831,15 +2835,21 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 		bool several = ddl.kind == TIDM_DDL_ALTER_TABLE || ddl.kind == TIDM_DDL_RENAME_TABLE ||
 			       ddl.kind == TIDM_DDL_CREATE_TABLE || ddl.kind == TIDM_DDL_OTHER;
 		size_t at = 0;
+		unsigned no = 0;
 		tidm_buf m = TIDM_BUF_INIT;
 		put_ddl_mode(&m, q->has_sql_mode ? q->sql_mode : 0);
 		rc = tidm_conn_exec(a->conn, m.data, m.len);
 		tidm_buf_dispose(&m);
-		if (rc < 0)
+		if (rc < 0 || (rc = tidm_ddl_charset_enter(a->charset, q, defdb[0] != '\0')) < 0)
 			goto out;
 		while (at < out.len) {
 			size_t n = several ? tidm_ddl_stmt_len(out.data + at, out.len - at, 0) : out.len - at;
-			rc = tidm_conn_exec(a->conn, out.data + at, n);
+			/* 1: applied before a crash (sync/ddl_guard.h) */
+			int done = tidm_ddl_guard_begin(a->guard, a->cur_file, a->cur_pos, no++, out.data + at, n, defdb);
+			if ((rc = done) < 0)
+				goto out;
+			if (!done && (rc = tidm_conn_exec(a->conn, out.data + at, n)) == 0)
+				tidm_ddl_guard_ran(a->guard);
 			if (rc < 0) {
 				unsigned e = tidm_err_dberr();
 				/* replaying a DDL that was applied just before a crash */
@@ -2858,7 +2868,8 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 				at++;
 		}
 		if ((rc = tidm_conn_exec(a->conn, "SET SESSION sql_mode = '" SESSION_SQL_MODE "'",
-					 strlen("SET SESSION sql_mode = '" SESSION_SQL_MODE "'"))) < 0)
+					 strlen("SET SESSION sql_mode = '" SESSION_SQL_MODE "'"))) < 0 ||
+		    (rc = tidm_ddl_charset_leave(a->charset)) < 0)
 			goto out;
 	}
 	{
@@ -2877,7 +2888,10 @@ static int apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 	}
 	if (osc_done && (rc = osc_forget(a, osc_done->db, osc_done->name)) < 0)
 		goto out;
-	rc = set_all_checkpoints(a);
+	/* the checkpoint after the DDL and the end of its in-progress record: one transaction */
+	if ((rc = tidm_conn_exec(a->conn, "BEGIN", 5)) == 0 && (rc = set_all_checkpoints(a)) == 0 &&
+	    (rc = tidm_ddl_guard_clear(a->guard)) == 0)
+		rc = tidm_conn_exec(a->conn, "COMMIT", 6);
 	if (a->o.progress)
 		atomic_fetch_add(&a->o.progress->ddls, 1);
 out:
@@ -3157,8 +3171,10 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	a->copts.multi_statements = true; /* workers send their statements in scripts */
 
 	if ((rc = tidm_conn_open(&a->conn, &a->copts)) < 0 || (rc = tidm_meta_ensure(a->conn)) < 0 ||
-	    (rc = tidm_seq_sync_new(&a->seqs, a->conn)) < 0 || (rc = load_checkpoints(a, resume, have_resume)) < 0)
+	    (rc = tidm_seq_sync_new(&a->seqs, a->conn)) < 0 || (rc = load_checkpoints(a, resume, have_resume)) < 0 ||
+	    (rc = tidm_ddl_guard_new(&a->guard, a->conn, cfg->name)) < 0)
 		goto fail;
+	a->charset = tidm_ddl_charset_new(a->conn, o->source_flavor);
 	{
 		const tidm_server_info *si = tidm_conn_info(a->conn);
 		a->savepoints = !(si->flavor == TIDM_FLAVOR_TIDB && si->version < 60200);
@@ -3250,6 +3266,8 @@ void tidm_applier_free(tidm_applier *a)
 	}
 	tidm_schema_cache_free(a->schema);
 	tidm_seq_sync_free(a->seqs);
+	tidm_ddl_guard_free(a->guard);
+	tidm_ddl_charset_free(a->charset);
 	tidm_conn_close(a->conn);
 	free(a->keys);
 	free(a->hashbuf);
