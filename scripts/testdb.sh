@@ -158,10 +158,13 @@ write_cnf() {
 		id=2
 		extra=""
 	fi
+	mkdir -p "$sd/tmp"
 	cat >"$sd/my.cnf" <<EOF
 # Throwaway $name server of scripts/testdb.sh; not for real data.
 [mariadbd]
 datadir=$sd/data
+# its own temporary directory: internal temporary tables never share the machine's /tmp
+tmpdir=$sd/tmp
 socket=$(sock_path "$1")
 pid-file=$sd/mariadbd.pid
 log-error=$sd/error.log
