@@ -128,6 +128,7 @@ typedef struct run {
 	tidm_snapshot_pos copy_snap; /* the snapshot this run copies under (differs from the job's
 				      * original one when an interrupted run is resumed) */
 	bool resumed;
+	unsigned pause_ms; /* TIDM_TEST_PAUSE_AFTER_CHUNK (tests only): each dump worker sleeps this long after a chunk */
 
 	_Atomic int stop;
 	int err_code;
@@ -1800,6 +1801,8 @@ static void *dump_worker(void *arg)
 		if (i >= r->ntodo)
 			break;
 		rc = dump_chunk(d, r->todo[i]);
+		if (rc == 0 && r->pause_ms)
+			usleep(r->pause_ms * 1000u);
 		if (rc < 0) {
 			if (rc != TIDM_ECANCELED || !stopping(r)) {
 				if (!strstr(tidm_err_msg(), "`"))
@@ -1899,6 +1902,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	tidm_endpoint_conn_opts(&r.tgt_opts, &cfg->target, TIDM_ROLE_TARGET);
 
 	r.tgt_opts.local_infile = cfg->load_method != TIDM_LOAD_INSERT;
+	if (getenv("TIDM_TEST_PAUSE_AFTER_CHUNK"))
+		r.pause_ms = (unsigned)strtoul(getenv("TIDM_TEST_PAUSE_AFTER_CHUNK"), NULL, 10) % 60000;
 
 	atomic_store(&prog->stage, TIDM_FULL_CONNECTING);
 	if ((rc = tidm_conn_open(&src, &r.src_opts)) < 0 || (rc = open_target(&r, &tgt)) < 0)
