@@ -98,6 +98,7 @@ SQL
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" = 0 ] || fail "type all with DDL during the copy: exit $rc: $(tail -5 "$TEST_TMP/all.out")"
+grep -E "after the snapshot|no longer on the source|new snapshot" "$TEST_TMP/all.out" || true
 compare "$db"
 
 # --- 2. RENAME during the copy, kill -9, the same command again --------------------------------
@@ -116,4 +117,5 @@ src_sql "USE \`$db\`; UPDATE t_renamed SET v = -v WHERE id <= 10"
 rc=0
 "$TIDM_BIN" migrate "$TEST_TMP/ren.yaml" --until-caught-up >"$TEST_TMP/ren2.out" 2>&1 || rc=$?
 [ "$rc" = 0 ] || fail "the run after the kill: exit $rc: $(tail -5 "$TEST_TMP/ren2.out")"
+grep -E "after the snapshot|no longer on the source|new snapshot" "$TEST_TMP/ren2.out" || true
 compare "$db"
