@@ -38,6 +38,18 @@
  *     carries a reference count (1 for its producer plus 1 per statement in flight); the
  *     worker that drops it to zero marks the chunk done in tidm_meta. Memory is bounded by
  *     the queue: about (2 * load_threads + dump_threads) * statement_bytes.
+ *  7. DDL during the copy: definitions are read under the snapshot's lock, and columns
+ *     and keys only count when the definition is still that one afterwards
+ *     (describe_snapshot), so the rows read and the table made agree. A table the snapshot can no longer
+ *     read (a later ALTER that rebuilt it: 1412; a dropped column: 1054; renamed or
+ *     dropped: 1146) is marked stale and its other chunks are passed over; when the round
+ *     ends, another round takes a new snapshot at P' and copies the stale tables again
+ *     (their target copies dropped first) with the tables that appeared since (a RENAME's
+ *     new name). Stale tables gone at P' are dropped on the target and recorded as 'gone'
+ *     chunks at P'. Chunks record the snapshot they were copied under, so replication
+ *     (type all) skips those tables' events before P' (sync/apply.h windows): the DDL
+ *     itself is in the new copy. A resumed run treats tables it copied before and that
+ *     are gone from the source the same way.
  *  Errors: the first error stops every worker (a shared flag polled per statement); the
  *  job row is left "running" so the next run resumes.
  */
@@ -81,6 +93,7 @@ typedef struct table {
 	bool planned; /* chunk plan stored in tidm_meta */
 	unsigned last_no; /* highest number of its chunks to copy (for the copy order) */
 	_Atomic bool warned; /* load warnings were logged */
+	_Atomic bool stale;  /* DDL made it unreadable in this round's snapshot: copied again (7.) */
 	bool referenced;     /* a foreign key points at it (mark_referenced) */
 	char *create_sql; /* SHOW CREATE TABLE of the source when its target table was made */
 	char *snap_create; /* SHOW CREATE TABLE read under the snapshot's lock: the definition of
@@ -135,6 +148,10 @@ typedef struct run {
 	bool resumed;
 	bool restart;                /* --restart: a finished or interrupted job starts afresh */
 	tidm_keyless_marks keyless;  /* keyless tables' marks of earlier runs */
+	unsigned round;      /* 0, then one more per new snapshot for stale tables (7.) */
+	tidm_buf done_names; /* "db\0name\0" of tables copied in earlier rounds */
+	tidm_buf stale_names; /* "db\0name\0" of the tables the next round copies again */
+	unsigned pause_ms; /* TIDM_TEST_PAUSE_AFTER_CHUNK (tests only): each dump worker sleeps this long after a chunk */
 
 	_Atomic int stop;
 	int err_code;
@@ -168,6 +185,42 @@ static char *xstrdup(const char *s)
 	if (!p)
 		abort();
 	return p;
+}
+
+static void names_add(tidm_buf *b, const char *db, const char *name)
+{
+	tidm_buf_put(b, db, strlen(db) + 1);
+	tidm_buf_put(b, name, strlen(name) + 1);
+}
+
+static bool names_has(const tidm_buf *b, const char *db, const char *name)
+{
+	const char *p = b->data, *end = b->data + b->len;
+
+	while (p && p < end) {
+		const char *n = p + strlen(p) + 1;
+		if (!strcmp(p, db) && !strcmp(n, name))
+			return true;
+		p = n + strlen(n) + 1;
+	}
+	return false;
+}
+
+/* The source's last error says a table cannot be read in this snapshot any more (7.). */
+static bool stale_error(void)
+{
+	unsigned e = tidm_err_dberr();
+	return e == 1412 /* ER_TABLE_DEF_CHANGED */ || e == 1146 /* ER_NO_SUCH_TABLE */ ||
+	       e == 1054 /* ER_BAD_FIELD_ERROR */;
+}
+
+static void mark_stale(table *t)
+{
+	if (!atomic_exchange(&t->stale, true))
+		tidm_info("`%s`.`%s` changed on the source after the snapshot (%s): it is copied again from a later "
+			  "snapshot",
+			  t->db, t->name, tidm_err_msg());
+	tidm_err_clear();
 }
 
 static void table_dispose(table *t)
@@ -335,6 +388,8 @@ static int discover(run *r, tidm_conn *src)
 
 		if (!tidm_filter_match_table(&r->cfg->objects, db, name))
 			continue;
+		if (r->round && names_has(&r->done_names, db, name) && !names_has(&r->stale_names, db, name))
+			continue; /* copied by an earlier round */
 		if (!strcmp(type, "VIEW"))
 			add_table(r, db, name, true, 0);
 		else if (!strcmp(type, "BASE TABLE") || !strcmp(type, "SYSTEM VERSIONED"))
@@ -1039,7 +1094,8 @@ static int create_schema(run *r, tidm_conn *src, tidm_conn *tgt, tidm_buf *repor
 	}
 	mark_referenced(r, src);
 	for (k = 0; k < r->ntables; k++)
-		if (!r->tables[k].is_view && (rc = create_table(r, src, tgt, &r->tables[k], report)) < 0)
+		if (!r->tables[k].is_view && !atomic_load(&r->tables[k].stale) &&
+		    (rc = create_table(r, src, tgt, &r->tables[k], report)) < 0)
 			return rc;
 	/* Views may use other views: retry the failed ones while each pass makes progress. */
 	for (;;) {
@@ -1397,7 +1453,7 @@ static int load_plans(run *r, tidm_conn *tgt)
 		goto out;
 	while (tidm_res_next(res) == 1) {
 		table *t = find_table(r, tidm_res_get(res, 0), tidm_res_get(res, 1));
-		if (!t)
+		if (!t || !strcmp(tidm_res_get(res, 5), "gone"))
 			continue; /* no longer selected or no longer on the source */
 		t->planned = true;
 		atomic_fetch_add(&r->prog->chunks_total, 1);
@@ -1637,7 +1693,7 @@ static void *load_worker(void *arg)
 
 typedef struct dump_ctx {
 	run *r;
-	tidm_conn *src; /* snapshot connection, owned */
+	tidm_conn *src; /* snapshot connection (tidm_full_run's) */
 	tidm_conn *tgt; /* for keyless tables and chunk marks, opened lazily */
 } dump_ctx;
 
@@ -1780,9 +1836,10 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 			put_key_cmp(&q, t, c->upper, false);
 	}
 	if ((rc = tidm_conn_stream_begin(d->src, q.data)) < 0) {
-		if (rc == TIDM_ENOTFOUND)
-			tidm_err_set(rc, "table `%s`.`%s` was dropped on the source during the migration", t->db,
-				     t->name);
+		if (rc != TIDM_ECANCELED && stale_error()) {
+			mark_stale(t);
+			rc = TIDM_EAGAIN;
+		}
 		goto out;
 	}
 	load = r->load_data && loadable(d->src, (unsigned)t->ncols);
@@ -1808,8 +1865,13 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 			rows_in_stmt = 0;
 		}
 	}
-	if (got < 0)
+	if (got < 0) {
 		rc = got;
+		if (rc != TIDM_ECANCELED && stale_error()) {
+			mark_stale(t);
+			rc = TIDM_EAGAIN;
+		}
+	}
 	tidm_conn_stream_end(d->src);
 	if (rc < 0)
 		goto out;
@@ -1853,7 +1915,13 @@ static void *dump_worker(void *arg)
 		int rc;
 		if (i >= r->ntodo)
 			break;
+		if (atomic_load(&r->todo[i]->t->stale))
+			continue; /* copied again by the next round */
 		rc = dump_chunk(d, r->todo[i]);
+		if (rc == TIDM_EAGAIN)
+			continue; /* its table became stale */
+		if (rc == 0 && r->pause_ms)
+			usleep(r->pause_ms * 1000u);
 		if (rc < 0) {
 			if (rc != TIDM_ECANCELED || !stopping(r)) {
 				if (!strstr(tidm_err_msg(), "`"))
@@ -1928,17 +1996,227 @@ void tidm_full_result_dispose(tidm_full_result *res)
 	tidm_buf_dispose(&res->mapping_report);
 }
 
+/* ---- rounds: DDL during the copy (DESIGN 7.) ------------------------------------------------ */
+
+/*
+ * Columns and chunk key of t (describe) as the snapshot has them. information_schema is
+ * read after the snapshot's lock (joins of it under FLUSH TABLES WITH READ LOCK fail on
+ * MariaDB), so the definition is read again afterwards: when it is no longer the one read
+ * under the lock, DDL ran in between and t is stale - copied by the next round instead of
+ * with columns its snapshot rows do not have.
+ */
+static int describe_snapshot(run *r, tidm_conn *src, table *t)
+{
+	tidm_buf q = TIDM_BUF_INIT, now = TIDM_BUF_INIT, then = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	int rc = describe(r, src, t);
+
+	if (rc == TIDM_ENOTFOUND || (rc < 0 && stale_error())) {
+		mark_stale(t);
+		return 0;
+	}
+	if (rc < 0 || !t->snap_create)
+		return rc;
+	tidm_buf_puts(&q, "SHOW CREATE TABLE ");
+	tidm_quote_qualified(&q, t->db, t->name);
+	if ((rc = tidm_conn_query(src, &res, q.data)) < 0) {
+		if (stale_error()) {
+			mark_stale(t);
+			rc = 0;
+		}
+		goto out;
+	}
+	if (tidm_res_next(res) == 1 && tidm_res_cols(res) >= 2 && tidm_res_get(res, 1))
+		normalize_create(&now, tidm_res_get(res, 1));
+	normalize_create(&then, t->snap_create);
+	if (!now.data || !then.data || strcmp(now.data, then.data) != 0) {
+		tidm_err_set(TIDM_ERROR, "its definition changed");
+		mark_stale(t);
+	}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	tidm_buf_dispose(&now);
+	tidm_buf_dispose(&then);
+	return rc;
+}
+
+/*
+ * The table db.name is not on the source at this round's snapshot: drop its target copy
+ * and forget its chunks, and record one 'gone' chunk at the snapshot's position, so
+ * replication (runner's windows) passes over its events before it - its DROP or RENAME.
+ */
+static int record_gone(run *r, tidm_conn *tgt, const char *db, const char *name)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	table tmp;
+	int rc;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.db = xstrdup(db);
+	tmp.name = xstrdup(name);
+	tidm_info("`%s`.`%s` is no longer on the source: its copy on the target is dropped", db, name);
+	if ((rc = forget_table(r, tgt, &tmp)) < 0)
+		goto out;
+	tidm_buf_puts(&q, "INSERT INTO `" META_DB "`.`tables` (`job`,`db`,`tbl`,`chunks`) VALUES (");
+	put_str(&q, r->cfg->name);
+	tidm_buf_putc(&q, ',');
+	put_str(&q, db);
+	tidm_buf_putc(&q, ',');
+	put_str(&q, name);
+	tidm_buf_puts(&q, ",0)");
+	if ((rc = tidm_conn_exec(tgt, q.data, q.len)) < 0)
+		goto out;
+	tidm_buf_clear(&q);
+	tidm_buf_puts(&q, "INSERT INTO `" META_DB "`.`chunks` (`job`,`db`,`tbl`,`no`,`state`,`snap_file`,`snap_pos`) VALUES (");
+	put_str(&q, r->cfg->name);
+	tidm_buf_putc(&q, ',');
+	put_str(&q, db);
+	tidm_buf_putc(&q, ',');
+	put_str(&q, name);
+	tidm_buf_puts(&q, ",0,'gone',");
+	put_str(&q, r->copy_snap.file);
+	tidm_buf_printf(&q, ",%llu)", (unsigned long long)r->copy_snap.pos);
+	rc = tidm_conn_exec(tgt, q.data, q.len);
+out:
+	if (rc < 0)
+		tidm_err_prefix("dropping the target copy of `%s`.`%s`: ", db, name);
+	tidm_buf_dispose(&q);
+	table_dispose(&tmp);
+	return rc;
+}
+
+/*
+ * Before a round copies: the stale tables of the last round lose their target copies
+ * (those still on the source are made again from this snapshot); on a resumed run, tables
+ * an earlier run copied that are gone from the source are dropped on the target.
+ */
+static int drop_stale(run *r, tidm_conn *tgt)
+{
+	const char *p, *end;
+	tidm_buf q = TIDM_BUF_INIT, gone = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	int rc = 0;
+
+	if (r->round == 0 && r->resumed) {
+		tidm_buf_puts(&q, "SELECT `db`, `tbl` FROM `" META_DB "`.`tables` WHERE `job` = ");
+		put_str(&q, r->cfg->name);
+		if ((rc = tidm_conn_query(tgt, &res, q.data)) < 0)
+			goto out;
+		while (tidm_res_next(res) == 1) {
+			const char *db = tidm_res_get(res, 0), *name = tidm_res_get(res, 1);
+			if (tidm_filter_match_table(&r->cfg->objects, db, name) && !find_table(r, db, name))
+				names_add(&gone, db, name);
+		}
+	}
+	for (p = r->stale_names.data, end = p + r->stale_names.len; p && p < end;) {
+		const char *name = p + strlen(p) + 1;
+		table tmp;
+		if (find_table(r, p, name)) {
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.db = (char *)p;
+			tmp.name = (char *)name;
+			if ((rc = forget_table(r, tgt, &tmp)) < 0)
+				goto out;
+		} else {
+			names_add(&gone, p, name);
+		}
+		p = name + strlen(name) + 1;
+	}
+	for (p = gone.data, end = p + gone.len; p && p < end;) {
+		const char *name = p + strlen(p) + 1;
+		if ((rc = record_gone(r, tgt, p, name)) < 0)
+			goto out;
+		p = name + strlen(name) + 1;
+	}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	tidm_buf_dispose(&gone);
+	return rc;
+}
+
+/* After a round: stale tables go to the next round (true when there are any). */
+static bool next_round(run *r)
+{
+	tidm_buf stale = TIDM_BUF_INIT;
+	size_t k;
+	bool any;
+
+	for (k = 0; k < r->ntables; k++)
+		names_add(atomic_load(&r->tables[k].stale) ? &stale : &r->done_names, r->tables[k].db,
+			  r->tables[k].name);
+	tidm_buf_dispose(&r->stale_names);
+	r->stale_names = stale;
+	any = stale.len > 0;
+	for (k = 0; k < r->ntodo; k++)
+		chunk_free(r->todo[k]);
+	r->ntodo = 0;
+	atomic_store(&r->next_chunk, 0);
+	return any;
+}
+
+/* Copy the chunks in r->todo: dump workers on the snapshot connections, load workers. */
+static void copy_chunks(run *r, tidm_conn **dumpers, unsigned ndump, unsigned nload)
+{
+	dump_ctx *dctx = calloc(ndump, sizeof(*dctx));
+	pthread_t *dthreads = calloc(ndump, sizeof(*dthreads)), *lthreads = calloc(nload, sizeof(*lthreads));
+	unsigned i, dstarted = 0, lstarted = 0;
+
+	r->cap = 2 * (size_t)nload;
+	r->ring = calloc(r->cap, sizeof(*r->ring));
+	if (!r->ring || !dctx || !dthreads || !lthreads)
+		abort();
+	r->head = r->count = 0;
+	r->producers_left = ndump;
+	for (i = 0; i < nload; i++, lstarted++)
+		if (pthread_create(&lthreads[i], NULL, load_worker, r) != 0) {
+			tidm_err_set(TIDM_ERROR, "cannot start a load thread");
+			fail(r);
+			break;
+		}
+	for (i = 0; i < ndump; i++) {
+		dctx[i].r = r;
+		dctx[i].src = dumpers[i];
+		if (pthread_create(&dthreads[i], NULL, dump_worker, &dctx[i]) != 0) {
+			tidm_err_set(TIDM_ERROR, "cannot start a dump thread");
+			fail(r);
+			pthread_mutex_lock(&r->mu);
+			r->producers_left -= ndump - i;
+			pthread_cond_broadcast(&r->not_empty);
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		dstarted++;
+	}
+	for (i = 0; i < dstarted; i++)
+		pthread_join(dthreads[i], NULL);
+	for (i = 0; i < lstarted; i++)
+		pthread_join(lthreads[i], NULL);
+	/* statements left in the queue after a stop */
+	while (r->count) {
+		free(r->ring[r->head].sql);
+		r->head = (r->head + 1) % r->cap;
+		r->count--;
+	}
+	for (i = 0; i < ndump; i++)
+		tidm_conn_close(dctx[i].tgt);
+	free(r->ring);
+	r->ring = NULL;
+	free(dctx);
+	free(dthreads);
+	free(lthreads);
+}
+
 int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_full_result *out,
 		  volatile sig_atomic_t *cancel, bool restart)
 {
 	run r;
 	tidm_conn *src = NULL, *tgt = NULL;
 	tidm_conn **dumpers = NULL;
-	dump_ctx *dctx = NULL;
-	pthread_t *dthreads = NULL, *lthreads = NULL;
 	unsigned ndump = cfg->dump_threads ? cfg->dump_threads : 4;
 	unsigned nload = cfg->load_threads ? cfg->load_threads : 4;
-	unsigned i, dstarted = 0, lstarted = 0;
+	unsigned i;
 	size_t k;
 	int rc;
 
@@ -1954,6 +2232,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	tidm_endpoint_conn_opts(&r.tgt_opts, &cfg->target, TIDM_ROLE_TARGET);
 
 	r.tgt_opts.local_infile = cfg->load_method != TIDM_LOAD_INSERT;
+	if (getenv("TIDM_TEST_PAUSE_AFTER_CHUNK"))
+		r.pause_ms = (unsigned)strtoul(getenv("TIDM_TEST_PAUSE_AFTER_CHUNK"), NULL, 10) % 60000;
 
 	atomic_store(&prog->stage, TIDM_FULL_CONNECTING);
 	if ((rc = tidm_conn_open(&src, &r.src_opts)) < 0 || (rc = open_target(&r, &tgt)) < 0)
@@ -1963,20 +2243,21 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	tidm_info("source: %s, target: %s", tidm_conn_info(src)->version_str, tidm_conn_info(tgt)->version_str);
 	if ((rc = tidm_meta_ensure(tgt)) < 0 || (rc = meta_load_job(&r, tgt, &out->resumed, &out->snapshot)) < 0)
 		goto out;
-	if ((rc = discover(&r, src)) < 0)
-		goto out;
 
 	/* dump connections, then the snapshot (first run only: a resumed run keeps the position) */
-	atomic_store(&prog->stage, TIDM_FULL_SNAPSHOT);
 	dumpers = calloc(ndump, sizeof(*dumpers));
 	if (!dumpers)
 		abort();
 	for (i = 0; i < ndump; i++)
 		if ((rc = tidm_conn_open(&dumpers[i], &r.src_opts)) < 0)
 			goto out;
-	{
+	for (r.round = 0;; r.round++) {
 		tidm_snapshot_pos fresh;
 		unsigned attempt;
+
+		atomic_store(&prog->stage, TIDM_FULL_SNAPSHOT);
+		if ((rc = discover(&r, src)) < 0)
+			goto out;
 		for (attempt = 0;; attempt++) {
 			memset(&fresh, 0, sizeof(fresh));
 			rc = take_snapshot(&r, src, dumpers, ndump, &fresh);
@@ -1994,132 +2275,115 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 			free(fresh.gtid_set);
 			goto out;
 		}
-		r.resumed = out->resumed;
 		snprintf(r.copy_snap.file, sizeof(r.copy_snap.file), "%s", fresh.file);
 		r.copy_snap.pos = fresh.pos;
-		if (!out->resumed) {
+		if (r.round) {
+			tidm_info("copying again what changed during the copy, from a new snapshot at %s:%llu", fresh.file,
+				  (unsigned long long)fresh.pos);
+			free(fresh.gtid_set);
+		} else if (!out->resumed) {
 			out->snapshot = fresh;
 		} else {
 			tidm_info("resuming job %s (snapshot position %s:%llu kept)", cfg->name, out->snapshot.file,
 				  (unsigned long long)out->snapshot.pos);
 			free(fresh.gtid_set);
 		}
-	}
-	for (k = 0; k < r.ntables; k++) {
-		table *t = &r.tables[k];
-		if (t->is_view) {
-			out->views++;
-			continue;
-		}
-		out->tables++;
-		if ((rc = describe(&r, src, t)) < 0)
+		r.resumed = out->resumed;
+		if ((rc = drop_stale(&r, tgt)) < 0)
 			goto out;
-		atomic_fetch_add(&prog->rows_estimate, t->est_rows);
-	}
-	atomic_store(&prog->tables_total, out->tables);
-	if (r.ntables == 0)
-		tidm_warn("no table of the source matches the job's selection");
-	if ((rc = keyless_decide(&r, tgt)) < 0 || (!out->resumed && (rc = meta_reset_job(&r, tgt)) < 0))
-		goto out;
-	if ((rc = meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)
-		goto out;
-
-	atomic_store(&prog->stage, TIDM_FULL_SCHEMA);
-	if ((rc = create_schema(&r, src, tgt, &out->mapping_report)) < 0 ||
-	    (rc = tidm_dump_sequences(src, dumpers[0], tgt, &cfg->objects, &out->mapping_report)) < 0)
-		goto out;
-
-	atomic_store(&prog->stage, TIDM_FULL_PLANNING);
-	if (out->resumed && (rc = load_plans(&r, tgt)) < 0)
-		goto out;
-	for (k = 0; k < r.ntables; k++) {
-		table *t = &r.tables[k];
-		if (t->is_view || t->planned)
-			continue;
-		if ((rc = plan_table(&r, src, tgt, t)) < 0)
-			goto out;
-	}
-	/* tables whose every chunk was done before */
-	for (k = 0; k < r.ntables; k++)
-		if (!r.tables[k].is_view && atomic_load(&r.tables[k].chunks_left) == 0) {
-			if ((rc = finish_table(&r, tgt, &r.tables[k])) < 0)
+		for (k = 0; k < r.ntables; k++) {
+			table *t = &r.tables[k];
+			bool again = names_has(&r.stale_names, t->db, t->name);
+			if (t->is_view) {
+				out->views++;
+				continue;
+			}
+			if (!again)
+				out->tables++;
+			if ((rc = describe_snapshot(&r, src, t)) < 0)
 				goto out;
-			atomic_fetch_add(&prog->tables_done, 1);
+			atomic_fetch_add(&prog->rows_estimate, t->est_rows);
 		}
-	if ((rc = keyless_prepare(&r, tgt)) < 0)
-		goto out;
-	for (k = 0; k < r.ntodo; k++)
-		if (r.todo[k]->no > r.todo[k]->t->last_no)
-			r.todo[k]->t->last_no = r.todo[k]->no;
-	if (r.ntodo)
-		qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
+		atomic_store(&prog->tables_total, out->tables);
+		if (r.ntables == 0 && r.round == 0)
+			tidm_warn("no table of the source matches the job's selection");
+		/* before anything is written: keyless tables claimed or refused (each round: a
+		 * re-copied table's target copy was dropped, a renamed one is new) */
+		if ((rc = keyless_decide(&r, tgt)) < 0 ||
+		    (r.round == 0 && !out->resumed && (rc = meta_reset_job(&r, tgt)) < 0))
+			goto out;
+		if (r.round == 0 && (rc = meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)
+			goto out;
 
-	atomic_store(&prog->stage, TIDM_FULL_COPYING);
-	r.cap = 2 * (size_t)nload;
-	r.ring = calloc(r.cap, sizeof(*r.ring));
-	dctx = calloc(ndump, sizeof(*dctx));
-	dthreads = calloc(ndump, sizeof(*dthreads));
-	lthreads = calloc(nload, sizeof(*lthreads));
-	if (!r.ring || !dctx || !dthreads || !lthreads)
-		abort();
-	r.producers_left = ndump;
-	for (i = 0; i < nload; i++, lstarted++)
-		if (pthread_create(&lthreads[i], NULL, load_worker, &r) != 0) {
-			tidm_err_set(TIDM_ERROR, "cannot start a load thread");
-			fail(&r);
-			break;
+		atomic_store(&prog->stage, TIDM_FULL_SCHEMA);
+		if ((rc = create_schema(&r, src, tgt, &out->mapping_report)) < 0 ||
+		    (r.round == 0 &&
+		     (rc = tidm_dump_sequences(src, dumpers[0], tgt, &cfg->objects, &out->mapping_report)) < 0))
+			goto out;
+
+		atomic_store(&prog->stage, TIDM_FULL_PLANNING);
+		if (out->resumed && (rc = load_plans(&r, tgt)) < 0)
+			goto out;
+		for (k = 0; k < r.ntables; k++) {
+			table *t = &r.tables[k];
+			if (t->is_view || t->planned || atomic_load(&t->stale))
+				continue;
+			/* plan_table reads the table outside the snapshot: DDL may have renamed it or
+			 * dropped its key column */
+			if ((rc = plan_table(&r, src, tgt, t)) < 0 && rc != TIDM_ECANCELED && stale_error()) {
+				mark_stale(t);
+				rc = 0;
+			}
+			if (rc < 0)
+				goto out;
 		}
-	for (i = 0; i < ndump; i++) {
-		dctx[i].r = &r;
-		dctx[i].src = dumpers[i];
-		dumpers[i] = NULL;
-		if (pthread_create(&dthreads[i], NULL, dump_worker, &dctx[i]) != 0) {
-			tidm_err_set(TIDM_ERROR, "cannot start a dump thread");
-			fail(&r);
-			pthread_mutex_lock(&r.mu);
-			r.producers_left -= ndump - i;
-			pthread_cond_broadcast(&r.not_empty);
-			pthread_mutex_unlock(&r.mu);
-			break;
+		/* tables whose every chunk was done before */
+		for (k = 0; k < r.ntables; k++)
+			if (!r.tables[k].is_view && !atomic_load(&r.tables[k].stale) &&
+			    atomic_load(&r.tables[k].chunks_left) == 0) {
+				if ((rc = finish_table(&r, tgt, &r.tables[k])) < 0)
+					goto out;
+				atomic_fetch_add(&prog->tables_done, 1);
+			}
+		if ((rc = keyless_prepare(&r, tgt)) < 0)
+			goto out;
+		for (k = 0; k < r.ntodo; k++)
+			if (r.todo[k]->no > r.todo[k]->t->last_no)
+				r.todo[k]->t->last_no = r.todo[k]->no;
+		if (r.ntodo)
+			qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
+
+		atomic_store(&prog->stage, TIDM_FULL_COPYING);
+		copy_chunks(&r, dumpers, ndump, nload);
+		if (r.err_code) {
+			rc = tidm_err_set_db(r.err_code, r.err_db, "%s", r.err_msg);
+			goto out;
 		}
-		dstarted++;
-	}
-	for (i = 0; i < dstarted; i++)
-		pthread_join(dthreads[i], NULL);
-	for (i = 0; i < lstarted; i++)
-		pthread_join(lthreads[i], NULL);
-	/* statements left in the queue after a stop */
-	while (r.count) {
-		free(r.ring[r.head].sql);
-		r.head = (r.head + 1) % r.cap;
-		r.count--;
-	}
-	if (r.err_code) {
-		rc = tidm_err_set_db(r.err_code, r.err_db, "%s", r.err_msg);
-		goto out;
-	}
-	if (cancel && *cancel) {
-		rc = tidm_err_set(TIDM_ECANCELED, "interrupted; run the same command again to resume");
-		goto out;
+		if (cancel && *cancel) {
+			rc = tidm_err_set(TIDM_ECANCELED, "interrupted; run the same command again to resume");
+			goto out;
+		}
+		if (!next_round(&r))
+			break;
+		if (r.round == 5) {
+			rc = tidm_err_set(TIDM_ERROR, "tables keep changing on the source while they are copied; run "
+						      "the same command again when DDL is quieter");
+			goto out;
+		}
+		/* end the snapshot transactions now: DDL waiting for their metadata locks goes on */
+		for (i = 0; i < ndump; i++)
+			if ((rc = tidm_conn_exec(dumpers[i], "ROLLBACK", 8)) < 0)
+				goto out;
 	}
 	if ((rc = meta_save_job(&r, tgt, cfg->type == TIDM_JOB_FULL ? "finished" : "running",
 				cfg->type == TIDM_JOB_FULL ? "done" : "sync", &out->snapshot)) < 0)
 		goto out;
 	atomic_store(&prog->stage, TIDM_FULL_DONE);
 out:
-	if (dctx)
-		for (i = 0; i < ndump; i++) {
-			tidm_conn_close(dctx[i].src);
-			tidm_conn_close(dctx[i].tgt);
-		}
 	if (dumpers)
 		for (i = 0; i < ndump; i++)
 			tidm_conn_close(dumpers[i]);
 	free(dumpers);
-	free(dctx);
-	free(dthreads);
-	free(lthreads);
-	free(r.ring);
 	for (k = 0; k < r.ntodo; k++)
 		chunk_free(r.todo[k]);
 	free(r.todo);
@@ -2127,6 +2391,8 @@ out:
 		table_dispose(&r.tables[k]);
 	free(r.tables);
 	tidm_keyless_marks_dispose(&r.keyless);
+	tidm_buf_dispose(&r.done_names);
+	tidm_buf_dispose(&r.stale_names);
 	tidm_conn_close(src);
 	tidm_conn_close(tgt);
 	pthread_mutex_destroy(&r.mu);

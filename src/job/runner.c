@@ -157,7 +157,7 @@ static int load_windows(const tidm_job_config *cfg, tidm_conn *tgt, tidm_applier
 
 	tidm_buf_puts(&q, "SELECT `db`, `tbl`, `snap_file`, `snap_pos` FROM `" TIDM_META_DB "`.`chunks` WHERE `job` = ");
 	tidm_quote_string(&q, cfg->name, strlen(cfg->name));
-	tidm_buf_puts(&q, " AND `state` = 'done' AND `snap_file` <> '' ORDER BY `db`, `tbl`");
+	tidm_buf_puts(&q, " AND `state` IN ('done', 'gone') AND `snap_file` <> '' ORDER BY `db`, `tbl`");
 	if ((rc = tidm_conn_query(tgt, &res, q.data)) < 0)
 		goto out;
 	for (;;) {

@@ -2166,6 +2166,8 @@ static int apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, co
 		return 0; /* dummy table id (end of statement marker) */
 	if (!tidm_filter_match_table(&a->cfg->objects, tm->db, tm->table))
 		return 0;
+	if (a->windows && window_side(a, find_window(a, tm->db, tm->table)) < 0)
+		return 0; /* before its copy: the target table may have another definition or none */
 	if (tidm_seq_sync_is(a->seqs, tm))
 		return tidm_seq_sync_rows(a->seqs, dec, ev); /* a sequence's new state, not a row */
 	if ((rc = get_table(a, tm->db, tm->table, &t)) < 0)
