@@ -57,6 +57,7 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `job` VARCHAR(64) NOT NULL, `worker` INT UNSIGNED NOT NULL,"
 		" `file` VARCHAR(255) NOT NULL DEFAULT '', `pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
 		" `nworkers` INT UNSIGNED NOT NULL DEFAULT 0,"
+		" `txn_row` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
 		" `updated_at` TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),"
 		" PRIMARY KEY (`job`, `worker`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
@@ -77,6 +78,17 @@ int tidm_meta_ensure(tidm_conn *c)
 		return rc;
 	if (have && !strcmp(have, "0"))
 		rc = tidm_conn_execf(c, "ALTER TABLE %s.`tables` ADD COLUMN `deferred_keys` LONGTEXT NULL", M);
+	free(have);
+	have = NULL;
+	/* sync_workers.txn_row: rows of the transaction at (file, pos) already applied (a
+	 * transaction split by spec.max-txn-bytes; 0 = none) */
+	if (rc == 0 &&
+	    (rc = tidm_conn_query_value(c, &have, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '"
+						  TIDM_META_DB "' AND TABLE_NAME = 'sync_workers' AND COLUMN_NAME = 'txn_row'")) == 0 &&
+	    have && !strcmp(have, "0"))
+		rc = tidm_conn_execf(c, "ALTER TABLE %s.`sync_workers` ADD COLUMN `txn_row` BIGINT UNSIGNED NOT NULL DEFAULT 0 "
+					"AFTER `nworkers`",
+				     M);
 	free(have);
 	if (rc < 0)
 		tidm_err_prefix("cannot upgrade the job store `" TIDM_META_DB "` on the target: ");

@@ -10,7 +10,8 @@
  *                                        the source definition its target table was made from
  *   chunks(job, db, tbl, no, lower_sql, upper_sql, state, rows_copied, bytes_copied,
  *          snap_file, snap_pos)          snap_*: the snapshot a done chunk was copied under
- *   sync_workers(job, worker, file, pos, nworkers)   replication checkpoints
+ *   sync_workers(job, worker, file, pos, nworkers, txn_row)   replication checkpoints
+ *     (txn_row > 0: that many rows of the transaction starting at file:pos are applied)
  */
 #ifndef TIDM_DB_META_H
 #define TIDM_DB_META_H
