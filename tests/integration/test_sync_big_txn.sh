@@ -3,7 +3,9 @@
 # target that refuses transactions above 32 MiB: the target's max_binlog_cache_size stands
 # in for TiDB's txn-total-size-limit (a transaction over it fails, as TiDB's error 8004
 # does). With spec.max-txn-bytes = 8 MiB tidm applies it in pieces, whose checkpoints lie
-# inside the transaction while it runs; a kill -9 after some pieces, then a rerun, ends
+# inside the transaction while it runs; the source connection is cut after the first
+# pieces (the stream reconnects and the transaction is read again from its start), then a
+# kill -9 after some more, then a rerun: it ends
 # equal with no row twice (the keyless table would show it). tidm's peak RSS is reported
 # for both runs and stays far below the transaction's size. The job store starts in the
 # format of an older tidm (no sync_workers.txn_row).
@@ -65,6 +67,12 @@ peak_rss "$pid" "$TEST_TMP/rss1" &
 # pieces committed while the transaction is open: a checkpoint inside it, rows on the target
 piece_cp() { [ "$(tgt_sql "SELECT COUNT(*) FROM tidm_meta.sync_workers WHERE job = '$job' AND txn_row > 0")" -gt 0 ]; }
 wait_for piece_cp 300 "a checkpoint inside the source transaction"
+# the source connection lost after a piece: the transaction is read again from its start,
+# and the rows already committed are skipped
+for id in $(src_sql "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'"); do
+	src_sql "KILL $id" || true
+done
+wait_for "grep -q 'binlog stream: reconnecting' '$TEST_TMP/run1'" 120 "the binlog stream reconnecting"
 half() { [ "$(tgt_sql "SELECT (SELECT COUNT(*) FROM \`$db\`.k) + (SELECT COUNT(*) FROM \`$db\`.kl)")" -ge "$rows" ]; }
 wait_for half 300 "half of the rows on the target"
 kill -9 "$pid"
@@ -76,6 +84,7 @@ echo "killed after $(($(date +%s) - t0)) s with $k1 + $kl1 of 2 x $rows rows on 
 tgt_sql "SELECT worker, file, pos, txn_row FROM tidm_meta.sync_workers WHERE job = '$job' ORDER BY worker"
 [ "$((k1 + kl1))" -lt "$((2 * rows))" ] || fail "the transaction was complete before the kill"
 assert_contains "$(cat "$TEST_TMP/run1")" "commits it in pieces" "run 1 output"
+grep -E "reconnecting|in pieces" "$TEST_TMP/run1" | cut -c1-160
 
 t0=$(date +%s)
 "$TIDM_BIN" migrate "$TEST_TMP/job.yaml" --until-caught-up >"$TEST_TMP/run2" 2>&1 &
