@@ -1532,6 +1532,8 @@ static void route_in_txn(struct tidm_applier *a, const uint64_t *hashes, size_t 
  * one of them from an earlier transaction to commit it. When the map is full, keys stop
  * being recorded and the transaction's end flushes every worker (see txn_end).
  */
+static void record_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned wid);
+
 static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned wid)
 {
 	size_t i;
@@ -1544,6 +1546,17 @@ static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, 
 			if ((rc = wait_committed(a, s->worker, s->seq)) < 0)
 				return rc;
 	}
+	record_keys(a, hashes, n, wid);
+	return 0;
+}
+
+/* The keys of a change are held by worker wid in this transaction (also for a change the
+ * worker had committed before a restart: later changes of the transaction that touch them
+ * are routed as they were then). */
+static void record_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned wid)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++) {
 		keyslot *s;
 		if (a->nkeys >= KEYMAP_SIZE / 4 * 3) {
@@ -1557,7 +1570,6 @@ static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, 
 		s->seq = a->seq;
 		s->worker = wid;
 	}
-	return 0;
 }
 
 /* ---- building statements ---------------------------------------------------------------------- */
@@ -2063,7 +2075,12 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 			return 0;
 		}
 	} else if (!serial && already_applied(a, wid)) {
-		/* committed by this worker before the restart: nothing to send, no key to hold */
+		/* committed by this worker before the restart: nothing to send. Its keys are
+		 * recorded all the same, so the rest of the transaction is routed as it was (a
+		 * split transaction resumes in its middle); the worker takes part in the
+		 * transaction, so its end commits it there and releases them. */
+		record_keys(a, hashes, nh, wid);
+		a->participants |= 1ull << wid;
 		if (a->o.progress)
 			atomic_fetch_add(&a->o.progress->skipped, 1);
 		return 0;
