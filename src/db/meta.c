@@ -66,11 +66,19 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `job` VARCHAR(64) NOT NULL, `worker` INT UNSIGNED NOT NULL,"
 		" `file` VARCHAR(255) NOT NULL DEFAULT '', `pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
 		" `nworkers` INT UNSIGNED NOT NULL DEFAULT 0,"
+		" `txn_row` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
 		" `updated_at` TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),"
 		" PRIMARY KEY (`job`, `worker`)"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 	};
-	static const char *const added[][2] = {{"deferred_keys", "LONGTEXT NULL"}, {"keyless", "VARCHAR(8) NULL"}};
+	/* table, column, definition */
+	static const char *const added[][3] = {
+		{"tables", "deferred_keys", "LONGTEXT NULL"},
+		{"tables", "keyless", "VARCHAR(8) NULL"},
+		/* rows of the transaction at (file, pos) already applied (a transaction split by
+		 * spec.max-txn-bytes; 0 = none) */
+		{"sync_workers", "txn_row", "BIGINT UNSIGNED NOT NULL DEFAULT 0 AFTER `nworkers`"},
+	};
 	size_t i;
 	int rc = 0;
 	char *have = NULL;
@@ -84,11 +92,12 @@ int tidm_meta_ensure(tidm_conn *c)
 	for (i = 0; i < sizeof(added) / sizeof(added[0]) && rc == 0; i++) {
 		char q[256];
 		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" TIDM_META_DB
-				       "' AND TABLE_NAME = 'tables' AND COLUMN_NAME = '%s'", added[i][0]);
+				       "' AND TABLE_NAME = '%s' AND COLUMN_NAME = '%s'", added[i][0], added[i][1]);
 		if ((rc = tidm_conn_query_value(c, &have, q)) < 0)
 			return rc;
 		if (have && !strcmp(have, "0"))
-			rc = tidm_conn_execf(c, "ALTER TABLE %s.`tables` ADD COLUMN `%s` %s", M, added[i][0], added[i][1]);
+			rc = tidm_conn_execf(c, "ALTER TABLE %s.`%s` ADD COLUMN `%s` %s", M, added[i][0], added[i][1],
+					     added[i][2]);
 		free(have);
 		have = NULL;
 	}

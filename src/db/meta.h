@@ -13,7 +13,8 @@
  *                                        and may empty it) or "append" (it held other rows)
  *   chunks(job, db, tbl, no, lower_sql, upper_sql, state, rows_copied, bytes_copied,
  *          snap_file, snap_pos)          snap_*: the snapshot a done chunk was copied under
- *   sync_workers(job, worker, file, pos, nworkers)   replication checkpoints
+ *   sync_workers(job, worker, file, pos, nworkers, txn_row)   replication checkpoints
+ *     (txn_row > 0: that many rows of the transaction starting at file:pos are applied)
  *   ddl_guard(job, file, pos, stmt_no, snap)   the replicated DDL statement in progress
  *                                        (sync/ddl_guard.h), cleared with the checkpoint after it
  */

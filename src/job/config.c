@@ -74,7 +74,7 @@ static const char *const objects_keys[] = {"databases", "tables", "exclude", NUL
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
-					"keyless-nonempty", NULL};
+					"keyless-nonempty", "max-txn-bytes", NULL};
 static const char *const load_method_names[] = {"auto", "load-data", "insert", NULL};
 static const char *const triggers_names[] = {"refuse", "allow", NULL};
 static const char *const keyless_nonempty_names[] = {"refuse", "append", NULL};
@@ -930,6 +930,10 @@ static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 		case 4: rc = get_uint(c, k, val, what, 1000, 100000000, &cfg->chunk_rows); break;
 		case 5: rc = get_uint(c, k, val, what, 4096, 67108864, &cfg->statement_bytes); break;
 		case 6: rc = get_unsigned(c, k, val, what, 0, 86400, &cfg->safe_mode_seconds); break;
+		case 9:
+			rc = get_uint(c, k, val, what, 0, 1099511627776ull, &cfg->max_txn_bytes);
+			cfg->max_txn_bytes_set = rc == 0;
+			break;
 		case 7:
 			rc = get_enum(c, k, val, what, load_method_names, &ival);
 			cfg->load_method = (enum tidm_load_method)ival;

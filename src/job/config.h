@@ -54,6 +54,11 @@ typedef struct tidm_job_config {
 	unsigned batch;         /* rows per statement/transaction, default 100 */
 	uint64_t chunk_rows;    /* rows per dump chunk, default 100000 (`spec: chunk-rows`) */
 	uint64_t statement_bytes; /* max bytes of one LOAD DATA batch or INSERT/REPLACE, default 1 MiB (`spec: statement-bytes`) */
+	/* split a source transaction into target transactions of about this many bytes of
+	 * statements per apply worker (`spec: max-txn-bytes`, 0 = never); unset: below the
+	 * target's limit on TiDB, never elsewhere (see sync/txn_split.h) */
+	uint64_t max_txn_bytes;
+	bool max_txn_bytes_set;
 	enum tidm_load_method load_method; /* default auto: LOAD DATA LOCAL when the target allows it */
 	enum tidm_keyless_nonempty keyless_nonempty; /* default refuse */
 	bool safe_mode;
@@ -67,7 +72,8 @@ typedef struct tidm_job_config {
  * Defaults and ranges (checked by the parser; the message names the range):
  *   port 1..65535 (default 3306 on both sides; a TiDB target usually says 4000),
  *   connect-timeout 1..3600 s, dump-threads/load-threads/apply-workers 1..64,
- *   batch 1..100000, chunk-rows 1000..100000000, statement-bytes 4096..67108864.
+ *   batch 1..100000, chunk-rows 1000..100000000, statement-bytes 4096..67108864,
+ *   max-txn-bytes 0..1099511627776.
  * Relative paths (password-file, tls ca/cert/key) are relative to the job file's
  * directory and are stored absolute; TLS files are only opened at connect time.
  * `start` is accepted only with type incremental.

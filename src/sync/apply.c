@@ -26,6 +26,11 @@
  *  Restart: the stream starts at the lowest worker checkpoint; an item is skipped when the
  *  transaction it belongs to started before the checkpoint of the worker it routes to.
  *
+ *  Big transactions (spec.max-txn-bytes, see txn_split.h): past that many statement bytes
+ *  sent to a worker inside one transaction, the worker gets a piece mark and commits its
+ *  part so far, its checkpoint naming the transaction's start and the rows numbered
+ *  before the mark; a restart skips those rows exactly.
+ *
  *  DDL: flush (every worker commits at the current boundary), run the statement on the
  *  coordinator's connection, record the position after it for every worker.
  *
@@ -59,6 +64,7 @@
 #include "sync/ddl_guard.h"
 #include "sync/schema.h"
 #include "sync/sequence.h"
+#include "sync/txn_split.h"
 #include "util/err.h"
 #include "util/gtid.h"
 #include "util/log.h"
@@ -66,6 +72,8 @@
 #define META_DB TIDM_META_DB
 #define MAX_WORKERS 64
 #define QUEUE_MAX 4096 /* items queued per worker before the coordinator waits */
+#define QUEUE_BYTES_MAX (16u << 20) /* ... or bytes of statement text (wide rows) */
+#define PEND_BYTES_MAX (1u << 20)   /* collected bytes that are queued at once */
 #define KEYMAP_BITS 18
 #define KEYMAP_SIZE (1u << KEYMAP_BITS)
 
@@ -103,6 +111,8 @@ typedef struct item {
 	char file[256];
 	uint64_t pos;
 	bool force;  /* commit now, even when idle (flush) */
+	bool piece;  /* inside a split transaction: file:pos is its start, row its rows before */
+	uint64_t row;
 	int64_t ts;  /* source timestamp of the transaction */
 	struct item *next;
 } item;
@@ -116,18 +126,24 @@ typedef struct worker {
 	/* queue, guarded by a->mu */
 	item *head, *tail;
 	size_t queued;
+	size_t queued_bytes;
 	size_t marks_queued; /* marks among the queued items */
 	pthread_cond_t cond;  /* items queued for this worker (waited on under a->mu) */
 	/* items the coordinator collected but has not queued yet (coordinator only): queued
 	 * in one go at the transaction's end, so a worker wakes about once per transaction */
 	item *pend_head, *pend_tail;
-	size_t pend_n, pend_marks;
+	size_t pend_n, pend_marks, pend_bytes;
 	_Atomic uint64_t committed_seq;
 	bool in_txn; /* the worker's target transaction is open (worker only) */
 	/* checkpoint read at start: items of transactions starting before it are skipped */
 	char skip_file[256];
 	uint64_t skip_pos;
+	uint64_t skip_row; /* ... and rows of the transaction starting there (txn_split.h) */
 	uint64_t rows_pending;
+	/* coordinator only: statement bytes sent in the current transaction since the last
+	 * piece mark, and the row ordinal of that mark (0: none in this transaction) */
+	uint64_t piece_bytes;
+	uint64_t piece_row;
 } worker;
 
 typedef struct window {
@@ -224,6 +240,9 @@ struct tidm_applier {
 	uint64_t txn_start;
 	uint64_t participants; /* bitmask of workers with items in this transaction */
 	int64_t txn_ts;
+	uint64_t txn_row;       /* rows of the current transaction seen so far */
+	uint64_t max_txn_bytes; /* piece size (0: transactions are never split) */
+	bool txn_nosplit;       /* a SAVEPOINT was forwarded: a commit would lose it */
 	char cur_file[256];
 	uint64_t cur_pos;
 	bool skipping; /* some worker still has a checkpoint ahead */
@@ -233,7 +252,7 @@ struct tidm_applier {
 	unsigned old_n;
 	struct old_cp {
 		char file[256];
-		uint64_t pos;
+		uint64_t pos, row;
 	} old_cp[MAX_WORKERS];
 
 	keyslot *keys;
@@ -808,7 +827,8 @@ static void push_pending(struct tidm_applier *a, worker *w)
 		return;
 	pthread_mutex_lock(&a->mu);
 	/* bounded queue: wait while the worker is far behind */
-	while (w->queued >= QUEUE_MAX && !atomic_load(&a->failed) && !canceled(a))
+	while ((w->queued >= QUEUE_MAX || (w->queued && w->queued_bytes >= QUEUE_BYTES_MAX)) &&
+	       !atomic_load(&a->failed) && !canceled(a))
 		coord_wait(a);
 	if (w->tail)
 		w->tail->next = w->pend_head;
@@ -816,14 +836,16 @@ static void push_pending(struct tidm_applier *a, worker *w)
 		w->head = w->pend_head;
 	w->tail = w->pend_tail;
 	w->queued += w->pend_n;
+	w->queued_bytes += w->pend_bytes;
 	w->marks_queued += w->pend_marks;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&a->mu);
 	w->pend_head = w->pend_tail = NULL;
-	w->pend_n = w->pend_marks = 0;
+	w->pend_n = w->pend_marks = w->pend_bytes = 0;
 }
 
-/* Collect one item for a worker; big transactions are queued in slices of 256. */
+/* Collect one item for a worker; big transactions are queued in slices of 256 items or
+ * PEND_BYTES_MAX. */
 static void push(struct tidm_applier *a, worker *w, item *it)
 {
 	it->next = NULL;
@@ -833,9 +855,10 @@ static void push(struct tidm_applier *a, worker *w, item *it)
 		w->pend_head = it;
 	w->pend_tail = it;
 	w->pend_n++;
+	w->pend_bytes += it->len + it->glen;
 	if (it->kind == ITEM_MARK)
 		w->pend_marks++;
-	if (it->kind != ITEM_ROW || w->pend_n >= 256)
+	if (it->kind != ITEM_ROW || w->pend_n >= 256 || w->pend_bytes >= PEND_BYTES_MAX)
 		push_pending(a, w);
 }
 
@@ -1184,7 +1207,8 @@ static void worker_checkpoint(worker *w, const item *mark, script *sc)
 
 	tidm_buf_puts(&q, "UPDATE `" META_DB "`.`sync_workers` SET `file` = ");
 	tidm_quote_string(&q, mark->file, strlen(mark->file));
-	tidm_buf_printf(&q, ", `pos` = %" PRIu64 ", `nworkers` = %u WHERE `job` = ", mark->pos, a->nworkers);
+	tidm_buf_printf(&q, ", `pos` = %" PRIu64 ", `txn_row` = %" PRIu64 ", `nworkers` = %u WHERE `job` = ", mark->pos,
+			mark->piece ? mark->row : 0, a->nworkers);
 	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
 	tidm_buf_printf(&q, " AND `worker` = %u", w->id);
 	script_add_raw(sc, q.data, q.len);
@@ -1362,7 +1386,10 @@ static void *worker_main(void *arg)
 			w->head = it->next;
 			if (!w->head)
 				w->tail = NULL;
-			if (w->queued-- == QUEUE_MAX)
+			bool full = w->queued >= QUEUE_MAX || w->queued_bytes >= QUEUE_BYTES_MAX;
+			w->queued--;
+			w->queued_bytes -= it->len + it->glen;
+			if (full)
 				pthread_cond_broadcast(&a->cond); /* the coordinator may wait for room */
 			if (it->kind == ITEM_MARK)
 				w->marks_queued--;
@@ -1396,7 +1423,8 @@ at_boundary:
 			w->rows_pending = 0;
 			since_commit = 0;
 			pthread_mutex_lock(&a->mu);
-			atomic_store(&w->committed_seq, m->seq);
+			if (!m->piece) /* a piece leaves its transaction open */
+				atomic_store(&w->committed_seq, m->seq);
 			pthread_cond_broadcast(&a->cond);
 			pthread_mutex_unlock(&a->mu);
 			item_free(last_mark);
@@ -1510,6 +1538,8 @@ static void route_in_txn(struct tidm_applier *a, const uint64_t *hashes, size_t 
  * one of them from an earlier transaction to commit it. When the map is full, keys stop
  * being recorded and the transaction's end flushes every worker (see txn_end).
  */
+static void record_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned wid);
+
 static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned wid)
 {
 	size_t i;
@@ -1522,6 +1552,17 @@ static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, 
 			if ((rc = wait_committed(a, s->worker, s->seq)) < 0)
 				return rc;
 	}
+	record_keys(a, hashes, n, wid);
+	return 0;
+}
+
+/* The keys of a change are held by worker wid in this transaction (also for a change the
+ * worker had committed before a restart: later changes of the transaction that touch them
+ * are routed as they were then). */
+static void record_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, unsigned wid)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++) {
 		keyslot *s;
 		if (a->nkeys >= KEYMAP_SIZE / 4 * 3) {
@@ -1535,7 +1576,6 @@ static int claim_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, 
 		s->seq = a->seq;
 		s->worker = wid;
 	}
-	return 0;
 }
 
 /* ---- building statements ---------------------------------------------------------------------- */
@@ -1733,16 +1773,53 @@ static item *new_row_item(void)
 static void send_item(struct tidm_applier *a, unsigned wid, item *it)
 {
 	a->participants |= 1ull << wid;
+	a->w[wid].piece_bytes += it->len + it->glen;
 	push(a, &a->w[wid], it);
 }
 
-/* The transaction started before this worker's checkpoint: already applied. */
+/* The current row is covered by this worker's checkpoint: already applied. */
 static bool already_applied(struct tidm_applier *a, unsigned wid)
 {
 	worker *w = &a->w[wid];
 	if (!a->skipping || !w->skip_file[0])
 		return false;
-	return tidm_sync_pos_cmp(a->txn_file, a->txn_start, w->skip_file, w->skip_pos) < 0;
+	return tidm_txn_pos_applied(a->txn_file, a->txn_start, a->txn_row, w->skip_file, w->skip_pos, w->skip_row);
+}
+
+/* After a row: a worker past the piece size commits its part of the transaction so far
+ * (see txn_split.h). Only bytes it was sent count, so a piece never lands on a row its
+ * checkpoint already covers. */
+static void txn_split_after_row(struct tidm_applier *a)
+{
+	unsigned i;
+
+	a->txn_row++;
+	if (!a->max_txn_bytes || a->txn_nosplit)
+		return;
+	for (i = 0; i < a->nworkers; i++) {
+		worker *w = &a->w[i];
+		item *m;
+		if (w->piece_bytes < a->max_txn_bytes)
+			continue;
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			abort();
+		m->kind = ITEM_MARK;
+		m->seq = a->seq;
+		snprintf(m->file, sizeof(m->file), "%s", a->txn_file);
+		m->pos = a->txn_start;
+		m->row = a->txn_row;
+		m->piece = true;
+		m->force = true;
+		m->ts = a->txn_ts;
+		if (!w->piece_row)
+			tidm_info("transaction at %s:%" PRIu64 " is larger than spec.max-txn-bytes (%" PRIu64
+				  "): apply worker %u commits it in pieces",
+				  a->txn_file, a->txn_start, a->max_txn_bytes, i);
+		w->piece_bytes = 0;
+		w->piece_row = a->txn_row;
+		push(a, w, m);
+	}
 }
 
 static void set_group(item *it, uint8_t cls, const tbl_info *t, uint64_t rowkey)
@@ -1998,13 +2075,18 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 		/* routed as a whole table, before and now: exact skipping with the old checkpoints */
 		uint64_t h = t->fk_group ? t->fk_group : key_hash(t, "", 0);
 		const struct old_cp *cp = &a->old_cp[h % a->old_n];
-		if (a->skipping && cp->file[0] && tidm_sync_pos_cmp(a->txn_file, a->txn_start, cp->file, cp->pos) < 0) {
+		if (a->skipping && tidm_txn_pos_applied(a->txn_file, a->txn_start, a->txn_row, cp->file, cp->pos, cp->row)) {
 			if (a->o.progress)
 				atomic_fetch_add(&a->o.progress->skipped, 1);
 			return 0;
 		}
 	} else if (!serial && already_applied(a, wid)) {
-		/* committed by this worker before the restart: nothing to send, no key to hold */
+		/* committed by this worker before the restart: nothing to send. Its keys are
+		 * recorded all the same, so the rest of the transaction is routed as it was (a
+		 * split transaction resumes in its middle); the worker takes part in the
+		 * transaction, so its end commits it there and releases them. */
+		record_keys(a, hashes, nh, wid);
+		a->participants |= 1ull << wid;
 		if (a->o.progress)
 			atomic_fetch_add(&a->o.progress->skipped, 1);
 		return 0;
@@ -2021,9 +2103,11 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 				tidm_buf_dispose(&b);
 				return rc;
 			}
+			a->w[wid].pend_bytes -= tail->len + tail->glen; /* still collected: recounted */
 			free(tail->text);
 			tail->text = tidm_buf_detach(&b);
 			tail->len = strlen(tail->text);
+			a->w[wid].pend_bytes += tail->len;
 			tail->op = OP_INSERT;
 			tail->head = t->replace_head;
 			tail->check_affected = false;
@@ -2177,10 +2261,12 @@ static int apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, co
 		return 0; /* already in every copied row of this table */
 	if ((rc = tidm_binlog_rows_begin(&it, dec, ev)) < 0)
 		return rc;
-	while ((got = tidm_binlog_rows_next(&it, &row)) == 1)
+	while ((got = tidm_binlog_rows_next(&it, &row)) == 1) {
 		if ((rc = apply_row(a, t, ev->u.rows.kind, &row, side > 0,
 				    (ev->u.rows.flags & TIDM_BINLOG_ROWS_NO_FOREIGN_KEY_CHECKS) != 0)) < 0)
 			return rc;
+		txn_split_after_row(a);
+	}
 	return got < 0 ? got : 0;
 }
 
@@ -2193,6 +2279,10 @@ static void txn_begin(struct tidm_applier *a, const tidm_binlog_event *ev)
 	a->in_txn = true;
 	a->seq++;
 	a->participants = 0;
+	a->txn_row = 0;
+	a->txn_nosplit = false;
+	for (unsigned i = 0; i < a->nworkers; i++)
+		a->w[i].piece_bytes = a->w[i].piece_row = 0;
 	snprintf(a->txn_file, sizeof(a->txn_file), "%s", a->cur_file);
 	a->txn_start = ev->hdr.log_pos && ev->hdr.log_pos >= ev->hdr.event_size ? ev->hdr.log_pos - ev->hdr.event_size
 									       : a->cur_pos;
@@ -2285,7 +2375,7 @@ static int set_all_checkpoints(struct tidm_applier *a)
 
 	tidm_buf_puts(&q, "UPDATE `" META_DB "`.`sync_workers` SET `file` = ");
 	tidm_quote_string(&q, a->cur_file, strlen(a->cur_file));
-	tidm_buf_printf(&q, ", `pos` = %" PRIu64 " WHERE `job` = ", a->cur_pos);
+	tidm_buf_printf(&q, ", `pos` = %" PRIu64 ", `txn_row` = 0 WHERE `job` = ", a->cur_pos);
 	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
 	rc = tidm_conn_exec(a->conn, q.data, q.len);
 	tidm_buf_dispose(&q);
@@ -2371,6 +2461,7 @@ static int forward_savepoint(struct tidm_applier *a, const tidm_binlog_query *q)
 				    "%.*s at %s:%" PRIu64 ": the target has no SAVEPOINT (TiDB before 6.2); the rows it "
 				    "undoes cannot be undone there",
 				    (int)(q->sql_len > 80 ? 80 : q->sql_len), q->sql, a->cur_file, a->cur_pos);
+	a->txn_nosplit = true; /* a piece's commit would release the savepoint */
 	for (i = 0; i < a->nworkers; i++) {
 		item *it;
 		if (already_applied(a, i))
@@ -2397,6 +2488,14 @@ static int forward_savepoint(struct tidm_applier *a, const tidm_binlog_query *q)
 static int rollback_txn(struct tidm_applier *a)
 {
 	uint64_t keep = a->participants;
+	for (unsigned i = 0; i < a->nworkers; i++)
+		if (a->w[i].piece_row)
+			return tidm_err_set(TIDM_EUNSUPPORTED,
+					    "the source rolled back the transaction at %s:%" PRIu64 " after tidm had committed "
+					    "parts of it on the target (it is larger than spec.max-txn-bytes, %" PRIu64
+					    " bytes): raise spec.max-txn-bytes above its size, restore the target and run "
+					    "again",
+					    a->txn_file, a->txn_start, a->max_txn_bytes);
 	tidm_applier_reset_txn(a);
 	a->in_txn = true;
 	a->participants = keep;
@@ -3025,10 +3124,17 @@ void tidm_applier_reset_txn(tidm_applier *a)
 	unsigned i;
 
 	/* The half-fed transaction will be sent again from its start: drop what the workers
-	 * have of it (never committed: a worker commits only at a mark). */
+	 * have of it (never committed: a worker commits only at a mark, and the pieces of a
+	 * split transaction it has committed are skipped like those a restart finds). */
 	for (i = 0; i < a->nworkers && a->in_txn; i++) {
 		worker *w = &a->w[i];
 		item *rb;
+		if (w->piece_row) {
+			snprintf(w->skip_file, sizeof(w->skip_file), "%s", a->txn_file);
+			w->skip_pos = a->txn_start;
+			w->skip_row = w->piece_row;
+			a->skipping = true;
+		}
 		if (!(a->participants & (1ull << i)))
 			continue;
 		while (w->pend_head) {
@@ -3037,7 +3143,7 @@ void tidm_applier_reset_txn(tidm_applier *a)
 			item_free(it);
 		}
 		w->pend_tail = NULL;
-		w->pend_n = w->pend_marks = 0;
+		w->pend_n = w->pend_marks = w->pend_bytes = 0;
 		rb = calloc(1, sizeof(*rb));
 		if (!rb)
 			abort();
@@ -3060,7 +3166,8 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 	int rc;
 
 	*have = false;
-	tidm_buf_puts(&q, "SELECT `worker`, `file`, `pos`, `nworkers` FROM `" META_DB "`.`sync_workers` WHERE `job` = ");
+	tidm_buf_puts(&q, "SELECT `worker`, `file`, `pos`, `nworkers`, `txn_row` FROM `" META_DB
+			  "`.`sync_workers` WHERE `job` = ");
 	tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
 	if ((rc = tidm_conn_query(a->conn, &res, q.data)) < 0)
 		goto out;
@@ -3068,6 +3175,7 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 		unsigned wid = (unsigned)strtoul(tidm_res_get(res, 0), NULL, 10);
 		const char *file = tidm_res_get(res, 1);
 		uint64_t pos = strtoull(tidm_res_get(res, 2), NULL, 10);
+		uint64_t row = strtoull(tidm_res_get(res, 4), NULL, 10);
 		stored_workers = (unsigned)strtoul(tidm_res_get(res, 3), NULL, 10);
 		if (!file[0])
 			continue;
@@ -3081,10 +3189,12 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 		if (wid < a->nworkers) {
 			snprintf(a->w[wid].skip_file, sizeof(a->w[wid].skip_file), "%s", file);
 			a->w[wid].skip_pos = pos;
+			a->w[wid].skip_row = row;
 		}
 		if (wid < MAX_WORKERS) {
 			snprintf(a->old_cp[wid].file, sizeof(a->old_cp[wid].file), "%s", file);
 			a->old_cp[wid].pos = pos;
+			a->old_cp[wid].row = row;
 		}
 	}
 	if (*have && (stored_workers != a->nworkers || rows != a->nworkers)) {
@@ -3181,6 +3291,7 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 		const tidm_server_info *si = tidm_conn_info(a->conn);
 		a->savepoints = !(si->flavor == TIDM_FLAVOR_TIDB && si->version < 60200);
 	}
+	tidm_txn_split_resolve(a->conn, cfg, &a->max_txn_bytes);
 	{
 		/* an unclean stop of the previous run: safe mode for a while */
 		char *state = NULL;

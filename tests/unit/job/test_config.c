@@ -121,6 +121,7 @@ static void test_job_config__full_file(void **state)
 		"  safe-mode-seconds: 0\n"
 		"  load-method: insert\n"
 		"  keyless-nonempty: append\n"
+		"  max-txn-bytes: 8388608\n"
 		"safe-mode: true\n";
 	char expect[512];
 
@@ -173,6 +174,8 @@ static void test_job_config__full_file(void **state)
 	assert_int_equal(cfg->batch, 250);
 	assert_int_equal(cfg->chunk_rows, 50000);
 	assert_int_equal(cfg->statement_bytes, 4096);
+	assert_int_equal(cfg->max_txn_bytes, 8388608);
+	assert_true(cfg->max_txn_bytes_set);
 	assert_int_equal(cfg->safe_mode_seconds, 0);
 	assert_true(cfg->safe_mode);
 	tidm_job_config_free(cfg);
@@ -210,6 +213,7 @@ static void test_job_config__defaults(void **state)
 	assert_int_equal(cfg->batch, 100);
 	assert_int_equal(cfg->chunk_rows, 100000);
 	assert_int_equal(cfg->statement_bytes, 1048576);
+	assert_false(cfg->max_txn_bytes_set); /* the target decides (sync/txn_split.h) */
 	assert_false(cfg->safe_mode);
 	assert_int_equal(cfg->safe_mode_seconds, 60);
 	assert_string_equal(tidm_job_type_name(cfg->type), "full");
@@ -381,7 +385,8 @@ static void test_job_config__unknown_keys(void **state)
 		     "job.yaml:8:16: unknown key \"crt\" in target.tls; expected one of ca, cert, key");
 	expect_error("name: a\ntype: full\nspec:\n  threads: 4\n",
 		     "job.yaml:4:3: unknown key \"threads\" in spec; expected one of dump-threads, load-threads, "
-		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method, keyless-nonempty");
+		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method, "
+		     "keyless-nonempty, max-txn-bytes");
 	expect_error("name: a\nobjects:\n  database: [shop]\n",
 		     "job.yaml:3:3: unknown key \"database\" in objects; expected one of databases, tables, exclude");
 	expect_error("name: a\nstart: {gtid: 0-1-5, pos: 4}\n",
@@ -472,6 +477,9 @@ static void test_job_config__bad_values(void **state)
 	expect_error("name: a\nspec:\n  statement-bytes: 67108865\n",
 		     "job.yaml:3:20: statement-bytes in spec is \"67108865\"; expected a whole number from 4096 to "
 		     "67108864");
+	expect_error("name: a\nspec:\n  max-txn-bytes: 100MiB\n",
+		     "job.yaml:3:18: max-txn-bytes in spec is \"100MiB\"; expected a whole number from 0 to "
+		     "1099511627776");
 	expect_error("name: a\nspec:\n  load-threads: 2.5\n",
 		     "job.yaml:3:17: load-threads in spec is \"2.5\"; expected a whole number from 1 to 64");
 	expect_error("name: a\nspec:\n  load-method: fast\n",
