@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "job/config.h"
+#include "jobdef/jobdef.h"
 #include "util/buf.h"
 
 /* Live counters, readable at any time. */

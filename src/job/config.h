@@ -1,72 +1,13 @@
 /*
- * config.h - a migration job's configuration: the job file of SPEC §7.1, parsed and
- * validated. One owner; immutable once loaded (threads may read it concurrently).
+ * config.h - reading a migration job: the job file of SPEC §7.1 (YAML, or JSON from the
+ * HTTP API) parsed and validated into the job definition of jobdef/jobdef.h.
  */
 #ifndef TIDM_JOB_CONFIG_H
 #define TIDM_JOB_CONFIG_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
 
-#include "db/conn.h"
-#include "util/filter.h"
-
-enum tidm_job_type { TIDM_JOB_FULL, TIDM_JOB_INCREMENTAL, TIDM_JOB_ALL };
-enum tidm_job_mode { TIDM_MODE_LOGICAL, TIDM_MODE_PHYSICAL };
-
-/* How the full phase writes rows (`spec: load-method`). */
-enum tidm_load_method { TIDM_LOAD_AUTO, TIDM_LOAD_DATA, TIDM_LOAD_INSERT };
-/* A target table without a key that already holds rows tidm did not write
- * (`spec: keyless-nonempty`): refuse the job before anything is written, or add the rows. */
-enum tidm_keyless_nonempty { TIDM_KEYLESS_REFUSE, TIDM_KEYLESS_APPEND };
-
-typedef struct tidm_endpoint {
-	char *host;
-	unsigned port;
-	char *user;
-	char *password;        /* resolved secret (from value, env or file); never printed */
-	char *tls_ca;          /* NULL when absent */
-	char *tls_cert;
-	char *tls_key;
-	unsigned connect_timeout; /* seconds, default 10 */
-	bool write_binlog;        /* target only (`binlog: true`): the copy also goes to the
-				   * target's own binlog; default false, like myloader */
-	bool allow_triggers;      /* target only (`triggers: allow`): run although selected
-				   * tables have triggers on the target (default `refuse`) */
-} tidm_endpoint;
-
-typedef struct tidm_job_config {
-	char *path; /* the job file, for messages */
-	char *name;
-	enum tidm_job_type type;
-	enum tidm_job_mode mode;
-	tidm_endpoint source;
-	tidm_endpoint target;
-	tidm_filter objects;
-	/* start position (incremental only); all NULL/0 means "now" */
-	char *start_gtid;
-	char *start_binlog_file;
-	uint64_t start_binlog_pos;
-	/* spec */
-	unsigned dump_threads;  /* default 4 */
-	unsigned load_threads;  /* default 4 */
-	unsigned apply_workers; /* default 8 */
-	unsigned batch;         /* rows per statement/transaction, default 100 */
-	uint64_t chunk_rows;    /* rows per dump chunk, default 100000 (`spec: chunk-rows`) */
-	uint64_t statement_bytes; /* max bytes of one LOAD DATA batch or INSERT/REPLACE, default 1 MiB (`spec: statement-bytes`) */
-	/* split a source transaction into target transactions of about this many bytes of
-	 * statements per apply worker (`spec: max-txn-bytes`, 0 = never); unset: below the
-	 * target's limit on TiDB, never elsewhere (see sync/txn_split.h) */
-	uint64_t max_txn_bytes;
-	bool max_txn_bytes_set;
-	enum tidm_load_method load_method; /* default auto: LOAD DATA LOCAL when the target allows it */
-	enum tidm_keyless_nonempty keyless_nonempty; /* default refuse */
-	bool safe_mode;
-	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
-	/* HTTP API only: `"start": true` in a POST /jobs body asks to start the job at once.
-	 * A boolean `start` is this request, a mapping `start` is the start position. */
-	bool start_requested;
-} tidm_job_config;
+#include "jobdef/jobdef.h"
 
 /*
  * Defaults and ranges (checked by the parser; the message names the range):
@@ -94,16 +35,5 @@ int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len
 			     const char *origin, const char *base_dir);
 /* Frees cfg (NULL is a no-op); passwords are wiped from memory first. */
 void tidm_job_config_free(tidm_job_config *cfg);
-
-/* SPEC §2 name rule; returns NULL when valid, else a static reason. */
-const char *tidm_job_name_check(const char *name);
-
-/* "full", "incremental", "all" / "logical", "physical" (as written in the job file). */
-const char *tidm_job_type_name(enum tidm_job_type t);
-
-/* Connection options for one endpoint of a job. The strings are borrowed from `e`: valid
- * while the configuration lives. */
-void tidm_endpoint_conn_opts(tidm_conn_opts *out, const tidm_endpoint *e, enum tidm_role role);
-const char *tidm_job_mode_name(enum tidm_job_mode m);
 
 #endif

@@ -28,7 +28,7 @@
 
 #include "binlog/event.h"
 #include "db/conn.h"
-#include "job/config.h"
+#include "jobdef/jobdef.h"
 
 typedef struct tidm_sync_progress {
 	_Atomic uint64_t events;    /* events fed */

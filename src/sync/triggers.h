@@ -14,7 +14,7 @@
 #define TIDM_SYNC_TRIGGERS_H
 
 #include "db/conn.h"
-#include "job/config.h"
+#include "jobdef/jobdef.h"
 
 /*
  * Look for triggers on the target (`tgt`) whose table is selected by cfg->objects.

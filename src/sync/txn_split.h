@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "db/conn.h"
-#include "job/config.h"
+#include "jobdef/jobdef.h"
 
 /* TiDB's default `txn-total-size-limit` (bytes). */
 #define TIDM_TIDB_TXN_LIMIT_DEFAULT 104857600ull
