@@ -2,6 +2,7 @@
 #   tests/unit/<module>/test_*.c   one cmocka program each, label "unit" (no server)
 #   tests/integration/*.sh         label "integration"; servers from scripts/testdb.sh via a CTest fixture
 #   tests/fuzz/fuzz_*.c            libFuzzer entry points; replayed over tests/fuzz/corpus/<name>/ (label "fuzz")
+#   tests/lint/test_layout.sh      the source layout rules (label "unit")
 set(TIDM_TEST_ENV
     "TIDM_FIXTURES=${TIDM_FIXTURES}"
     "TIDM_BIN=$<TARGET_FILE:tidm>"
@@ -70,3 +71,7 @@ foreach(src IN LISTS TIDM_INTEGRATION_TESTS)
   set_tests_properties(integration_${name} PROPERTIES LABELS integration FIXTURES_REQUIRED testdb SKIP_RETURN_CODE 77
                        RESOURCE_LOCK testdb TIMEOUT 900 ENVIRONMENT "${TIDM_TEST_ENV}")
 endforeach()
+
+# The house rules of the source tree: includes point down the layers, no file over 1,500 lines.
+add_test(NAME unit_layout COMMAND bash ${CMAKE_SOURCE_DIR}/tests/lint/test_layout.sh)
+set_tests_properties(unit_layout PROPERTIES LABELS unit TIMEOUT 60 ENVIRONMENT "${TIDM_TEST_ENV}")
