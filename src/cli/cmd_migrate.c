@@ -3,7 +3,7 @@
  * [--ignore-warnings] [--restart]`: runs one job in the foreground. A finished type full
  * job is only reported; --restart copies again from a new snapshot.
  *
- * The job runs on worker threads (dump/full.c); this thread draws the progress: on a
+ * The job runs on worker threads (dump/full.h); this thread draws the progress: on a
  * terminal one line redrawn every second (stage, tables, rows, bytes, rate, ETA), else a
  * plain log line every 10 seconds. SIGINT/SIGTERM set a flag the workers poll: they stop
  * at a statement boundary with every finished chunk recorded, so running the same

@@ -13,7 +13,7 @@
  *     rows (tidm_keyless_empty): rows of an interrupted or earlier copy never stay next to
  *     their second copy, whatever the target's transactions do with LOAD DATA.
  *   - An "append" table relies on the single target transaction that carries its rows and
- *     its chunk's "done" mark (dump/full.c).
+ *     its chunk's "done" mark (dump/copy.c).
  * Every function works on the caller's target connection; names are quoted, values escaped.
  */
 #ifndef TIDM_DUMP_KEYLESS_H

@@ -2,10 +2,10 @@
  * sequences.c - copying MariaDB sequences in the full phase (see sequences.h).
  *
  * DESIGN: a sequence is a one-row table with a definition of its own; it is not planned
- * or chunked like a table (dump/full.c leaves TABLE_TYPE 'SEQUENCE' to this file). For
+ * or chunked like a table (dump/snapshot.c leaves TABLE_TYPE 'SEQUENCE' to this file). For
  * each: SHOW CREATE SEQUENCE on the source, the dialect's mapping for the target, CREATE
  * (unless the target has it already as a sequence), then the state row read in the
- * snapshot written as the target takes it. full.c creates views before this runs: a view
+ * snapshot written as the target takes it. dump/create.c makes views before this runs: a view
  * that calls NEXTVAL of a sequence is not ordered after it.
  */
 #include "dump/sequences.h"

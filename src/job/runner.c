@@ -1,7 +1,7 @@
 /*
  * runner.c - one job from start to end (see runner.h).
  *
- * Type full: the full phase (dump/full.c). Type all: the full phase, then replication from
+ * Type full: the full phase (dump/full.h). Type all: the full phase, then replication from
  * the snapshot's exact binlog position, so there is no gap and, because the applier skips
  * what its checkpoints prove applied, no double apply. A job whose record says the full
  * phase is over (stage "sync") goes straight to replication. A finished type full job is
