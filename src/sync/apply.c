@@ -265,7 +265,8 @@ int tidm_applier_feed(tidm_applier *a, tidm_binlog_decoder *dec, const tidm_binl
 		return rc;
 
 	case TIDM_BINLOG_XA_PREPARE:
-		if (!ev->u.xa_prepare.one_phase)
+		/* an XA transaction without rows of the job's tables is nothing to undo later */
+		if (!ev->u.xa_prepare.one_phase && a->txn_selected)
 			sync_xa_remember(a, &ev->u.xa_prepare);
 		/* fall through */
 	case TIDM_BINLOG_XID:

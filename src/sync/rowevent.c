@@ -409,6 +409,7 @@ int sync_apply_rows_event(struct tidm_applier *a, tidm_binlog_decoder *dec, cons
 		return 0;
 	if (a->windows && sync_window_side(a, sync_find_window(a, tm->db, tm->table)) < 0)
 		return 0; /* before its copy: the target table may have another definition or none */
+	a->txn_selected = true;
 	if (tidm_seq_sync_is(a->seqs, tm))
 		return tidm_seq_sync_rows(a->seqs, dec, ev); /* a sequence's new state, not a row */
 	if ((rc = sync_get_table(a, tm->db, tm->table, &t)) < 0)

@@ -92,6 +92,7 @@ void sync_txn_begin(struct tidm_applier *a, const tidm_binlog_event *ev)
 	a->in_txn = true;
 	a->seq++;
 	a->participants = 0;
+	a->txn_selected = false;
 	a->txn_row = 0;
 	a->txn_nosplit = false;
 	for (unsigned i = 0; i < a->nworkers; i++)

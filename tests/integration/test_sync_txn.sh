@@ -3,7 +3,8 @@
 # source: SAVEPOINT / ROLLBACK TO inside a transaction that also wrote a MyISAM table (the
 # source logs the rows it undid), BEGIN ... ROLLBACK after a MyISAM write, XA COMMIT after
 # XA PREPARE and XA COMMIT ONE PHASE; XA ROLLBACK after XA PREPARE stops the job with what
-# to do, and the next run goes on after it. Keyless tables whose rows differ only in case,
+# to do, and the next run goes on after it (not so for an XA transaction on tables outside
+# the job). Keyless tables whose rows differ only in case,
 # trailing spaces or a FLOAT; a FLOAT in a primary key; a table with 9 unique keys whose
 # values move between rows across transactions (8 workers); MariaDB system-versioned tables
 # (the source logs history rows and deletes as rows; the target keeps its own history); an
@@ -69,6 +70,15 @@ run_tidm 0
 assert_tables_equal "$db"
 assert_eq "1 40 42 20 30" "$(tgt_sql "SELECT GROUP_CONCAT(id ORDER BY FIELD(id, 1, 40, 42, 20, 30) SEPARATOR ' ') FROM \`$db\`.t")" \
 	"rows after savepoints, rollbacks and XA"
+
+# XA ROLLBACK after XA PREPARE of a transaction on tables outside the job: nothing to undo,
+# the job goes on
+db_other=$(test_db other)
+src_sql "CREATE DATABASE \`$db_other\`; CREATE TABLE \`$db_other\`.o (id INT PRIMARY KEY);
+	USE \`$db_other\`; XA START 'xo'; INSERT INTO o VALUES (1); XA END 'xo'; XA PREPARE 'xo'; XA ROLLBACK 'xo';
+	INSERT INTO \`$db\`.t VALUES (80, 80)"
+run_tidm 0
+assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.t WHERE id = 80")" "the row after an unselected XA ROLLBACK"
 
 # XA ROLLBACK after XA PREPARE: tidm applied the rows at the prepare
 src_sql "USE \`$db\`; XA START 'x1'; INSERT INTO t VALUES (10, 10); XA END 'x1'; XA PREPARE 'x1'; XA ROLLBACK 'x1';
