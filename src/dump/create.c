@@ -100,22 +100,6 @@ static int use_db(tidm_conn *c, const char *db)
 	return rc;
 }
 
-/* SHOW CREATE TABLE without the parts that change with the data (AUTO_INCREMENT=n). */
-void full_normalize_create(tidm_buf *out, const char *sql)
-{
-	const char *p = sql;
-
-	while (*p) {
-		if (!strncmp(p, " AUTO_INCREMENT=", 16)) {
-			p += 16;
-			while (*p >= '0' && *p <= '9')
-				p++;
-			continue;
-		}
-		tidm_buf_putc(out, *p++);
-	}
-}
-
 /* The definition stored when the table's plan was made (NULL when none). */
 static char *stored_create(run *r, tidm_conn *tgt, const table *t)
 {
@@ -331,8 +315,8 @@ static int create_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t, tidm_b
 	if (r->resumed && (stored = stored_create(r, tgt, t)) != NULL) {
 		/* The table changed on the source since an earlier run made it on the target: the
 		 * chunks copied then do not fit the new definition. Copy the table again. */
-		full_normalize_create(&now, t->create_sql);
-		full_normalize_create(&then, stored);
+		tidm_showcreate_sans_counters(&now, t->create_sql, strlen(t->create_sql));
+		tidm_showcreate_sans_counters(&then, stored, strlen(stored));
 		if (strcmp(now.data, then.data) != 0) {
 			tidm_info("`%s`.`%s` changed on the source since the interrupted run: copying it again", t->db,
 				  t->name);

@@ -34,6 +34,7 @@
 #include "db/dialect.h"
 #include "db/meta.h"
 #include "db/quote.h"
+#include "db/showcreate.h"
 #include "dump/keyless.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -146,7 +147,6 @@ int full_take_snapshot(run *r, tidm_conn *coord, tidm_conn **dumpers, unsigned n
 int full_describe_snapshot(run *r, tidm_conn *src, table *t);
 
 /* create.c */
-void full_normalize_create(tidm_buf *out, const char *sql);
 int full_forget_table(run *r, tidm_conn *tgt, const table *t);
 int full_finish_table(run *r, tidm_conn *tgt, table *t);
 int full_create_schema(run *r, tidm_conn *src, tidm_conn *tgt, tidm_buf *report);

@@ -367,8 +367,8 @@ int full_describe_snapshot(run *r, tidm_conn *src, table *t)
 		goto out;
 	}
 	if (tidm_res_next(res) == 1 && tidm_res_cols(res) >= 2 && tidm_res_get(res, 1))
-		full_normalize_create(&now, tidm_res_get(res, 1));
-	full_normalize_create(&then, t->snap_create);
+		tidm_showcreate_sans_counters(&now, tidm_res_get(res, 1), tidm_res_len(res, 1));
+	tidm_showcreate_sans_counters(&then, t->snap_create, strlen(t->snap_create));
 	if (!now.data || !then.data || strcmp(now.data, then.data) != 0) {
 		tidm_err_set(TIDM_ERROR, "its definition changed");
 		full_mark_stale(t);

@@ -27,6 +27,7 @@
 
 #include "db/meta.h"
 #include "db/quote.h"
+#include "db/showcreate.h"
 #include "sync/ddl.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -97,29 +98,6 @@ static bool absent_err(void)
 {
 	unsigned e = tidm_err_dberr();
 	return e == 1146 || e == 1049;
-}
-
-/* Append `def` without its " AUTO_INCREMENT=<digits>" (and TiDB's " AUTO_RANDOM_BASE=<digits>")
- * table option: rows replayed in safe mode before the DDL may move them. */
-static void put_def(tidm_buf *s, const char *def, size_t n)
-{
-	static const char *const opts[] = {" AUTO_INCREMENT=", " AUTO_RANDOM_BASE="};
-	size_t i = 0, j, k;
-
-	while (i < n) {
-		for (j = 0; j < sizeof(opts) / sizeof(opts[0]); j++) {
-			k = strlen(opts[j]);
-			if (n - i > k && !memcmp(def + i, opts[j], k) && def[i + k] >= '0' && def[i + k] <= '9')
-				break;
-		}
-		if (j < sizeof(opts) / sizeof(opts[0])) {
-			i += k;
-			while (i < n && def[i] >= '0' && def[i] <= '9')
-				i++;
-			continue;
-		}
-		tidm_buf_putc(s, def[i++]);
-	}
 }
 
 /* InnoDB's name of a table ("db/t", file-name encoding); false when a name is outside
@@ -219,7 +197,7 @@ static int put_object(tidm_ddl_guard *g, tidm_buf *s, const char *db, const char
 		rc = 0;
 	} else if (rc == 0) {
 		if (tidm_res_next(res) == 1 && tidm_res_get(res, 1))
-			put_def(s, tidm_res_get(res, 1), tidm_res_len(res, 1));
+			tidm_showcreate_sans_counters(s, tidm_res_get(res, 1), tidm_res_len(res, 1));
 		if (name)
 			rc = put_identity(g, s, db, name);
 		tidm_buf_putc(s, '\n');
