@@ -60,7 +60,8 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `job` VARCHAR(64) NOT NULL PRIMARY KEY,"
 		" `file` VARCHAR(255) NOT NULL, `pos` BIGINT UNSIGNED NOT NULL,"
 		" `stmt_no` INT UNSIGNED NOT NULL,"
-		" `snap` LONGBLOB NOT NULL"
+		" `snap` LONGBLOB NOT NULL,"
+		" `conn_id` BIGINT UNSIGNED NOT NULL DEFAULT 0"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`sync_workers` ("
 		" `job` VARCHAR(64) NOT NULL, `worker` INT UNSIGNED NOT NULL,"
@@ -78,6 +79,8 @@ int tidm_meta_ensure(tidm_conn *c)
 		/* rows of the transaction at (file, pos) already applied (a transaction split by
 		 * spec.max-txn-bytes; 0 = none) */
 		{"sync_workers", "txn_row", "BIGINT UNSIGNED NOT NULL DEFAULT 0 AFTER `nworkers`"},
+		/* the target connection running the DDL in progress (a replay waits for it) */
+		{"ddl_guard", "conn_id", "BIGINT UNSIGNED NOT NULL DEFAULT 0"},
 	};
 	size_t i;
 	int rc = 0;

@@ -15,7 +15,7 @@
  *          snap_file, snap_pos)          snap_*: the snapshot a done chunk was copied under
  *   sync_workers(job, worker, file, pos, nworkers, txn_row)   replication checkpoints
  *     (txn_row > 0: that many rows of the transaction starting at file:pos are applied)
- *   ddl_guard(job, file, pos, stmt_no, snap)   the replicated DDL statement in progress
+ *   ddl_guard(job, file, pos, stmt_no, snap, conn_id)   the replicated DDL statement in progress
  *                                        (sync/ddl_guard.h), cleared with the checkpoint after it
  */
 #ifndef TIDM_DB_META_H

@@ -47,7 +47,7 @@ static int keyless_decide(run *r, tidm_conn *tgt)
 
 	for (k = 0; k < r->ntables && rc == 0; k++) {
 		table *t = &r->tables[k];
-		if (!t->is_view && t->nkey == 0)
+		if (!t->is_view && t->nkey == 0 && !atomic_load(&t->stale))
 			rc = tidm_keyless_decide(tgt, t->db, t->name, tidm_keyless_marks_get(&r->keyless, t->db, t->name),
 						 r->resumed, r->cfg->keyless_nonempty == TIDM_KEYLESS_APPEND, &t->keyless,
 						 &refused);
@@ -67,7 +67,7 @@ static int keyless_prepare(run *r, tidm_conn *tgt)
 
 	for (k = 0; k < r->ntables && rc == 0; k++) {
 		table *t = &r->tables[k];
-		if (t->is_view || !t->keyless)
+		if (t->is_view || !t->keyless || atomic_load(&t->stale))
 			continue;
 		if ((rc = tidm_keyless_mark(tgt, r->cfg->name, t->db, t->name, t->keyless)) == 0 &&
 		    !strcmp(t->keyless, TIDM_KEYLESS_MARK_OWN) && atomic_load(&t->chunks_left) > 0)
@@ -204,7 +204,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 		/* before anything is written: keyless tables claimed or refused (each round: a
 		 * re-copied table's target copy was dropped, a renamed one is new) */
 		if ((rc = keyless_decide(&r, tgt)) < 0 ||
-		    (r.round == 0 && !out->resumed && (rc = full_meta_reset_job(&r, tgt)) < 0))
+		    (r.round == 0 && !out->resumed && (rc = full_meta_reset_job(&r, tgt, &out->snapshot)) < 0))
 			goto out;
 		if (r.round == 0 && (rc = full_meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)
 			goto out;

@@ -136,7 +136,7 @@ void full_table_dispose(table *t);
 void full_chunk_free(chunk *c);
 void full_put_str(tidm_buf *b, const char *s);
 int full_meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_pos *snap);
-int full_meta_reset_job(run *r, tidm_conn *tgt);
+int full_meta_reset_job(run *r, tidm_conn *tgt, const tidm_snapshot_pos *snap);
 int full_meta_save_job(run *r, tidm_conn *tgt, const char *state, const char *stage,
 		       const tidm_snapshot_pos *snap);
 int full_meta_chunk_done(run *r, tidm_conn *tgt, chunk *c);

@@ -104,9 +104,12 @@ int full_meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_pos 
 	int rc;
 
 	*resumed = false;
-	if ((rc = tidm_meta_job_get(tgt, r->cfg->name, &j)) < 0 ||
-	    (rc = tidm_keyless_marks_read(tgt, r->cfg->name, &r->keyless)) < 0)
+	if ((rc = tidm_meta_job_get(tgt, r->cfg->name, &j)) < 0)
 		return rc;
+	if ((rc = tidm_keyless_marks_read(tgt, r->cfg->name, &r->keyless)) < 0) {
+		tidm_meta_job_dispose(&j);
+		return rc;
+	}
 	if (j.exists && strcmp(j.state, "finished") != 0 && !r->restart) {
 		*resumed = true;
 		snprintf(snap->file, sizeof(snap->file), "%s", j.snap_file);
@@ -119,20 +122,41 @@ int full_meta_load_job(run *r, tidm_conn *tgt, bool *resumed, tidm_snapshot_pos 
 	return 0;
 }
 
-/* A fresh start: forget the old chunk plans and replication checkpoints. */
-int full_meta_reset_job(run *r, tidm_conn *tgt)
+/*
+ * A fresh start (a first run, or --restart): forget the old chunk plans, replication
+ * checkpoints and DDL in progress, and record the job as running from `snap`, in one
+ * target transaction: a crash leaves either the old job or the new one, never the new
+ * snapshot's job with the old plans or the old one without its checkpoints. The keyless
+ * tables' claims stay (their rows keep only the mark): a claimed table still holds tidm's
+ * rows until its copy empties it, however many runs end before that.
+ */
+int full_meta_reset_job(run *r, tidm_conn *tgt, const tidm_snapshot_pos *snap)
 {
-	const char *tbls[] = {"chunks", "tables", "sync_workers", "ddl_guard"};
+	static const char *const stmts[] = {
+		"DELETE FROM `" META_DB "`.`chunks` WHERE `job` = ",
+		"DELETE FROM `" META_DB "`.`tables` WHERE `keyless` IS NULL AND `job` = ",
+		"UPDATE `" META_DB "`.`tables` SET `chunks` = 0, `create_sql` = NULL, `deferred_keys` = NULL WHERE `job` = ",
+		"DELETE FROM `" META_DB "`.`sync_workers` WHERE `job` = ",
+		"DELETE FROM `" META_DB "`.`ddl_guard` WHERE `job` = ",
+	};
 	tidm_buf q = TIDM_BUF_INIT;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	for (i = 0; i < sizeof(tbls) / sizeof(tbls[0]) && rc == 0; i++) {
+	if ((rc = tidm_conn_begin(tgt)) < 0)
+		return rc;
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]) && rc == 0; i++) {
 		tidm_buf_clear(&q);
-		tidm_buf_printf(&q, "DELETE FROM `" META_DB "`.`%s` WHERE `job` = ", tbls[i]);
+		tidm_buf_puts(&q, stmts[i]);
 		full_put_str(&q, r->cfg->name);
 		rc = tidm_conn_exec(tgt, q.data, q.len);
 	}
+	if (rc == 0)
+		rc = full_meta_save_job(r, tgt, "running", "dump", snap);
+	if (rc == 0)
+		rc = tidm_conn_commit(tgt);
+	else
+		tidm_conn_rollback(tgt);
 	tidm_buf_dispose(&q);
 	return rc;
 }

@@ -201,6 +201,8 @@ struct tidm_applier {
 	/* transaction state (coordinator only) */
 	bool in_txn;
 	bool explicit_txn; /* opened by BEGIN / XA START: statements inside do not end it */
+	bool txn_safe;     /* safe mode, decided at the transaction's start for all its rows */
+	size_t txn_keys;   /* keys first recorded in this transaction (sync_record_keys) */
 	bool txn_selected; /* the transaction has rows of selected tables (applied now or by an
 			    * earlier run): only such an XA PREPARE is remembered */
 	/* the job's start GTID set: a transaction whose GTID is in it is passed over, also when

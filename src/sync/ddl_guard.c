@@ -12,6 +12,10 @@
  * It is stored as bytes (hex literal into a LONGBLOB), so the session's character set,
  * which the applier sets to the event's for the DDL, cannot change it.
  *
+ * The record also names the target connection that runs the statement: the target goes on
+ * with a statement whose client died, so a replay first waits until that connection is
+ * gone (a TiDB DDL job outlives its connection: not waited for here).
+ *
  * The record of the previous run is read once, at start; a replay meets that event again
  * first (the checkpoint before a DDL is the barrier before it), so the comparison costs
  * nothing afterwards. Each statement costs one SHOW CREATE per object, one identity query
@@ -44,6 +48,7 @@ struct tidm_ddl_guard {
 	uint64_t pos;
 	unsigned no;
 	tidm_buf snap;     /* the loaded record's snapshot */
+	uint64_t conn_id;  /* the loaded record's target connection (0: unknown) */
 	unsigned ran;      /* statements run by this process (test hook) */
 	unsigned crash_at; /* TIDM_TEST_CRASH_AFTER_DDL (0: off) */
 };
@@ -62,7 +67,7 @@ int tidm_ddl_guard_new(tidm_ddl_guard **out, tidm_conn *c, const char *job)
 	g->ids = true;
 	if (env && *env)
 		g->crash_at = (unsigned)strtoul(env, NULL, 10);
-	tidm_buf_puts(&q, "SELECT `file`, `pos`, `stmt_no`, `snap` FROM " GUARD " WHERE `job` = ");
+	tidm_buf_puts(&q, "SELECT `file`, `pos`, `stmt_no`, `snap`, `conn_id` FROM " GUARD " WHERE `job` = ");
 	tidm_quote_string(&q, job, strlen(job));
 	rc = tidm_conn_query(c, &res, q.data);
 	if (rc == 0 && tidm_res_next(res) == 1) {
@@ -72,6 +77,7 @@ int tidm_ddl_guard_new(tidm_ddl_guard **out, tidm_conn *c, const char *job)
 		g->no = (unsigned)strtoul(tidm_res_get(res, 2) ? tidm_res_get(res, 2) : "0", NULL, 10);
 		if (tidm_res_get(res, 3))
 			tidm_buf_put(&g->snap, tidm_res_get(res, 3), tidm_res_len(res, 3));
+		g->conn_id = strtoull(tidm_res_get(res, 4) ? tidm_res_get(res, 4) : "0", NULL, 10);
 	}
 	tidm_res_free(res);
 	tidm_buf_dispose(&q);
@@ -238,6 +244,39 @@ static int snapshot(tidm_ddl_guard *g, tidm_buf *s, const char *stmt, size_t len
 	return rc;
 }
 
+/*
+ * The target goes on running a statement whose client died (kill -9, a lost connection):
+ * a long ALTER started by the previous run may still be running. Its objects only show
+ * the change when it ends, so wait until the connection that ran it is gone before
+ * looking at them.
+ */
+static int wait_previous(tidm_ddl_guard *g)
+{
+	unsigned waited = 0;
+	int rc;
+
+	for (;;) {
+		char *n = NULL;
+		char q[160];
+		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %" PRIu64,
+			 g->conn_id);
+		if ((rc = tidm_conn_query_value(g->conn, &n, q)) < 0)
+			return rc;
+		bool running = n && strcmp(n, "0") != 0;
+		free(n);
+		if (!running)
+			break;
+		if (waited % 60 == 0)
+			tidm_info("waiting for the target to finish the DDL statement the previous run started "
+				  "(connection %" PRIu64 ", %u s so far)",
+				  g->conn_id, waited / 2);
+		usleep(500 * 1000);
+		waited++;
+	}
+	g->conn_id = 0;
+	return 0;
+}
+
 int tidm_ddl_guard_begin(tidm_ddl_guard *g, const char *file, uint64_t pos, unsigned no, const char *stmt, size_t len,
 			 const char *default_db)
 {
@@ -245,6 +284,9 @@ int tidm_ddl_guard_begin(tidm_ddl_guard *g, const char *file, uint64_t pos, unsi
 	bool ambiguous = false;
 	int rc;
 
+	if (g->have && g->conn_id && g->pos == pos && !strcmp(g->file, file) && no <= g->no &&
+	    (rc = wait_previous(g)) < 0)
+		return rc;
 	if ((rc = snapshot(g, &s, stmt, len, default_db, &ambiguous)) < 0)
 		goto out;
 	if (g->have && g->pos == pos && !strcmp(g->file, file) && no <= g->no) {
@@ -262,13 +304,13 @@ int tidm_ddl_guard_begin(tidm_ddl_guard *g, const char *file, uint64_t pos, unsi
 		rc = 0; /* it did not happen: the record stands as it is */
 		goto out;
 	}
-	tidm_buf_puts(&q, "REPLACE INTO " GUARD " (`job`, `file`, `pos`, `stmt_no`, `snap`) VALUES (");
+	tidm_buf_puts(&q, "REPLACE INTO " GUARD " (`job`, `file`, `pos`, `stmt_no`, `snap`, `conn_id`) VALUES (");
 	tidm_quote_string(&q, g->job, strlen(g->job));
 	tidm_buf_putc(&q, ',');
 	tidm_quote_string(&q, file, strlen(file));
 	tidm_buf_printf(&q, ",%" PRIu64 ",%u,", pos, no);
 	tidm_quote_hex(&q, s.data, s.len);
-	tidm_buf_putc(&q, ')');
+	tidm_buf_puts(&q, ", CONNECTION_ID())");
 	if ((rc = tidm_conn_exec(g->conn, q.data, q.len)) < 0) {
 		tidm_err_prefix("cannot record the DDL in progress in " GUARD ": ");
 		goto out;

@@ -175,12 +175,19 @@ void sync_record_keys(struct tidm_applier *a, const uint64_t *hashes, size_t n, 
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		keyslot *s;
-		if (a->nkeys >= KEYMAP_SIZE / 4 * 3) {
+		keyslot *s = key_find(a, hashes[i]);
+		if (s->hash && s->seq == a->seq) {
+			s->worker = wid;
+			continue;
+		}
+		/* the map is full for this transaction after a number of its own keys, not of the
+		 * keys earlier transactions left: the routing of its later changes is then the
+		 * same when a restart replays it from its start on an empty map */
+		if (a->txn_keys >= KEYMAP_SIZE / 4) {
 			a->keys_overflow = true;
 			break;
 		}
-		s = key_find(a, hashes[i]);
+		a->txn_keys++;
 		if (!s->hash)
 			a->nkeys++;
 		s->hash = hashes[i];

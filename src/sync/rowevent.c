@@ -176,7 +176,7 @@ static int apply_row(struct tidm_applier *a, tbl_info *t, unsigned kind, const t
 	uint64_t *hashes, rowkey = 0, oldkey = 0;
 	size_t nh = 0, nkeys = 1 + s->nuniques; /* per image: the row key and each other unique key */
 	unsigned wid;
-	bool safe = force_safe || sync_safe_mode(a);
+	bool safe = force_safe || a->txn_safe; /* fixed for the transaction: its routing must not change midway */
 	bool partial = kind == TIDM_ROWS_UPDATE && row->after && !full_image(s, row->after, row->ncols);
 	bool serial = false;
 	bool replace = safe || a->o.replace_conflicts;

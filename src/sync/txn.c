@@ -93,6 +93,8 @@ void sync_txn_begin(struct tidm_applier *a, const tidm_binlog_event *ev)
 	a->seq++;
 	a->participants = 0;
 	a->txn_selected = false;
+	a->txn_safe = sync_safe_mode(a);
+	a->txn_keys = 0;
 	a->txn_row = 0;
 	a->txn_nosplit = false;
 	for (unsigned i = 0; i < a->nworkers; i++)

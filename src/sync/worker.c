@@ -232,8 +232,13 @@ at_boundary:
 			w->rows_pending = 0;
 			since_commit = 0;
 			pthread_mutex_lock(&a->mu);
-			if (!m->piece) /* a piece leaves its transaction open */
+			/* a piece leaves its transaction open, but commits every earlier transaction the
+			 * worker held (their marks were passed over for the batch): publish those, or a
+			 * change of the open transaction that waits for one of them waits forever */
+			if (!m->piece)
 				atomic_store(&w->committed_seq, m->seq);
+			else if (atomic_load(&w->committed_seq) < m->seq - 1)
+				atomic_store(&w->committed_seq, m->seq - 1);
 			pthread_cond_broadcast(&a->cond);
 			pthread_mutex_unlock(&a->mu);
 			sync_item_free(last_mark);
