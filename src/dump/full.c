@@ -47,10 +47,18 @@ static int keyless_decide(run *r, tidm_conn *tgt)
 
 	for (k = 0; k < r->ntables && rc == 0; k++) {
 		table *t = &r->tables[k];
-		if (!t->is_view && t->nkey == 0 && !atomic_load(&t->stale))
-			rc = tidm_keyless_decide(tgt, t->db, t->name, tidm_keyless_marks_get(&r->keyless, t->db, t->name),
-						 r->resumed, r->cfg->keyless_nonempty == TIDM_KEYLESS_APPEND, &t->keyless,
-						 &refused);
+		const char *prev;
+		bool done = false;
+		if (t->is_view || t->nkey != 0 || atomic_load(&t->stale))
+			continue;
+		prev = tidm_keyless_marks_get(&r->keyless, t->db, t->name);
+		/* a job an earlier tidm started has no claims: a table it copied is its own */
+		if (!prev && r->resumed &&
+		    (rc = tidm_keyless_copied_before(tgt, r->cfg->name, t->db, t->name, &done)) == 0 && done)
+			prev = TIDM_KEYLESS_MARK_OWN;
+		if (rc == 0)
+			rc = tidm_keyless_decide(tgt, t->db, t->name, prev, r->resumed,
+						 r->cfg->keyless_nonempty == TIDM_KEYLESS_APPEND, &t->keyless, &refused);
 	}
 	if (rc == 0 && refused.len)
 		rc = tidm_keyless_refuse(&refused);

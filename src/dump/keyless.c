@@ -121,6 +121,25 @@ static int has_rows(tidm_conn *tgt, const char *db, const char *tbl, bool *any)
 	return rc;
 }
 
+int tidm_keyless_copied_before(tidm_conn *tgt, const char *job, const char *db, const char *tbl, bool *done)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	char *v = NULL;
+	int rc;
+
+	tidm_buf_puts(&q, "SELECT COUNT(*) FROM " META ".`chunks` WHERE `state` = 'done' AND `job` = ");
+	tidm_quote_string(&q, job, strlen(job));
+	tidm_buf_puts(&q, " AND `db` = ");
+	tidm_quote_string(&q, db, strlen(db));
+	tidm_buf_puts(&q, " AND `tbl` = ");
+	tidm_quote_string(&q, tbl, strlen(tbl));
+	rc = tidm_conn_query_value(tgt, &v, q.data);
+	*done = rc == 0 && v && strcmp(v, "0") != 0;
+	free(v);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
 int tidm_keyless_decide(tidm_conn *tgt, const char *db, const char *tbl, const char *prev, bool kept, bool append,
 			const char **mode, tidm_buf *refused)
 {

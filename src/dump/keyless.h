@@ -50,6 +50,10 @@ void tidm_keyless_marks_dispose(tidm_keyless_marks *m);
 int tidm_keyless_decide(tidm_conn *tgt, const char *db, const char *tbl, const char *prev, bool kept, bool append,
 			const char **mode, tidm_buf *refused);
 
+/* A job store of a tidm before the claims: has job `job` copied the table already (a
+ * chunk of it is done)? Then its rows are tidm's own. */
+int tidm_keyless_copied_before(tidm_conn *tgt, const char *job, const char *db, const char *tbl, bool *done);
+
 /* Store the decision in tidm_meta.tables (its row must exist). */
 int tidm_keyless_mark(tidm_conn *tgt, const char *job, const char *db, const char *tbl, const char *mode);
 

@@ -264,8 +264,11 @@ int sync_apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 			if (rc < 0) {
 				unsigned e = tidm_err_dberr();
 				/* replaying a DDL that was applied just before a crash */
+				/* (routines, events and triggers too: 1304/1305, 1537/1539, 1359/1360) */
 				if (sync_safe_mode(a) && (e == 1050 || e == 1051 || e == 1060 || e == 1061 || e == 1091 ||
-							  e == 1007 || e == 1008 || e == 1146 || e == 1054 || e == 4091)) {
+							  e == 1007 || e == 1008 || e == 1146 || e == 1054 || e == 4091 ||
+							  e == 1304 || e == 1305 || e == 1537 || e == 1539 || e == 1359 ||
+							  e == 1360)) {
 					tidm_info("DDL already applied (replay after a restart): %s", tidm_err_msg());
 					rc = 0;
 				} else {

@@ -48,3 +48,18 @@ tidm migrate "$TEST_TMP/job-up.yaml" >"$TEST_TMP/out-up" 2>&1 || fail "tidm migr
 assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'tidm_meta' AND TABLE_NAME = 'tables' AND COLUMN_NAME = 'deferred_keys'")" "deferred_keys column added back"
 assert_tables_equal "$db"
 assert_indexes_equal "$db"
+
+# A job an earlier tidm interrupted (its store has no keyless claims): resumed, a keyless
+# table it had copied is its own - not refused as foreign rows, not copied twice.
+db2=$(test_db old)
+src_sql "CREATE DATABASE \`$db2\`; CREATE TABLE \`$db2\`.k (a INT, b VARCHAR(10)); CREATE TABLE \`$db2\`.t (id INT PRIMARY KEY);
+	INSERT INTO \`$db2\`.k SELECT seq % 3, 'x' FROM \`$db2\`.seq_1_to_300; INSERT INTO \`$db2\`.t SELECT seq FROM \`$db2\`.seq_1_to_3000"
+write_job "$TEST_TMP/job-old.yaml" "databases=$db2" spec.chunk-rows=1000 name=nonempty-old-$$
+tidm migrate "$TEST_TMP/job-old.yaml" >"$TEST_TMP/out-old1" 2>&1 || fail "first run failed: $(cat "$TEST_TMP/out-old1")"
+tgt_sql "UPDATE tidm_meta.jobs SET state = 'running', stage = 'dump' WHERE name = 'nonempty-old-$$';
+	UPDATE tidm_meta.tables SET keyless = NULL WHERE job = 'nonempty-old-$$';
+	UPDATE tidm_meta.chunks SET state = 'pending' WHERE job = 'nonempty-old-$$' AND tbl = 't';
+	DELETE FROM \`$db2\`.t"
+tidm migrate "$TEST_TMP/job-old.yaml" >"$TEST_TMP/out-old2" 2>&1 || fail "resuming an earlier tidm's job failed: $(cat "$TEST_TMP/out-old2")"
+assert_eq 300 "$(tgt_sql "SELECT COUNT(*) FROM \`$db2\`.k")" "keyless rows after resuming an earlier tidm's job"
+assert_tables_equal "$db2"
