@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A finished type full job run again changes nothing on the target (keyless rows are not
-# doubled) and says when it finished; --restart copies again from a new snapshot, emptying
+# doubled) and says when it finished, even with triggers made on the target since; --restart copies again from a new snapshot, emptying
 # the keyless tables tidm filled first; a keyless target table holding rows tidm did not
 # write is refused before anything is written, unless spec.keyless-nonempty: append.
 . "$(dirname "$0")/../harness/lib.sh"
@@ -31,6 +31,17 @@ assert_contains "$(cat "$TEST_TMP/run2")" "nothing copied, the target is unchang
 assert_contains "$(cat "$TEST_TMP/run2")" "to copy it again from a new snapshot: tidm migrate --restart $TEST_TMP/job.yaml"
 tgt_sql "UPDATE \`$db\`.k SET v = 'k7' WHERE id = 7"
 assert_tables_equal "$db"
+
+# triggers made on the target after the migration (as the trigger refusal advises) do not
+# fail the finished job run again, which writes nothing; it stays finished
+tgt_sql "CREATE TRIGGER \`$db\`.k_bi BEFORE INSERT ON \`$db\`.k FOR EACH ROW SET NEW.v = 'by-trigger'"
+rc=0
+tidm migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/run2t" 2>&1 || rc=$?
+cat "$TEST_TMP/run2t"
+assert_eq 0 "$rc" "exit status of a finished job run again with a trigger on the target"
+assert_contains "$(cat "$TEST_TMP/run2t")" "nothing copied, the target is unchanged"
+assert_eq finished "$(tgt_sql "SELECT state FROM tidm_meta.jobs WHERE name = 'rerun-job'")" "job state after the rerun"
+tgt_sql "DROP TRIGGER \`$db\`.k_bi"
 
 # --restart: a new snapshot, the keyless table emptied first (and said so), then equal
 src_sql "INSERT INTO \`$db\`.nokey VALUES (6, 'new'); INSERT INTO \`$db\`.k VALUES (3001, 'new')"
