@@ -132,6 +132,25 @@ static void progress_line(char *out, size_t n, migrate_run *m, double started, u
 		 (unsigned long long)est, pct, bytes, rate, eta);
 }
 
+/* A path as one shell word, so the command printed can be pasted: as it is when every
+ * character is safe, else in single quotes (a quote in it as '\''). */
+static void put_shell_word(const char *s)
+{
+	const char *p;
+
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+=:,@%") == strlen(s)) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('\'');
+	for (p = s; *p; p++)
+		if (*p == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*p);
+	putchar('\'');
+}
+
 static int usage(void)
 {
 	fputs("usage: tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings] [--restart]\n",
@@ -178,6 +197,14 @@ int tidm_cmd_migrate(int argc, char **argv)
 	}
 	if (cfg->mode == TIDM_MODE_PHYSICAL) {
 		fprintf(stderr, "tidm: %s: mode physical is not supported yet; use mode: logical\n", path);
+		tidm_job_config_free(cfg);
+		return TIDM_EXIT_USAGE;
+	}
+	if (m.opts.restart && cfg->type == TIDM_JOB_INCREMENTAL) {
+		/* a usage error: nothing is connected, the job's record stays as it is */
+		fprintf(stderr, "tidm: %s: --restart starts a job's full phase again from a new snapshot; job %s is type "
+				"incremental and has none\n",
+			path, cfg->name);
 		tidm_job_config_free(cfg);
 		return TIDM_EXIT_USAGE;
 	}
@@ -255,7 +282,9 @@ int tidm_cmd_migrate(int argc, char **argv)
 		       cfg->name, m.rr.finished_at[0] ? m.rr.finished_at : "?", sp->method[0] ? sp->method : "-",
 		       sp->file[0] ? sp->file : "(binlog off)", (unsigned long long)sp->pos, sp->gtid_set ? " gtid " : "",
 		       sp->gtid_set ? sp->gtid_set : "");
-		printf("  to copy it again from a new snapshot: tidm migrate --restart %s\n", path);
+		fputs("  to copy it again from a new snapshot: tidm migrate --restart ", stdout);
+		put_shell_word(path);
+		putchar('\n');
 	} else {
 		if (m.rr.full_ran) {
 			double el = now_s() - started;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A finished type full job run again changes nothing on the target (keyless rows are not
-# doubled) and says when it finished, even with triggers made on the target since; --restart copies again from a new snapshot, emptying
-# the keyless tables tidm filled first; a keyless target table holding rows tidm did not
-# write is refused before anything is written, unless spec.keyless-nonempty: append.
+# doubled) and says when it finished, even with triggers made on the target since;
+# --restart copies again from a new snapshot, emptying the keyless tables tidm filled
+# first (on a type incremental job it is a usage error); a keyless target table holding
+# rows tidm did not write is refused before anything is written, unless
+# spec.keyless-nonempty: append.
 . "$(dirname "$0")/../harness/lib.sh"
 
 db=$(test_db)
@@ -29,6 +31,11 @@ assert_contains "$(cat "$TEST_TMP/run2")" "job rerun-job: finished at 20"
 assert_contains "$(cat "$TEST_TMP/run2")" "(snapshot FTWRL $snap gtid "
 assert_contains "$(cat "$TEST_TMP/run2")" "nothing copied, the target is unchanged"
 assert_contains "$(cat "$TEST_TMP/run2")" "to copy it again from a new snapshot: tidm migrate --restart $TEST_TMP/job.yaml"
+# the command it suggests can be pasted when the job file's path has a space or a quote
+mkdir -p "$TEST_TMP/my jobs"
+cp "$TEST_TMP/job.yaml" "$TEST_TMP/my jobs/it's.yaml"
+tidm migrate "$TEST_TMP/my jobs/it's.yaml" >"$TEST_TMP/run2q" 2>&1 || fail "rerun from a quoted path failed: $(cat "$TEST_TMP/run2q")"
+assert_contains "$(cat "$TEST_TMP/run2q")" "tidm migrate --restart '$TEST_TMP/my jobs/it'\\''s.yaml'"
 tgt_sql "UPDATE \`$db\`.k SET v = 'k7' WHERE id = 7"
 assert_tables_equal "$db"
 
@@ -93,3 +100,12 @@ rc=0
 tidm migrate "$TEST_TMP/job-bad.yaml" >"$TEST_TMP/out-bad" 2>&1 || rc=$?
 assert_eq 2 "$rc" "exit status of a bad spec.keyless-nonempty"
 assert_contains "$(cat "$TEST_TMP/out-bad")" "keyless-nonempty"
+
+# --restart on a type incremental job is a usage error (exit 2), before any connection:
+# nothing to resume, no job record made or changed
+write_job "$TEST_TMP/job-inc.yaml" name=rerun-inc "databases=$db" type=incremental
+rc=0
+tidm migrate --restart "$TEST_TMP/job-inc.yaml" >"$TEST_TMP/out-inc" 2>&1 || rc=$?
+assert_eq 2 "$rc" "exit status of --restart on a type incremental job"
+assert_contains "$(cat "$TEST_TMP/out-inc")" "tidm: $TEST_TMP/job-inc.yaml: --restart starts a job's full phase again from a new snapshot; job rerun-inc is type incremental and has none"
+assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM tidm_meta.jobs WHERE name = 'rerun-inc'")" "no job record for the refused --restart"
