@@ -14,7 +14,9 @@
  *  Tables without a key (dump/keyless.h): before anything is written each is claimed or
  *  the run is refused (keyless_decide); after the schema, before the copy, the claims are
  *  recorded and a claimed table holding rows of an earlier copy is emptied
- *  (keyless_prepare), so a rerun or a resume never adds its rows twice.
+ *  (keyless_prepare), so a rerun or a resume never adds its rows twice. A claimed table
+ *  that has a key on the source by now keeps its claim (its target copy, not altered, may
+ *  have none) and is emptied before its first chunk.
  *  Errors: the first error stops every worker (a shared flag polled per statement); the
  *  job row is left "running" so the next run resumes.
  */
@@ -49,9 +51,17 @@ static int keyless_decide(run *r, tidm_conn *tgt)
 		table *t = &r->tables[k];
 		const char *prev;
 		bool done = false;
-		if (t->is_view || t->nkey != 0 || atomic_load(&t->stale))
+		if (t->is_view || atomic_load(&t->stale))
 			continue;
 		prev = tidm_keyless_marks_get(&r->keyless, t->db, t->name);
+		if (t->nkey != 0) {
+			/* copied while it had no key: its target copy may still have none (a target
+			 * table is not altered), where REPLACE adds rows instead of overwriting them,
+			 * so it stays claimed and is emptied before a copy from scratch */
+			if (prev && !strcmp(prev, TIDM_KEYLESS_MARK_OWN))
+				t->keyless = TIDM_KEYLESS_MARK_OWN;
+			continue;
+		}
 		/* a job an earlier tidm started has no claims: a table it copied is its own */
 		if (!prev && r->resumed &&
 		    (rc = tidm_keyless_copied_before(tgt, r->cfg->name, t->db, t->name, &done)) == 0 && done)
@@ -75,10 +85,15 @@ static int keyless_prepare(run *r, tidm_conn *tgt)
 
 	for (k = 0; k < r->ntables && rc == 0; k++) {
 		table *t = &r->tables[k];
+		bool done = false;
 		if (t->is_view || !t->keyless || atomic_load(&t->stale))
 			continue;
-		if ((rc = tidm_keyless_mark(tgt, r->cfg->name, t->db, t->name, t->keyless)) == 0 &&
-		    !strcmp(t->keyless, TIDM_KEYLESS_MARK_OWN) && atomic_load(&t->chunks_left) > 0)
+		if ((rc = tidm_keyless_mark(tgt, r->cfg->name, t->db, t->name, t->keyless)) < 0 ||
+		    strcmp(t->keyless, TIDM_KEYLESS_MARK_OWN) != 0 || atomic_load(&t->chunks_left) == 0)
+			continue;
+		/* a table with a key now (claimed before it had one): only before its first chunk */
+		if (t->nkey == 0 ||
+		    ((rc = tidm_keyless_copied_before(tgt, r->cfg->name, t->db, t->name, &done)) == 0 && !done))
 			rc = tidm_keyless_empty(tgt, t->db, t->name);
 	}
 	return rc;

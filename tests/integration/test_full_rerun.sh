@@ -66,6 +66,15 @@ tidm migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/run4" 2>&1 || fail "rerun after --
 assert_contains "$(cat "$TEST_TMP/run4")" "nothing copied, the target is unchanged"
 assert_tables_equal "$db"
 
+# a keyless table that has a key on the source by the next --restart: its target copy keeps
+# no key (an existing target table is not altered), so it is still emptied first, not doubled
+src_sql "DELETE FROM \`$db\`.nokey WHERE a = 1; ALTER TABLE \`$db\`.nokey MODIFY a INT NOT NULL, ADD PRIMARY KEY (a)"
+tidm migrate "$TEST_TMP/job.yaml" --restart >"$TEST_TMP/run5" 2>&1 || fail "--restart after a key was added failed: $(cat "$TEST_TMP/run5")"
+assert_contains "$(cat "$TEST_TMP/run5")" "\`$db\`.\`nokey\` has no key: emptied it on the target before copying it again"
+assert_eq 5 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "rows of the table that gained a key, after --restart"
+assert_tables_equal "$db"
+src_sql "ALTER TABLE \`$db\`.nokey DROP PRIMARY KEY, MODIFY a INT NULL; INSERT INTO \`$db\`.nokey VALUES (1,'x'),(1,'x')"
+
 # A keyless target table with rows tidm did not write: refused, naming it, nothing written.
 tgt_sql "DROP DATABASE \`$db\`"
 tgt_sql "CREATE DATABASE \`$db\`; CREATE TABLE \`$db\`.nokey (a INT, b VARCHAR(20)); INSERT INTO \`$db\`.nokey VALUES (99, 'theirs')"
