@@ -185,6 +185,50 @@ static int target_has_table(tidm_conn *tgt, const table *t, bool *exists)
 }
 
 /*
+ * Before anything is written: a source table whose name is a view or a sequence on the
+ * target would be written through it (CREATE TABLE IF NOT EXISTS passes over the name, and
+ * LOAD DATA into a view fills its base table). One query for the target's views and
+ * sequences; refused naming each, nothing written.
+ */
+int full_check_target_kinds(run *r, tidm_conn *tgt)
+{
+	tidm_res *res = NULL;
+	tidm_buf bad = TIDM_BUF_INIT;
+	size_t k;
+	int rc;
+
+	rc = tidm_conn_query(tgt, &res,
+			     "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+			     "WHERE TABLE_TYPE IN ('VIEW', 'SEQUENCE') "
+			     "AND TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys')");
+	if (rc < 0) {
+		tidm_err_prefix("cannot list the target's views and sequences: ");
+		return rc;
+	}
+	while (tidm_res_next(res) == 1) {
+		const char *db = tidm_res_get(res, 0), *name = tidm_res_get(res, 1), *type = tidm_res_get(res, 2);
+		if (!db || !name || !type)
+			continue;
+		for (k = 0; k < r->ntables; k++) {
+			const table *t = &r->tables[k];
+			if (t->is_view || strcmp(t->db, db) != 0 || strcmp(t->name, name) != 0)
+				continue;
+			tidm_buf_printf(&bad, "%s`%s`.`%s` (a %s there)", bad.len ? ", " : "", db, name,
+					!strcmp(type, "VIEW") ? "view" : "sequence");
+		}
+	}
+	tidm_res_free(res);
+	if (bad.len)
+		rc = tidm_err_set(TIDM_EINVAL,
+				  "source table%s %s: the target has a view or sequence of that name, and rows copied "
+				  "there would go through it. Nothing was written. Drop or rename it on the target, or "
+				  "leave the table out of the job's selection",
+				  strchr(bad.data, ',') ? "s" : "", bad.data);
+	tidm_buf_dispose(&bad);
+	return rc;
+}
+
+/*
  * Mark the tables a foreign key points at (they may need their indexes from the start):
  * one query for the whole source (information_schema per table is slow on big MySQL 5.7
  * schemas). When it cannot be read, every table counts as referenced.

@@ -226,7 +226,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 			tidm_warn("no table of the source matches the job's selection");
 		/* before anything is written: keyless tables claimed or refused (each round: a
 		 * re-copied table's target copy was dropped, a renamed one is new) */
-		if ((rc = keyless_decide(&r, tgt)) < 0 ||
+		if ((rc = full_check_target_kinds(&r, tgt)) < 0 || (rc = keyless_decide(&r, tgt)) < 0 ||
 		    (r.round == 0 && !out->resumed && (rc = full_meta_reset_job(&r, tgt, &out->snapshot)) < 0))
 			goto out;
 		if (r.round == 0 && (rc = full_meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)

@@ -148,6 +148,7 @@ int full_describe_snapshot(run *r, tidm_conn *src, table *t);
 
 /* create.c */
 int full_forget_table(run *r, tidm_conn *tgt, const table *t);
+int full_check_target_kinds(run *r, tidm_conn *tgt);
 int full_finish_table(run *r, tidm_conn *tgt, table *t);
 int full_create_schema(run *r, tidm_conn *src, tidm_conn *tgt, tidm_buf *report);
 

@@ -63,3 +63,15 @@ tgt_sql "UPDATE tidm_meta.jobs SET state = 'running', stage = 'dump' WHERE name 
 tidm migrate "$TEST_TMP/job-old.yaml" >"$TEST_TMP/out-old2" 2>&1 || fail "resuming an earlier tidm's job failed: $(cat "$TEST_TMP/out-old2")"
 assert_eq 300 "$(tgt_sql "SELECT COUNT(*) FROM \`$db2\`.k")" "keyless rows after resuming an earlier tidm's job"
 assert_tables_equal "$db2"
+
+# A source table whose name is a view on the target: refused before anything is written
+# (rows copied there would go through the view into its base table).
+db3=$(test_db view)
+src_sql "CREATE DATABASE \`$db3\`; CREATE TABLE \`$db3\`.v (id INT PRIMARY KEY, x INT); INSERT INTO \`$db3\`.v VALUES (1, 1), (2, 2)"
+tgt_sql "CREATE DATABASE \`$db3\`; CREATE TABLE \`$db3\`.base (id INT PRIMARY KEY, x INT); CREATE VIEW \`$db3\`.v AS SELECT * FROM \`$db3\`.base"
+write_job "$TEST_TMP/job-view.yaml" "databases=$db3" name=nonempty-view-$$
+rc=0
+tidm migrate "$TEST_TMP/job-view.yaml" >"$TEST_TMP/out-view" 2>&1 || rc=$?
+assert_eq 1 "$rc" "exit status when a source table is a view on the target"
+assert_contains "$(cat "$TEST_TMP/out-view")" "source table \`$db3\`.\`v\` (a view there): the target has a view or sequence of that name, and rows copied there would go through it. Nothing was written."
+assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM \`$db3\`.base")" "rows written through the view"
