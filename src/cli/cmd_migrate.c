@@ -230,9 +230,13 @@ int tidm_cmd_migrate(int argc, char **argv)
 		usleep(200000);
 		if (syncing) {
 			if (!sync_started) {
+				/* the rate counts the rows applied since this clock started (rows
+				 * applied during the sleep above divided by ~0 s gave rates like
+				 * 2140348555/s); the first line comes one period later */
 				sync_started = true;
 				started = now_s();
-				rows0 = 0;
+				rows0 = atomic_load(&m.rp.sync.rows);
+				continue;
 			}
 			sync_line(line, sizeof(line), &m, started, rows0);
 			if (tty)
