@@ -326,7 +326,9 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 {
 	tidm_buf q = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
-	unsigned stored_workers = 0, rows = 0;
+	unsigned stored_workers = 0, rows = 0, i;
+	bool same = true; /* every stored checkpoint at one position (a clean stop) */
+	bool relayout = false;
 	int rc;
 
 	*have = false;
@@ -343,6 +345,8 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 		stored_workers = (unsigned)strtoul(tidm_res_get(res, 3), NULL, 10);
 		if (!file[0])
 			continue;
+		if (rows && (row || tidm_sync_pos_cmp(file, pos, resume->file, resume->pos) != 0))
+			same = false;
 		rows++;
 		if (!*have || tidm_sync_pos_cmp(file, pos, resume->file, resume->pos) < 0) {
 			snprintf(resume->file, sizeof(resume->file), "%s", file);
@@ -350,20 +354,43 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 			resume->gtid[0] = '\0';
 		}
 		*have = true;
-		if (wid < a->nworkers) {
-			snprintf(a->w[wid].skip_file, sizeof(a->w[wid].skip_file), "%s", file);
-			a->w[wid].skip_pos = pos;
-			a->w[wid].skip_row = row;
-		}
+		if (row)
+			same = false;
 		if (wid < MAX_WORKERS) {
 			snprintf(a->old_cp[wid].file, sizeof(a->old_cp[wid].file), "%s", file);
 			a->old_cp[wid].pos = pos;
 			a->old_cp[wid].row = row;
 		}
 	}
+	if (*have && stored_workers != a->nworkers && rows == stored_workers && stored_workers >= 1 &&
+	    stored_workers <= MAX_WORKERS) {
+		if (same) {
+			/* a clean stop: every worker committed at one position, nothing to skip; the
+			 * rows are made anew for the new count below */
+			tidm_info("apply-workers changed from %u to %u", stored_workers, a->nworkers);
+			relayout = true;
+			rows = stored_workers = a->nworkers;
+		} else {
+			/* each checkpoint says what its worker committed under the old routing: only
+			 * that routing can skip exactly, so this run keeps it (a new routing replayed
+			 * keyless rows twice when the replay was interrupted again) */
+			tidm_warn("apply-workers is %u in the job file, but the previous run (%u workers) did not stop "
+				  "cleanly: this run applies with %u workers; the new count takes effect at the next "
+				  "start after a clean stop (Ctrl-C, or --until-caught-up)",
+				  a->nworkers, stored_workers, stored_workers);
+			a->nworkers = stored_workers;
+		}
+	}
+	if (!same || rows == a->nworkers)
+		for (i = 0; i < a->nworkers; i++)
+			if (a->old_cp[i].file[0]) {
+				memcpy(a->w[i].skip_file, a->old_cp[i].file, sizeof(a->w[i].skip_file)); /* same size */
+				a->w[i].skip_pos = a->old_cp[i].pos;
+				a->w[i].skip_row = a->old_cp[i].row;
+			}
 	if (*have && (stored_workers != a->nworkers || rows != a->nworkers)) {
-		/* routing changed: nothing can be proven applied; replay idempotently instead */
-		unsigned i;
+		/* stored checkpoints that are not one per worker (a store of an earlier tidm): nothing
+		 * can be proven applied; replay idempotently instead */
 		tidm_warn("apply-workers changed from %u to %u: replaying from the lowest checkpoint in safe mode",
 			  stored_workers, a->nworkers);
 		for (i = 0; i < a->nworkers; i++)
@@ -375,9 +402,17 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 	a->skipping = *have;
 	tidm_res_free(res);
 	res = NULL;
-	/* (re)create one row per worker */
+	/* (re)create one row per worker; a new worker count replaces them all in one transaction */
+	if (relayout) {
+		if ((rc = tidm_conn_begin(a->conn)) < 0)
+			goto out;
+		tidm_buf_clear(&q);
+		tidm_buf_puts(&q, "DELETE FROM `" META_DB "`.`sync_workers` WHERE `job` = ");
+		tidm_quote_string(&q, a->cfg->name, strlen(a->cfg->name));
+		if ((rc = tidm_conn_exec(a->conn, q.data, q.len)) < 0)
+			goto out;
+	}
 	{
-		unsigned i;
 		for (i = 0; i < a->nworkers; i++) {
 			tidm_buf_clear(&q);
 			tidm_buf_puts(&q, "INSERT IGNORE INTO `" META_DB "`.`sync_workers` (`job`,`worker`,`file`,`pos`,`nworkers`) VALUES (");
@@ -397,7 +432,11 @@ static int load_checkpoints(tidm_applier *a, tidm_sync_pos *resume, bool *have)
 		tidm_buf_printf(&q, " AND `worker` >= %u", a->nworkers);
 		rc = tidm_conn_exec(a->conn, q.data, q.len);
 	}
+	if (relayout && rc == 0)
+		rc = tidm_conn_commit(a->conn);
 out:
+	if (relayout && rc < 0)
+		tidm_conn_rollback(a->conn);
 	tidm_res_free(res);
 	tidm_buf_dispose(&q);
 	return rc;
@@ -427,7 +466,7 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 		a->nworkers = MAX_WORKERS;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	for (i = 0; i < a->nworkers; i++)
+	for (i = 0; i < MAX_WORKERS; i++) /* the run may keep the stored worker count (load_checkpoints) */
 		pthread_cond_init(&a->w[i].cond, NULL);
 	a->keys = calloc(KEYMAP_SIZE, sizeof(*a->keys));
 	a->schema = tidm_schema_cache_new();
@@ -552,7 +591,7 @@ void tidm_applier_free(tidm_applier *a)
 	tidm_gtid_set_dispose(&a->start_set);
 	tidm_buf_dispose(&a->scratch);
 	tidm_buf_dispose(&a->keybuf);
-	for (i = 0; i < a->nworkers; i++)
+	for (i = 0; i < MAX_WORKERS; i++)
 		pthread_cond_destroy(&a->w[i].cond);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cond);

@@ -23,8 +23,8 @@ for round in 1 2 3 4 5; do
 	echo "round $round: killed after ${delay} ms ($(tgt_sql "SELECT CONCAT(state, '/', stage) FROM tidm_meta.jobs WHERE name = 'sync-kill'" 2>/dev/null))"
 done
 wait "$wl" || fail "workload failed"
-# one more kill, then the last run with another apply-workers count: the routing changes,
-# keyless tables must still not get a replayed row twice
+# one more kill, then runs with another apply-workers count: the first (itself killed) keeps
+# the stored routing, keyless tables must still not get a replayed row twice
 WORKLOAD_SLEEP=0.02 workload_run "$db" 121 160 &
 wl=$!
 "$TIDM_BIN" migrate "$TEST_TMP/job.yaml" >>"$TEST_TMP/runs" 2>&1 &
@@ -35,6 +35,23 @@ wait "$pid" 2>/dev/null || true
 wait "$wl" || fail "workload failed"
 sed -i 's/apply-workers: 4/apply-workers: 7/' "$TEST_TMP/job.yaml"
 grep -q "apply-workers: 7" "$TEST_TMP/job.yaml" || fail "job file not changed"
+# the run after an unclean stop keeps the stored routing (4 workers), so its own kill -9
+# during the replay loses nothing either; the new count comes after a clean stop
+WORKLOAD_SLEEP=0.02 workload_run "$db" 161 180 &
+wl=$!
+"$TIDM_BIN" migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/changed" 2>&1 &
+pid=$!
+sleep 1.5
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+wait "$wl" || fail "workload failed"
+assert_contains "$(cat "$TEST_TMP/changed")" "apply-workers is 7 in the job file, but the previous run (4 workers) did not stop cleanly: this run applies with 4 workers"
 "$TIDM_BIN" migrate "$TEST_TMP/job.yaml" --until-caught-up >"$TEST_TMP/final" 2>&1 || fail "final run failed: $(cat "$TEST_TMP/final")"
 cat "$TEST_TMP/final"
+assert_tables_equal "$db"
+# after the clean stop of --until-caught-up, the next start takes the new count
+src_sql "INSERT INTO \`$db\`.w_nokey SELECT * FROM \`$db\`.w_nokey LIMIT 3"
+"$TIDM_BIN" migrate "$TEST_TMP/job.yaml" --until-caught-up >"$TEST_TMP/relayout" 2>&1 || fail "run with 7 workers failed: $(cat "$TEST_TMP/relayout")"
+assert_contains "$(cat "$TEST_TMP/relayout")" "apply-workers changed from 4 to 7"
+assert_eq 7 "$(tgt_sql "SELECT COUNT(*) FROM tidm_meta.sync_workers WHERE job = 'sync-kill' AND nworkers = 7")" "checkpoint rows of the new count"
 assert_tables_equal "$db"
