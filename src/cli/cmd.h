@@ -6,6 +6,8 @@
 #ifndef TIDM_CLI_CMD_H
 #define TIDM_CLI_CMD_H
 
+#include <stdbool.h>
+
 enum { TIDM_EXIT_OK = 0, TIDM_EXIT_FAILED = 1, TIDM_EXIT_USAGE = 2, TIDM_EXIT_PRECHECK = 3 };
 
 int tidm_cmd_migrate(int argc, char **argv);
@@ -14,5 +16,11 @@ int tidm_cmd_binlog(int argc, char **argv);
 /* `tidm binlog stream ...` (argv[0] == "stream"), dispatched from tidm_cmd_binlog. */
 int tidm_cmd_binlog_stream(int argc, char **argv);
 int tidm_cmd_verify(int argc, char **argv);
+
+/* The precheck `tidm migrate` runs before a job: prints what warns or fails to stderr;
+ * returns TIDM_EXIT_OK to go on, TIDM_EXIT_PRECHECK when a fail (or, on a job's first
+ * start, a warning not ignored) stops it, TIDM_EXIT_FAILED when it could not run. */
+struct tidm_job_config;
+int tidm_cli_precheck_before_run(const struct tidm_job_config *cfg, bool ignore_warnings);
 
 #endif

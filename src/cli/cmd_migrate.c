@@ -172,6 +172,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 	tidm_rate bytes_rate;
 	int i, rc, code = TIDM_EXIT_OK;
 	char line[512], bytes[32];
+	bool ignore_warnings = false;
 
 	memset(&m, 0, sizeof(m));
 	tidm_rate_init(&bytes_rate);
@@ -183,7 +184,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 		else if (!strcmp(argv[i], "--restart"))
 			m.opts.restart = true;
 		else if (!strcmp(argv[i], "--ignore-warnings"))
-			continue; /* precheck warnings: the precheck is not run by migrate yet */
+			ignore_warnings = true;
 		else if (argv[i][0] == '-' || path)
 			return usage();
 		else
@@ -207,6 +208,11 @@ int tidm_cmd_migrate(int argc, char **argv)
 			path, cfg->name);
 		tidm_job_config_free(cfg);
 		return TIDM_EXIT_USAGE;
+	}
+
+	if ((code = tidm_cli_precheck_before_run(cfg, ignore_warnings)) != TIDM_EXIT_OK) {
+		tidm_job_config_free(cfg);
+		return code;
 	}
 
 	memset(&sa, 0, sizeof(sa));

@@ -26,6 +26,7 @@
  *    job file has no use for them).
  */
 #include "job/config.h"
+#include "precheck/precheck.h"
 
 #include <errno.h>
 #include <libfyaml.h>
@@ -66,11 +67,12 @@ struct ctx {
 };
 
 static const char *const job_keys[] = {"name", "type", "mode", "source", "target", "objects",
-				       "start", "spec", "safe-mode", NULL};
+				       "start", "spec", "safe-mode", "precheck", NULL};
 static const char *const endpoint_keys[] = {"host", "port", "user", "password", "password-env",
 					    "password-file", "tls", "connect-timeout", "binlog", "triggers", NULL};
 static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
 static const char *const objects_keys[] = {"databases", "tables", "exclude", NULL};
+static const char *const precheck_keys[] = {"ignore", "copy-rate", "timeout", NULL};
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
@@ -905,6 +907,69 @@ static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	return 0;
 }
 
+/* precheck: {ignore: [id, ...], copy-rate: N, timeout: N}; an id no item has is an error. */
+static int parse_precheck(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	tidm_job_config *cfg = c->cfg;
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	if (is_null(v))
+		return 0;
+	rc = want_mapping(c, key, v, "precheck", "a mapping with ignore, copy-rate and/or timeout");
+	if (rc < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p), *item;
+		void *it2 = NULL;
+		if ((rc = key_index(c, p, precheck_keys, "precheck", &idx)) < 0)
+			return rc;
+		if (idx == 1) {
+			rc = get_uint(c, k, val, "copy-rate in precheck", 1, 1099511627776ull, &cfg->precheck_copy_rate);
+		} else if (idx == 2) {
+			rc = get_unsigned(c, k, val, "timeout in precheck", 1, 3600, &cfg->precheck_timeout);
+		} else {
+			if (is_null(val))
+				continue;
+			if (!fy_node_is_sequence(val))
+				return fail(c, val, "ignore in precheck is %s; expected a list of precheck item ids, e.g. "
+						    "[keyless-tables]",
+					    kind(val));
+			while ((item = fy_node_sequence_iterate(val, &it2)) != NULL) {
+				char *id = NULL, **grown;
+				rc = get_string(c, item, item, "an item of ignore in precheck", "a precheck item id", false,
+						&id);
+				if (rc < 0)
+					return rc;
+				if (!tidm_precheck_item_known(id)) {
+					tidm_buf ids = TIDM_BUF_INIT, shown = TIDM_BUF_INIT;
+					for (size_t i = 0; i < tidm_precheck_item_count(); i++)
+						tidm_buf_printf(&ids, "%s%s", i ? ", " : "", tidm_precheck_item_id(i));
+					echo(&shown, id, strlen(id));
+					rc = fail(c, item, "unknown precheck item %s in precheck.ignore; expected one of %s",
+						  shown.data, ids.data);
+					tidm_buf_dispose(&ids);
+					tidm_buf_dispose(&shown);
+					free(id);
+					return rc;
+				}
+				grown = realloc(cfg->precheck_ignore, (cfg->n_precheck_ignore + 1) * sizeof(char *));
+				if (!grown) {
+					free(id);
+					return tidm_err_set(TIDM_ENOMEM, "out of memory");
+				}
+				cfg->precheck_ignore = grown;
+				cfg->precheck_ignore[cfg->n_precheck_ignore++] = id;
+			}
+			rc = 0;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_name(struct ctx *c, struct fy_node *key, struct fy_node *v)
 {
 	const char *why;
@@ -925,7 +990,7 @@ static int parse_name(struct ctx *c, struct fy_node *key, struct fy_node *v)
 static int parse_job(struct ctx *c, struct fy_node *root)
 {
 	tidm_job_config *cfg = c->cfg;
-	struct fy_node *seen[9] = {NULL};
+	struct fy_node *seen[10] = {NULL};
 	char list[256];
 	void *it = NULL;
 	struct fy_node_pair *p;
@@ -956,6 +1021,7 @@ static int parse_job(struct ctx *c, struct fy_node *root)
 		case 5: rc = parse_objects(c, k, v); break;
 		case 6: rc = parse_start(c, k, v); break;
 		case 7: rc = parse_spec(c, k, v); break;
+		case 9: rc = parse_precheck(c, k, v); break;
 		default: rc = get_bool(c, k, v, "safe-mode", &cfg->safe_mode); break;
 		}
 		if (rc < 0)
@@ -1078,6 +1144,9 @@ void tidm_job_config_free(tidm_job_config *cfg)
 	tidm_filter_dispose(&cfg->objects);
 	free(cfg->start_gtid);
 	free(cfg->start_binlog_file);
+	for (size_t i = 0; i < cfg->n_precheck_ignore; i++)
+		free(cfg->precheck_ignore[i]);
+	free(cfg->precheck_ignore);
 	free(cfg);
 }
 

@@ -67,6 +67,13 @@ typedef struct tidm_job_config {
 	enum tidm_keyless_nonempty keyless_nonempty; /* default refuse */
 	bool safe_mode;
 	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
+	/* precheck (`precheck: {ignore: [id, ...], copy-rate: BYTES, timeout: SECONDS}`):
+	 * warnings of these items do not stop the job; the copy rate (bytes/s) the binlog
+	 * runway item assumes instead of sampling (0 = sample); the per-item timeout (0 = 30) */
+	char **precheck_ignore;
+	size_t n_precheck_ignore;
+	uint64_t precheck_copy_rate;
+	unsigned precheck_timeout;
 	/* HTTP API only: `"start": true` in a POST /jobs body asks to start the job at once.
 	 * A boolean `start` is this request, a mapping `start` is the start position. */
 	bool start_requested;
