@@ -175,6 +175,7 @@ _yaml_list() {
 #   source.KEY=..  target.KEY=..   (host port user password password-env password-file
 #                                   connect-timeout tls.ca tls.cert tls.key)
 #   start.gtid=..  start.binlog-file=..  start.binlog-pos=..   spec.KEY=..
+#   precheck.ignore=id,id  precheck.copy-rate=N  precheck.timeout=N
 # Defaults: name from the test, type full, both endpoints = the test servers with their
 # passwords inline (a password-env or password-file given for a side replaces it).
 write_job() {
@@ -186,7 +187,7 @@ write_job() {
 		[source.user]=$TIDM_TEST_SOURCE_USER [source.password]=$TIDM_TEST_SOURCE_PASSWORD
 		[target.host]=$TIDM_TEST_TARGET_HOST [target.port]=$TIDM_TEST_TARGET_PORT
 		[target.user]=$TIDM_TEST_TARGET_USER [target.password]=$TIDM_TEST_TARGET_PASSWORD)
-	local -A objs=() start=() spec=()
+	local -A objs=() start=() spec=() pre=()
 	local -a top_order=(name type mode safe-mode) ep_keys=(host port user password password-env password-file connect-timeout triggers)
 	local -a spec_order=()
 	for kv in "$@"; do
@@ -206,6 +207,7 @@ write_job() {
 			ep[$key]=$val
 			;;
 		start.*) start[${key#start.}]=$val ;;
+		precheck.*) pre[${key#precheck.}]=$val ;;
 		spec.*)
 			spec[${key#spec.}]=$val
 			spec_order+=("${key#spec.}")
@@ -246,6 +248,18 @@ write_job() {
 			printf 'start:\n'
 			for key in gtid binlog-file binlog-pos; do
 				[ -n "${start[$key]+x}" ] && printf '  %s: %s\n' "$key" "$(_yaml_scalar "${start[$key]}")"
+			done
+		fi
+		if [ ${#pre[@]} -gt 0 ]; then
+			printf 'precheck:\n'
+			for key in ignore copy-rate timeout; do
+				if [ -n "${pre[$key]+x}" ]; then
+					if [ "$key" = ignore ]; then
+						printf '  ignore: %s\n' "$(_yaml_list "${pre[$key]}")"
+					else
+						printf '  %s: %s\n' "$key" "$(_yaml_scalar "${pre[$key]}")"
+					fi
+				fi
 			done
 		fi
 		if [ ${#spec[@]} -gt 0 ]; then
