@@ -412,3 +412,41 @@ wait_for() {
 tidm() {
 	"$TIDM_BIN" "$@"
 }
+
+# --- precheck ------------------------------------------------------------------------------
+# precheck_run JOBFILE [args...]: `tidm precheck JOBFILE --format json`; the JSON goes to
+# $TEST_TMP/precheck.json, the exit code to $PC_RC.
+precheck_run() {
+	local job=$1
+	shift
+	PC_RC=0
+	tidm precheck "$job" --format json "$@" >"$TEST_TMP/precheck.json" 2>"$TEST_TMP/precheck.err" || PC_RC=$?
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TEST_TMP/precheck.json" 2>/dev/null ||
+		fail "tidm precheck $job: not JSON (exit $PC_RC): $(head -c 2000 "$TEST_TMP/precheck.json") $(head -c 2000 "$TEST_TMP/precheck.err")"
+}
+# pc_field ID FIELD: one field (state, message, fix, ignored) of item ID of the last run.
+pc_field() {
+	python3 - "$TEST_TMP/precheck.json" "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+items = [i for i in d["items"] if i["id"] == sys.argv[2]]
+if not items:
+    sys.exit("no item " + sys.argv[2])
+v = items[0][sys.argv[3]]
+print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))
+PY
+}
+# assert_item ID STATE [TEXT...]: item ID has STATE and its message contains every TEXT.
+assert_item() {
+	local id=$1 state=$2 got msg t
+	shift 2
+	got=$(pc_field "$id" state) || fail "precheck has no item $id"
+	msg=$(pc_field "$id" message)
+	[ "$got" = "$state" ] || fail "precheck item $id: state $got, expected $state; message: $msg"
+	for t in "$@"; do
+		assert_contains "$msg" "$t" "precheck item $id message"
+	done
+	if [ "$state" != pass ]; then
+		[ -n "$(pc_field "$id" fix)" ] || fail "precheck item $id ($state) has no fix"
+	fi
+}
