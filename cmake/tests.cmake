@@ -12,7 +12,9 @@ set(TIDM_TEST_ENV
 
 # tidm_fake_primary: a scripted MySQL 8.0.36 primary serving a fixture binlog (test-only;
 # tests/harness/fake_primary.c, used by tests/integration/test_{repl,sync}_fake_*.sh).
-add_executable(tidm_fake_primary ${CMAKE_SOURCE_DIR}/tests/harness/fake_primary.c)
+# --answers FILE scripts any other query (tests/harness/fake_answers.c).
+add_executable(tidm_fake_primary ${CMAKE_SOURCE_DIR}/tests/harness/fake_primary.c
+               ${CMAKE_SOURCE_DIR}/tests/harness/fake_answers.c)
 target_link_libraries(tidm_fake_primary PRIVATE tidm_pure)
 list(APPEND TIDM_TEST_ENV "TIDM_FAKE_PRIMARY=$<TARGET_FILE:tidm_fake_primary>")
 

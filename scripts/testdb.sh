@@ -6,6 +6,20 @@
 #   testdb.sh env              print the connection variables (for eval)
 #   testdb.sh status           say whether each server runs (exit 0 only when both do)
 #   testdb.sh sql source|target [mariadb client args...]   a client session as root
+#   testdb.sh extra NAME start [--mariadbd-option...]   a short-lived extra server (below)
+#   testdb.sh extra NAME stop                           shut it down, remove its directory
+#
+# Extra servers: for tests that need settings MariaDB cannot change at run time
+# (--skip-log-bin, --binlog-do-db=x, --binlog-ignore-db=y, --max-connections=5, ...).
+# `extra NAME start` (NAME: letters, digits, _ and -) makes $TIDM_TESTDB_DIR/extra-NAME
+# with a fresh copy of a kept template data directory (extra-template, made once by
+# mariadb-install-db), configured as the source is (log-bin, ROW, FULL image, GTID strict
+# mode; server-id 3) plus the given options (written after the defaults, so they win),
+# picks a free port under the same machine-wide lock, starts it, sets up the same users
+# and passwords (root / TIDM_TESTDB_PASSWORD; TLS as the pair when tls/ exists) and
+# prints its port, alone, on stdout. An extra of that name already running is stopped
+# first (every start is a fresh server). It never touches source/ or target/;
+# `testdb.sh stop` also stops the extras. tests/harness/lib.sh wraps it: start_extra_server.
 #
 # Everything lives in $TIDM_TESTDB_DIR (default <repo>/.tidm/testdb):
 #   source/ target/   my.cnf, data/, the socket, pid file, error.log, port
@@ -154,6 +168,9 @@ write_cnf() {
 	if [ "$name" = source ]; then
 		id=1
 		extra="gtid_strict_mode=ON"
+	elif [ "${name#extra-}" != "$name" ]; then
+		id=3
+		extra="gtid_strict_mode=ON"
 	else
 		id=2
 		extra=""
@@ -189,6 +206,19 @@ ssl-ca=$dir/tls/ca.pem
 ssl-cert=$dir/tls/server.pem
 ssl-key=$dir/tls/server-key.pem
 EOF
+	if [ "${name#extra-}" != "$name" ]; then
+		# extras: small, the template's redo log size (no resize at start), no TLS files
+		# unless the pair made them, then the caller's options
+		sed -i -e '/^innodb_buffer_pool_size=/s/=.*/=32M/' -e '/^innodb_log_file_size=/d' "$sd/my.cnf"
+		[ -s "$dir/tls/server-key.pem" ] || sed -i '/^ssl-/d' "$sd/my.cnf"
+		if [ -f "$sd/data/ib_logfile0" ]; then
+			echo "innodb_log_file_size=$(stat -c %s "$sd/data/ib_logfile0")" >>"$sd/my.cnf"
+		fi
+		local o
+		for o in "${extra_opts[@]+"${extra_opts[@]}"}"; do
+			printf '%s\n' "${o#--}" >>"$sd/my.cnf"
+		done
+	fi
 }
 
 # Launch server $1 (its my.cnf must exist) and wait until it answers or dies.
@@ -357,6 +387,12 @@ cmd_stop() {
 	[ -d "$dir" ] || return 0
 	stop_server source &
 	stop_server target &
+	local e
+	for e in "$dir"/extra-*/; do
+		[ -d "$e" ] || continue
+		e=$(basename "$e")
+		[ "$e" = extra-template ] || stop_server "$e" &
+	done
 	wait
 	# Refuse to delete anything that does not look like a testdb directory.
 	if [ -d "$dir/source" ] || [ -d "$dir/target" ] || [ -f "$dir/env" ] || [ -d "$dir/tls" ]; then
@@ -394,8 +430,76 @@ cmd_sql() {
 		-P"$(cat "$dir/$side/port")" -uroot --default-character-set=utf8mb4 "$@"
 }
 
+# extra NAME start [--options] | extra NAME stop   (see the header)
+extra_opts=()
+cmd_extra() {
+	local name=${1:-} what=${2:-} o sd port rc tries=0
+	case "$name" in '' | *[!A-Za-z0-9_-]* | template) die "usage: testdb.sh extra NAME start|stop [--option...] (NAME: letters, digits, _ -)" ;; esac
+	case "$what" in start | stop) ;; *) die "usage: testdb.sh extra NAME start|stop [--option...]" ;; esac
+	shift 2
+	[ "${1:-}" = -- ] && shift
+	for o in "$@"; do
+		case "$o" in
+		--[A-Za-z]*) ;;
+		*) die "extra $name: '$o' is not a --mariadbd-option" ;;
+		esac
+		case "$o" in *$'\n'* | *$'\r'*) die "extra $name: an option may not contain a line break" ;; esac
+	done
+	[ "$what" = stop ] && [ $# -gt 0 ] && die "extra $name stop takes no options"
+	extra_opts=("$@")
+	name=extra-$name
+	if [ "$what" = stop ]; then
+		[ -d "$dir" ] || return 0
+		dir=$(cd "$dir" && pwd)
+		stop_server "$name"
+		[ -f "$dir/$name/my.cnf" ] && rm -rf "${dir:?}/$name"
+		return 0
+	fi
+	need_server
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	sd=$dir/$name
+	stop_server "$name"
+	rm -rf "$sd"
+	mkdir -p "$sd"
+	exec 9>>"$lock_file"
+	flock -w 170 9 || die "timed out waiting for $lock_file"
+	if [ ! -d "$dir/extra-template/mysql" ]; then
+		local user_opt=()
+		[ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
+		rm -rf "$dir/extra-template"
+		"$install_db" --no-defaults --datadir="$dir/extra-template" "${user_opt[@]}" \
+			--auth-root-authentication-method=normal --skip-test-db \
+			--skip-name-resolve >"$dir/install-db-extra.log" 2>&1 || {
+			tail -n 40 "$dir/install-db-extra.log" >&2
+			die "mariadb-install-db failed (log: $dir/install-db-extra.log)"
+		}
+	fi
+	cp -a "$dir/extra-template" "$sd/data"
+	port=$(pick_port "$base_port")
+	while :; do
+		write_cnf "$name" "$port"
+		rc=0
+		launch "$name" >&2 || rc=$?
+		[ "$rc" -eq 0 ] && break
+		tries=$((tries + 1))
+		if [ "$rc" -ne 2 ] || [ "$tries" -ge 5 ]; then
+			die "could not start the extra server $name (dir $sd; options: ${extra_opts[*]-none})"
+		fi
+		port=$(pick_port "$((port + 1))")
+	done
+	echo "$port" >"$sd/port"
+	exec 9>&-
+	setup_users "$name" >&2
+	echo "$port"
+}
+
 case "${1:-}" in
 start) cmd_start ;;
+extra)
+	shift
+	cmd_extra "$@"
+	;;
 stop) cmd_stop ;;
 env) cmd_env ;;
 status) cmd_status ;;
@@ -404,7 +508,7 @@ sql)
 	cmd_sql "$@"
 	;;
 *)
-	echo "usage: testdb.sh start|stop|env|status|sql source|target [args]" >&2
+	echo "usage: testdb.sh start|stop|env|status|sql source|target [args]|extra NAME start|stop [--options]" >&2
 	exit 2
 	;;
 esac

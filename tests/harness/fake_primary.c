@@ -4,21 +4,72 @@
  *
  *   tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR]
  *                     [--fail-purged] [--stall] [--name NAME] [--server-version V]
- *                     [--rename-db FROM=TO]
+ *                     [--rename-db FROM=TO] [--answers FILE]
  *
  * Listens on 127.0.0.1:N (0 or absent: a free port) and prints the port on stdout, one
- * line, as soon as it listens. Serves one client at a time, forever (kill it to stop).
+ * line, as soon as it listens. Serves clients concurrently (a thread each), forever (kill
+ * it to stop).
  *
  * Protocol: handshake v10 with mysql_native_password (the scramble is verified against
  * the configured password; a wrong one gets error 1045), then:
- *   COM_QUERY: SET ... -> OK (the heartbeat period and the declared checksum are noted);
- *     SELECT VERSION() -> 8.0.36; tidb_version()/AURORA_VERSION() -> error 1305;
- *     SELECT @@[global.]binlog_checksum / @master_binlog_checksum -> the file's (CRC32 or
- *     NONE); @@gtid_mode -> ON; @@server_id, @@server_uuid, @@version_comment,
- *     @@innodb_read_only; SHOW MASTER STATUS / SHOW BINARY LOG STATUS -> (NAME, size of
- *     FILE, the file's executed GTID set); SHOW BINARY LOGS; the table list of
- *     information_schema.TABLES -> no rows; anything else -> error 1064
- *     naming the statement (1193 for an unknown @@variable).
+ *   COM_QUERY: first the --answers FILE (below), then:
+ *     SET ... -> OK (the heartbeat period and the declared checksum are noted);
+ *     SELECT VERSION() -> the variable version (8.0.36); tidb_version()/AURORA_VERSION()
+ *     -> error 1305; @master_binlog_checksum -> what the client declared;
+ *     SHOW MASTER STATUS / SHOW BINARY LOG STATUS -> (NAME, size of FILE, "", "",
+ *     gtid_executed); SHOW BINARY LOGS -> (NAME, size, No); then the built-in answers of
+ *     fake_answers.c:
+ *     - SHOW [GLOBAL|SESSION] VARIABLES [LIKE 'p' | WHERE Variable_name IN ('a',...) /
+ *       = 'a' / LIKE 'p', joined by OR] -> (Variable_name, Value), sorted, filtered, from
+ *       a MySQL 8.0.36 list (fake_answers.c builtin_vars: server_id 1, log_bin ON,
+ *       binlog_format ROW, binlog_row_image FULL, binlog_expire_logs_seconds 2592000,
+ *       expire_logs_days 0, gtid_mode ON, enforce_gtid_consistency ON, max_connections
+ *       151, lower_case_table_names 0, sql_mode, time_zone SYSTEM, system_time_zone UTC,
+ *       basedir /usr/, utf8mb4 / utf8mb4_0900_ai_ci, log_replica_updates ON,
+ *       binlog_transaction_compression OFF, version_comment "MySQL Community Server -
+ *       GPL", ...; binlog_checksum, gtid_executed, gtid_purged from FILE, version from
+ *       --server-version);
+ *     - SELECT @@[GLOBAL.|SESSION.]x [[AS] a], ... [LIMIT n] -> one row from the same list
+ *       (ON/OFF variables as 1/0, as MySQL does), columns named as typed or by the alias;
+ *       an unknown one -> error 1193 "Unknown system variable 'x'";
+ *     - SHOW [GLOBAL] STATUS [filters as above] -> Threads_connected 1, Uptime 86400, ...;
+ *     - SHOW GRANTS [FOR CURRENT_USER[()]] -> "GRANT ALL PRIVILEGES ON *.* TO `U`@`%` WITH
+ *       GRANT OPTION" (column "Grants for U@%");
+ *     - SHOW DATABASES -> information_schema, mysql, performance_schema, sys;
+ *     - SELECT list FROM information_schema.T (TABLES, COLUMNS, STATISTICS, SCHEMATA,
+ *       TRIGGERS, ROUTINES, EVENTS, COLLATIONS, ENGINES, VIEWS, PARTITIONS, KEY_COLUMN_USAGE,
+ *       TABLE_CONSTRAINTS, ... *_PRIVILEGES) -> no rows, columns named from the select list
+ *       (alias, last part of a column name, else the expression's text); aggregates
+ *       (COUNT -> 0, SUM/MIN/MAX/... -> NULL) without GROUP BY give their one row. `*` is
+ *       error 1064 (script it);
+ *     anything else -> error 1064 "tidm fake primary does not answer this statement: ...".
+ *
+ *   --answers FILE: canned answers, tried before all of the above, first match wins. One
+ *   directive a line; blank lines and lines starting with # are ignored:
+ *     query: TEXT      the statement starts with TEXT (both whitespace-collapsed, trailing
+ *                      ';' dropped, case-insensitive)
+ *     query= TEXT      the whole statement is TEXT (same comparison)
+ *     query~ REGEX     POSIX extended regex, case-insensitive, against the collapsed statement
+ *       (several query lines in a row: one entry answering any of them), then ONE answer:
+ *     columns: A<TAB>B       a result set with these columns (tab-separated), then
+ *     row: 1<TAB>x           zero or more rows of as many fields; \N alone = NULL,
+ *                            \t \n \\ escapes. columns| A | B  and  row| 1 | x  split at '|'
+ *                            and trim spaces instead.
+ *     error: CODE [#SQLSTATE] MESSAGE   an error (SQLSTATE defaults by code: 1227 42000,
+ *                            1142 42000, 1045 28000, 1146 42S02, ..., else HY000)
+ *     ok  /  ok: N           an OK packet (N affected rows, default 0)
+ *     close                  drop the connection without an answer
+ *     sleep: MS              (in an entry) wait MS milliseconds before answering
+ *   and, between entries, changes to the built-in lists (they affect SHOW VARIABLES, SELECT
+ *   @@GLOBAL.x and @@x alike; SELECT VERSION() and the handshake follow "version"):
+ *     set-var: NAME VALUE    set or add a variable (VALUE: rest of the line; \N = NULL;
+ *                            ON/OFF/1/0 for boolean ones; log_slave_updates and
+ *                            log_replica_updates move together)
+ *     unset-var: NAME        remove one (SELECT @@NAME -> error 1193; e.g. MySQL 8.4's
+ *                            expire_logs_days)
+ *     set-status: NAME VALUE set or add a SHOW GLOBAL STATUS value
+ *   A malformed file: "tidm_fake_primary: FILE:LINE: what", exit 2. Each scripted answer
+ *   is logged on stderr as "FILE:LINE answers: STATEMENT".
  *   COM_PING, COM_REGISTER_SLAVE -> OK; COM_QUIT.
  *   COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID -> a fake ROTATE (CRC iff the client declared
  *     CRC32), the FDE (log_pos 0 and CRC recomputed when starting past it, like a real
@@ -53,6 +104,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -70,6 +122,8 @@
 #include "binlog/file.h"
 #include "util/buf.h"
 #include "util/gtid.h"
+
+#include "fake_answers.h"
 
 #define MAX_PACKET (16u << 20)
 #define SERVER_VERSION "8.0.36"
@@ -122,11 +176,13 @@ static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
 {
 	va_list ap;
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "fake_primary: ");
 	va_start(ap, fmt);
-	fputs("fake_primary: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
+	strcat(line, "\n");
+	fputs(line, stderr); /* one call: lines of concurrent clients do not mix */
 }
 
 /* ---- SHA-1 (FIPS 180-1), for mysql_native_password ---- */
@@ -522,37 +578,68 @@ static int handle_set(client *c, const char *q)
 	return send_ok(c);
 }
 
+/* Send a reply of fake_answers.c. */
+static int send_reply(client *c, const fa_reply *r)
+{
+	if (r->delay_ms) {
+		struct timespec ts = {(time_t)(r->delay_ms / 1000), (long)(r->delay_ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	switch (r->kind) {
+	case FA_ROWS:
+		return send_result(c, r->ncols, r->names, r->nrows, r->vals);
+	case FA_ERROR:
+		return send_err(c, r->code, r->state, r->msg ? r->msg : "");
+	case FA_OK: {
+		tidm_buf b = TIDM_BUF_INIT;
+		tidm_buf_putc(&b, 0);
+		put_lenenc(&b, r->code);
+		put_lenenc(&b, 0);
+		put_le(&b, 2, 2);
+		put_le(&b, 0, 2);
+		int rc = send_packet(c, b.data, b.len);
+		tidm_buf_dispose(&b);
+		return rc;
+	}
+	case FA_CLOSE:
+		return -1;
+	default:
+		logf_("unknown reply kind %d", (int)r->kind);
+		return -1;
+	}
+}
+
+static const char *var_or(const char *name, const char *dflt)
+{
+	bool found;
+	const char *v = fa_get_var(name, &found);
+	return found && v ? v : dflt;
+}
+
 static int handle_query(client *c, const char *q)
 {
 	char size[32];
+	fa_reply r = {0};
+	int rc;
 
-	while (*q == ' ' || *q == '\t' || *q == '\n')
+	while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
 		q++;
+	if (fa_script(q, &r)) {
+		logf_("%s answers: %.200s", r.where, q);
+		return send_reply(c, &r);
+	}
 	snprintf(size, sizeof(size), "%zu", cfg.size);
 	if (starts_ci(q, "SET "))
 		return handle_set(c, q);
 	if (starts_ci(q, "SELECT VERSION()"))
-		return send_value(c, "VERSION()", cfg.version);
+		return send_value(c, "VERSION()", var_or("version", cfg.version));
 	if (starts_ci(q, "SELECT tidb_version()"))
 		return send_err(c, 1305, "42000", "FUNCTION tidb_version does not exist");
 	if (starts_ci(q, "SELECT AURORA_VERSION()"))
 		return send_err(c, 1305, "42000", "FUNCTION aurora_version does not exist");
-	if (starts_ci(q, "SELECT @@global.binlog_checksum") || starts_ci(q, "SELECT @@binlog_checksum"))
-		return send_value(c, "@@global.binlog_checksum", csum_name());
 	if (starts_ci(q, "SELECT @master_binlog_checksum") || starts_ci(q, "SELECT @source_binlog_checksum"))
 		return send_value(c, "@master_binlog_checksum", c->declared_crc ? "CRC32" : "NONE");
-	if (starts_ci(q, "SELECT @@global.gtid_mode") || starts_ci(q, "SELECT @@gtid_mode"))
-		return send_value(c, "@@GLOBAL.gtid_mode", "ON");
-	if (starts_ci(q, "SELECT @@global.server_uuid") || starts_ci(q, "SELECT @@server_uuid"))
-		return send_value(c, "@@server_uuid", SERVER_UUID);
-	if (starts_ci(q, "SELECT @@global.server_id") || starts_ci(q, "SELECT @@server_id"))
-		return send_value(c, "@@server_id", "1");
-	if (starts_ci(q, "SELECT @@version_comment"))
-		return send_value(c, "@@version_comment", "tidm fake primary");
-	if (starts_ci(q, "SELECT @@innodb_read_only"))
-		return send_value(c, "@@innodb_read_only", "0");
-	if (starts_ci(q, "SELECT @@global.gtid_executed") || starts_ci(q, "SELECT @@gtid_executed"))
-		return send_value(c, "@@GLOBAL.gtid_executed", cfg.gtid);
 	/* MySQL 8.4 removed SHOW MASTER STATUS (SHOW BINARY LOG STATUS exists since 8.2) */
 	bool v84 = strncmp(cfg.version, "8.4", 3) == 0 || strncmp(cfg.version, "9.", 2) == 0;
 	if ((starts_ci(q, "SHOW MASTER STATUS") && v84) || (starts_ci(q, "SHOW BINARY LOG STATUS") && !v84 &&
@@ -564,7 +651,7 @@ static int handle_query(client *c, const char *q)
 	if (starts_ci(q, "SHOW MASTER STATUS") || starts_ci(q, "SHOW BINARY LOG STATUS")) {
 		static const char *const names[] = {"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB",
 						    "Executed_Gtid_Set"};
-		const char *vals[] = {cfg.name, size, "", "", cfg.gtid};
+		const char *vals[] = {cfg.name, size, "", "", var_or("gtid_executed", cfg.gtid)};
 		return send_result(c, 5, names, 1, vals);
 	}
 	if (starts_ci(q, "SHOW BINARY LOGS") || starts_ci(q, "SHOW MASTER LOGS")) {
@@ -572,16 +659,14 @@ static int handle_query(client *c, const char *q)
 		const char *vals[] = {cfg.name, size, "No"};
 		return send_result(c, 3, names, 1, vals);
 	}
-	if (starts_ci(q, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES")) {
-		/* a replica's catalogue question: this primary serves a binlog, not tables */
-		static const char *const names[] = {"TABLE_SCHEMA", "TABLE_NAME"};
-		return send_result(c, 2, names, 0, NULL);
+	/* variables (SELECT @@x, SHOW VARIABLES), status, grants, databases, information_schema */
+	if (fa_builtin(q, cfg.user, &r)) {
+		rc = send_reply(c, &r);
+		fa_reply_dispose(&r);
+		return rc;
 	}
+	fa_reply_dispose(&r);
 	char msg[300];
-	if (starts_ci(q, "SELECT @@")) {
-		snprintf(msg, sizeof(msg), "Unknown system variable '%.100s'", q + 9);
-		return send_err(c, 1193, "HY000", msg);
-	}
 	snprintf(msg, sizeof(msg), "tidm fake primary does not answer this statement: %.200s", q);
 	logf_("%s", msg);
 	return send_err(c, 1064, "42000", msg);
@@ -898,6 +983,19 @@ done:
 	close(fd);
 }
 
+struct conn_arg {
+	int fd;
+	uint32_t id;
+};
+
+static void *serve_thread(void *arg)
+{
+	struct conn_arg ca = *(struct conn_arg *)arg;
+	free(arg);
+	serve(ca.fd, ca.id);
+	return NULL;
+}
+
 /* Checksum algorithm, PREVIOUS_GTIDS, executed GTID set and GTID events of the file,
  * from tidm's decoder. */
 static int inspect_file(void)
@@ -908,10 +1006,10 @@ static int inspect_file(void)
 	tidm_buf txt = TIDM_BUF_INIT;
 	int rc;
 
+	tidm_gtid_set_init(&cfg.prev, TIDM_GTID_MYSQL);
 	if (tidm_binlog_file_open_mem(&f, cfg.data, cfg.size) < 0)
 		return -1;
 	tidm_gtid_set_init(&set, TIDM_GTID_MYSQL);
-	tidm_gtid_set_init(&cfg.prev, TIDM_GTID_MYSQL);
 	cfg.alg = TIDM_BINLOG_CSUM_OFF;
 	while ((rc = tidm_binlog_file_next(f, &ev)) == 1) {
 		if (ev.hdr.type == TIDM_BINLOG_FORMAT_DESCRIPTION)
@@ -977,6 +1075,7 @@ int main(int argc, char **argv)
 	int ls;
 	struct sockaddr_in a = {0};
 	socklen_t al = sizeof(a);
+	const char *answers = NULL;
 
 	cfg.user = "root";
 	cfg.version = SERVER_VERSION;
@@ -994,6 +1093,8 @@ int main(int argc, char **argv)
 			cfg.name = argv[++i];
 		else if (!strcmp(argv[i], "--server-version") && v)
 			cfg.version = argv[++i];
+		else if (!strcmp(argv[i], "--answers") && v)
+			answers = argv[++i];
 		else if (!strcmp(argv[i], "--fail-purged"))
 			cfg.fail_purged = true;
 		else if (!strcmp(argv[i], "--stall"))
@@ -1008,7 +1109,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"usage: tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR] "
-				"[--name NAME] [--fail-purged] [--stall] [--server-version V] [--rename-db FROM=TO]\n"
+				"[--name NAME] [--fail-purged] [--stall] [--server-version V] [--rename-db FROM=TO] "
+				"[--answers FILE]\n"
 				"  (--rename-db: FROM and TO of the same length)\n");
 			return 2;
 		}
@@ -1023,6 +1125,23 @@ int main(int argc, char **argv)
 	}
 	if (load_file() < 0)
 		return 1;
+	/* the built-in variables, then what the file and the options say, then --answers */
+	fa_init();
+	fa_set_var("version", cfg.version);
+	fa_set_var("binlog_checksum", csum_name());
+	fa_set_var("gtid_executed", cfg.gtid ? cfg.gtid : "");
+	fa_set_var("server_uuid", SERVER_UUID);
+	{
+		tidm_buf purged = TIDM_BUF_INIT;
+		tidm_gtid_set_format(&cfg.prev, &purged);
+		fa_set_var("gtid_purged", purged.data ? purged.data : "");
+		tidm_buf_dispose(&purged);
+	}
+	if (answers && fa_load(answers) < 0) {
+		fa_free();
+		return 2;
+	}
+	cfg.version = var_or("version", cfg.version); /* a set-var version also changes the handshake */
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
@@ -1049,6 +1168,21 @@ int main(int argc, char **argv)
 			perror("fake_primary: accept");
 			return 1;
 		}
-		serve(fd, id);
+		/* one thread per client: a precheck opens several connections at once */
+		struct conn_arg *ca = malloc(sizeof(*ca));
+		pthread_t t;
+		if (!ca) {
+			close(fd);
+			continue;
+		}
+		ca->fd = fd;
+		ca->id = id;
+		if (pthread_create(&t, NULL, serve_thread, ca) != 0) {
+			logf_("cannot start a client thread: closing connection %u", id);
+			close(fd);
+			free(ca);
+			continue;
+		}
+		pthread_detach(t);
 	}
 }

@@ -23,6 +23,18 @@
 #   wait_for "command" TIMEOUT_S [what]  poll every 0.2 s until the command succeeds
 #   fail MESSAGE     skip MESSAGE     on_exit "command"     tidm ARGS (runs $TIDM_BIN)
 #   $TEST_NAME, $TEST_TMP (a scratch directory, removed at exit when the test passed)
+#
+# Extra servers (settings MariaDB cannot change at run time; scripts/testdb.sh `extra`):
+#   start_extra_server NAME [--mariadbd-option...]
+#       a fresh throwaway MariaDB (same root password as the pair, log-bin ROW FULL, GTID
+#       strict, server-id 3, then the options, e.g. --skip-log-bin --binlog-do-db=x
+#       --binlog-ignore-db=y --max-connections=10) in $TIDM_TESTDB_DIR/extra-NAME; sets
+#       EXTRA_PORT (and EXTRA_HOST=127.0.0.1), and is stopped by the exit handler. Call it
+#       directly, not in $(...) (the exit handler and EXTRA_PORT would be lost). ~3 s
+#       (the first one of a testdb directory ~6 s: it makes the template data dir).
+#   extra_sql NAME [client args] "SQL"   like src_sql, on extra server NAME
+#   extra_port NAME                      its port
+#   stop_extra_server NAME               shut it down now (waits until the process is gone)
 
 set -euo pipefail
 
@@ -95,7 +107,8 @@ _sql() {
 	case "$side" in
 	source) host=$TIDM_TEST_SOURCE_HOST port=$TIDM_TEST_SOURCE_PORT user=$TIDM_TEST_SOURCE_USER pw=$TIDM_TEST_SOURCE_PASSWORD ;;
 	target) host=$TIDM_TEST_TARGET_HOST port=$TIDM_TEST_TARGET_PORT user=$TIDM_TEST_TARGET_USER pw=$TIDM_TEST_TARGET_PASSWORD ;;
-	*) fail "unknown side '$side' (source or target)" ;;
+	extra:*) host=127.0.0.1 port=$(extra_port "${side#extra:}") user=root pw=$TIDM_TEST_SOURCE_PASSWORD ;;
+	*) fail "unknown side '$side' (source, target or extra:NAME)" ;;
 	esac
 	local args=(--no-defaults --protocol=TCP -h "$host" -P "$port" -u "$user"
 		--default-character-set=utf8mb4 --batch --skip-column-names)
@@ -116,6 +129,31 @@ for _tidm_side in source target; do
 		skip "the $_tidm_side test server in $TIDM_TESTDB_DIR does not answer (run: scripts/testdb.sh start)"
 	fi
 done
+
+# --- extra servers (see the header) -------------------------------------------------------
+extra_port() {
+	local f=$TIDM_TESTDB_DIR/extra-$1/port
+	[ -s "$f" ] || fail "no extra server '$1' (start_extra_server $1 first)"
+	cat "$f"
+}
+start_extra_server() {
+	local name=${1:?start_extra_server NAME [--option...]} out
+	shift
+	out=$(bash "$TIDM_SRC/scripts/testdb.sh" extra "$name" start "$@" 2>"$TEST_TMP/extra-$name.err") ||
+		fail "extra server $name ($*) did not start: $(tail -n 20 "$TEST_TMP/extra-$name.err")"
+	on_exit "stop_extra_server '$name'"
+	EXTRA_HOST=127.0.0.1
+	EXTRA_PORT=$(printf '%s\n' "$out" | tail -n 1)
+	export EXTRA_HOST EXTRA_PORT
+}
+stop_extra_server() {
+	bash "$TIDM_SRC/scripts/testdb.sh" extra "$1" stop >/dev/null
+}
+extra_sql() {
+	local name=$1
+	shift
+	_sql "extra:$name" "$@"
+}
 
 # Unique database names: t_<test>_<pid>[_suffix], at most 64 characters.
 _tidm_db_prefix="t_$(printf '%s' "$TEST_NAME" | tr -c 'A-Za-z0-9_' '_' | cut -c1-30)_$$"
