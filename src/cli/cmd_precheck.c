@@ -44,6 +44,17 @@ int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warning
 		fprintf(stderr, "tidm: precheck could not run: %s\n", tidm_err_msg());
 		return TIDM_EXIT_FAILED;
 	}
+	/* a server that cannot be reached fails the job as a run would (exit 1, SPEC §6
+	 * message), not as a precheck finding */
+	for (size_t i = 0; i < rep.n; i++) {
+		const tidm_check_result *it = &rep.items[i];
+		if (it->state == TIDM_CHECK_FAIL &&
+		    (!strcmp(it->id, "source-connection") || !strcmp(it->id, "target-connection"))) {
+			fprintf(stderr, "tidm: job %s failed: %s\n", cfg->name, it->message);
+			tidm_precheck_report_dispose(&rep);
+			return TIDM_EXIT_FAILED;
+		}
+	}
 	tidm_precheck_counts(&rep, &p, &w, &f, &ig);
 	/* a job that has run before was started past its warnings: only a fail stops it now */
 	blocks = f || (w && !rep.resuming);

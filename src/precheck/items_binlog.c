@@ -81,7 +81,7 @@ PC_ITEM(pc_item_log_bin)
 	}
 	pc_fail(r, "the source's binary log is off (log_bin = %s): replication reads the changes from it, so a type %s "
 		   "job cannot follow the source",
-		tidm_job_type_name(c->cfg->type), v);
+		v, tidm_job_type_name(c->cfg->type));
 	switch (c->hosting) {
 	case PC_RDS:
 		pc_fix(r, "Amazon RDS writes the binary log when automated backups are on: set the backup retention "

@@ -434,6 +434,24 @@ static bool has_table(const grants *gs, unsigned bit, const char *db, const char
 	return false;
 }
 
+/* Some table-level grant with `bit` in database db. */
+static bool has_table_grant(const grants *gs, unsigned bit, const char *db)
+{
+	for (size_t i = 0; i < gs->n; i++)
+		if (gs->g[i].db && gs->g[i].table && (gs->g[i].privs & bit) == bit && !strcmp(gs->g[i].db, db))
+			return true;
+	return false;
+}
+
+/* Does a selected table the user sees belong to db (then the loop over tables named it)? */
+static bool db_listed(const pc_ctx *c, const char *db)
+{
+	for (size_t i = 0; i < c->n_tables; i++)
+		if (!strcmp(c->tables[i].db, db))
+			return true;
+	return false;
+}
+
 static const char *admin_hint(const pc_ctx *c)
 {
 	switch (c->hosting) {
@@ -452,7 +470,21 @@ PC_ITEM(pc_item_source_privileges)
 	const char *err;
 	tidm_buf missing = TIDM_BUF_INIT, dbs = TIDM_BUF_INIT;
 	unsigned need_global = 0;
-	size_t nmiss = 0, ndb = 0;
+	size_t nmiss = 0, ndb = 0, n_named = 0;
+	const char *named[64];
+
+	/* the databases the job names without wildcards */
+	for (size_t i = 0; i < c->cfg->objects.n_databases + c->cfg->objects.n_tables && n_named < 64; i++) {
+		const char *d = i < c->cfg->objects.n_databases ? c->cfg->objects.databases[i].db
+								: c->cfg->objects.tables[i - c->cfg->objects.n_databases].db;
+		bool dup = false;
+		if (strpbrk(d, "*?"))
+			continue;
+		for (size_t j = 0; j < n_named; j++)
+			dup = dup || !strcmp(named[j], d);
+		if (!dup)
+			named[n_named++] = d;
+	}
 
 	if (!src) {
 		pc_cannot(r, "the source user's privileges");
@@ -478,7 +510,8 @@ PC_ITEM(pc_item_source_privileges)
 			pc_cannot(r, "the selected tables");
 			goto out;
 		}
-		/* SELECT on every selected table */
+		/* SELECT on every selected table the user sees, and on every database the job
+		 * names (a user without SELECT there does not even see its tables) */
 		for (size_t i = 0; i < c->n_tables; i++) {
 			pc_table *t = &c->tables[i];
 			if (!has_table(&gs, P_SELECT, t->db, t->name)) {
@@ -486,6 +519,13 @@ PC_ITEM(pc_item_source_privileges)
 					tidm_buf_printf(&missing, "%sSELECT on ", nmiss++ ? ", " : "");
 				pc_list_add(&missing, &ndb, 5, t->db, t->name);
 			}
+		}
+		for (size_t i = 0; i < n_named; i++) {
+			if (has_db(&gs, P_SELECT, named[i]) || has_table_grant(&gs, P_SELECT, named[i]))
+				continue;
+			if (!ndb)
+				tidm_buf_printf(&missing, "%sSELECT on ", nmiss++ ? ", " : "");
+			pc_list_add(&missing, &ndb, 5, named[i], NULL);
 		}
 		pc_list_end(&missing, ndb, 5);
 		if (pc_copies(c) && !has_global(&gs, P_RELOAD)) {
@@ -497,6 +537,9 @@ PC_ITEM(pc_item_source_privileges)
 				if (!has_db(&gs, P_LOCK, c->tables[i].db))
 					pc_list_add(&dbs, &nlock, 5, c->tables[i].db, NULL);
 			}
+			for (size_t i = 0; i < n_named; i++)
+				if (!has_db(&gs, P_LOCK, named[i]) && !db_listed(c, named[i]))
+					pc_list_add(&dbs, &nlock, 5, named[i], NULL);
 			pc_list_end(&dbs, nlock, 5);
 			if (nlock)
 				tidm_buf_printf(&missing, "%sRELOAD (global) or LOCK TABLES on %s", nmiss++ ? ", " : "",

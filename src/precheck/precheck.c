@@ -503,6 +503,15 @@ int tidm_precheck_run(const tidm_job_config *cfg, const tidm_precheck_opts *opts
 	tidm_endpoint_conn_opts(&c->sopts, &cfg->source, TIDM_ROLE_SOURCE);
 	tidm_endpoint_conn_opts(&c->topts, &cfg->target, TIDM_ROLE_TARGET);
 	prepare(c);
+	/* a server with few free connections: fewer threads (each may open one per side) */
+	{
+		const char *ms = pc_var(&c->svars, "max_connections"), *us = pc_var(&c->sstatus, "Threads_connected"),
+			   *mt = pc_var(&c->tvars, "max_connections"), *ut = pc_var(&c->tstatus, "Threads_connected");
+		long fs = ms && us ? atol(ms) - atol(us) - 2 : 1000, ft = mt && ut ? atol(mt) - atol(ut) - 2 : 1000;
+		long f = fs < ft ? fs : ft;
+		if (f / 2 < (long)nth)
+			nth = f / 2 > 1 ? (unsigned)(f / 2) : 1;
+	}
 
 	memset(&run, 0, sizeof(run));
 	run.c = c;

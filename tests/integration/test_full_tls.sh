@@ -26,7 +26,9 @@ migrate tls-ca 0 source.user=tidm_tls_req source.password=req-pw-1 "source.tls.c
 assert_tables_equal "$db"
 case "$out" in *"not verified"*) fail "CA only must verify the server: $out" ;; esac
 
-migrate tls-cert 0 "source.user=$TIDM_TEST_TLS_USER" "source.password=$TIDM_TEST_TLS_PASSWORD" \
+# a client certificate without a CA: the precheck warns that the server is not verified
+# (source-connection); the job accepts that by the item's id
+migrate tls-cert 0 precheck.ignore=keyless-tables,source-connection "source.user=$TIDM_TEST_TLS_USER" "source.password=$TIDM_TEST_TLS_PASSWORD" \
 	"source.tls.cert=$TIDM_TEST_TLS_CERT" "source.tls.key=$TIDM_TEST_TLS_KEY"
 assert_tables_equal "$db"
 assert_contains "$out" "the server certificate is not verified"

@@ -260,7 +260,7 @@ static void test_job_config__json_body(void **state)
 	assert_null(cfg);
 	assert_string_equal(tidm_err_msg(),
 			    "request body:2:18: unknown key \"tpye\" in the job; expected one of name, type, mode, "
-			    "source, target, objects, start, spec, safe-mode");
+			    "source, target, objects, start, spec, safe-mode, precheck");
 	/* the text need not be NUL-terminated */
 	char not_terminated[] = {'n', 'a', 'm', 'e', ':', ' ', '1', 'X'};
 	assert_int_equal(tidm_job_config_parse(&cfg, not_terminated, 7, "body"), TIDM_EINVAL);
