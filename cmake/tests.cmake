@@ -18,6 +18,12 @@ add_executable(tidm_fake_primary ${CMAKE_SOURCE_DIR}/tests/harness/fake_primary.
 target_link_libraries(tidm_fake_primary PRIVATE tidm_pure)
 list(APPEND TIDM_TEST_ENV "TIDM_FAKE_PRIMARY=$<TARGET_FILE:tidm_fake_primary>")
 
+# tidm_service_drive: the job manager (src/service/) driven in-process, a command per line
+# (tests/harness/service_drive.c, used by tests/integration/test_service_job.sh).
+add_executable(tidm_service_drive ${CMAKE_SOURCE_DIR}/tests/harness/service_drive.c)
+target_link_libraries(tidm_service_drive PRIVATE tidm_core)
+list(APPEND TIDM_TEST_ENV "TIDM_SERVICE_DRIVE=$<TARGET_FILE:tidm_service_drive>")
+
 if(CMOCKA_FOUND)
   file(GLOB_RECURSE TIDM_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*/test_*.c)
   foreach(src IN LISTS TIDM_UNIT_TESTS)

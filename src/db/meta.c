@@ -205,7 +205,7 @@ int tidm_meta_job_set_state(tidm_conn *c, const char *name, const char *state, c
 
 int tidm_meta_job_delete(tidm_conn *c, const char *name)
 {
-	static const char *tables[] = {"jobs", "tables", "chunks", "sync_workers", "ddl_guard"};
+	static const char *tables[] = {"jobs", "tables", "chunks", "osc", "sync_workers", "ddl_guard"};
 	tidm_buf q = TIDM_BUF_INIT;
 	size_t i;
 	int rc = 0;

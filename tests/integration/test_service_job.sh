@@ -14,7 +14,9 @@ src_sql "CREATE DATABASE \`$db\`; CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, v 
          INSERT INTO \`$db\`.t VALUES (1,'a'),(2,'b'),(3,'c');
          CREATE TABLE \`$db\`.k (v INT); INSERT INTO \`$db\`.k VALUES (1),(1),(2);"
 write_job "$TEST_TMP/job.yaml" name=svc-job type=all "databases=$db" spec.apply-workers=2
-write_job "$TEST_TMP/idle.yaml" name=svc-idle type=all "databases=$db"
+db2=$(test_db idle)
+src_sql "CREATE DATABASE \`$db2\`; CREATE TABLE \`$db2\`.t (id INT PRIMARY KEY); INSERT INTO \`$db2\`.t VALUES (1)"
+write_job "$TEST_TMP/idle.yaml" name=svc-idle type=all "databases=$db2"
 pw=$TIDM_TEST_SOURCE_PASSWORD
 
 coproc DRV { "$TIDM_SERVICE_DRIVE" "$TEST_TMP/data" 2>"$TEST_TMP/log"; }
@@ -62,6 +64,7 @@ cmd "wait svc-idle paused/syncing 5" >/dev/null
 wait_for "[ \"\$(tgt_sql 'SELECT COUNT(*) FROM \`$db\`.t WHERE id = 5')\" = 1 ]" 60 "the row written while the daemon was down"
 sleep 2
 assert_tables_equal "$db"
+assert_tables_equal "$db2"
 ev=$(cmd "events svc-job")
 assert_contains "$ev" "paused by the daemon's shutdown; resumes when it starts again"
 assert_contains "$ev" "a table without a primary key or unique key may receive duplicate rows"
