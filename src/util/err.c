@@ -77,6 +77,7 @@ const char *tidm_err_name(int code)
 	case TIDM_EAUTH: return "EAUTH";
 	case TIDM_ENOMEM: return "ENOMEM";
 	case TIDM_EUNSUPPORTED: return "EUNSUPPORTED";
+	case TIDM_ECONFLICT: return "ECONFLICT";
 	default: return "UNKNOWN";
 	}
 }
