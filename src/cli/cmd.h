@@ -14,5 +14,9 @@ int tidm_cmd_binlog(int argc, char **argv);
 /* `tidm binlog stream ...` (argv[0] == "stream"), dispatched from tidm_cmd_binlog. */
 int tidm_cmd_binlog_stream(int argc, char **argv);
 int tidm_cmd_verify(int argc, char **argv);
+/* `tidm server ...`: the job service (HTTP API). */
+int tidm_cmd_server(int argc, char **argv);
+/* `tidm job ...`: the client of the job service. */
+int tidm_cmd_job(int argc, char **argv);
 
 #endif
