@@ -11,7 +11,7 @@ packages=(
 	# build
 	cmake pkg-config make gcc clang libclang-rt-14-dev
 	libmariadb-dev libzstd-dev libfyaml-dev libjansson-dev libsqlite3-dev
-	libmicrohttpd-dev libcmocka-dev zlib1g-dev libsodium-dev
+	libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev zlib1g-dev libsodium-dev
 	# test servers and tools (scripts/testdb.sh, tests/integration)
 	mariadb-server mariadb-client openssl mydumper sysbench gzip python3
 	# scripts

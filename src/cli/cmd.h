@@ -16,6 +16,10 @@ int tidm_cmd_binlog(int argc, char **argv);
 /* `tidm binlog stream ...` (argv[0] == "stream"), dispatched from tidm_cmd_binlog. */
 int tidm_cmd_binlog_stream(int argc, char **argv);
 int tidm_cmd_verify(int argc, char **argv);
+/* `tidm server ...`: the job service (HTTP API). */
+int tidm_cmd_server(int argc, char **argv);
+/* `tidm job ...`: the client of the job service. */
+int tidm_cmd_job(int argc, char **argv);
 
 /* The precheck `tidm migrate` runs before a job: prints what warns or fails to stderr;
  * returns TIDM_EXIT_OK to go on, TIDM_EXIT_PRECHECK when a fail (or, on a job's first

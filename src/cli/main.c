@@ -26,6 +26,13 @@ static void usage(FILE *f)
 	      "  binlog stream --source HOST:PORT --user U --password-env VAR [--start-file F\n"
 	      "                --start-pos P | --start-gtid SET] [--until-now] [--format text|json]\n"
 	      "                         read a live source's binlog as a replica\n"
+	      "  server --data-dir DIR [--listen ADDR] [--token-file F] [--tls-cert F --tls-key F]\n"
+	      "         [--max-jobs N]  the job service: runs many jobs, operated through its HTTP API\n"
+	      "  job create JOB.yaml [--start] | list | show NAME | start NAME | pause NAME |\n"
+	      "      resume NAME | restart NAME [--replace-conflicts] | delete NAME |\n"
+	      "      scale NAME --apply-workers N [--dump-threads N] [--load-threads N] [--batch N] |\n"
+	      "      events NAME [--follow]   [--server URL] [--token-file F] [--format table|json]\n"
+	      "                         operate the jobs of a `tidm server`\n"
 	      "  version                print the version\n",
 	      f);
 }
@@ -40,6 +47,8 @@ int main(int argc, char **argv)
 		{"precheck", tidm_cmd_precheck},
 		{"verify", tidm_cmd_verify},
 		{"binlog", tidm_cmd_binlog},
+		{"server", tidm_cmd_server},
+		{"job", tidm_cmd_job},
 	};
 	size_t i;
 

@@ -27,7 +27,7 @@ enum {
 	TIDM_EAUTH = -9,     /* authentication / privilege failure: not retryable */
 	TIDM_ENOMEM = -10,   /* out of memory */
 	TIDM_EUNSUPPORTED = -11, /* valid input we do not handle: reported, never guessed */
-	TIDM_ECONFLICT = -12, /* the object's state forbids the operation (job service: HTTP 409) */
+	TIDM_ECONFLICT = -12,    /* the object's state forbids the operation, or the name is taken */
 };
 
 /* Record an error for this thread; returns `code` so callers can `return tidm_err_set(...)`. */
