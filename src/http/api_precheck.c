@@ -1,22 +1,34 @@
 /*
- * api_precheck.c - POST /api/v1/precheck (job body -> precheck items, SPEC §3, §7.2).
- *
- * NOT WIRED YET (coordinator): the precheck module (src/precheck/precheck.h) is written in
- * parallel (issue 13). Until it is merged this handler checks the body as JSON and answers
- * 501 {"error":{"code":"not_implemented",...}}. Wiring it: parse the body with
- * tidm_job_config_parse() (422 on error, like POST /jobs), run the checks, answer 200
- * {"items":[{"id","title","state","message","fix"}]} (the shape of `tidm precheck
- * --format json`). docs/openapi.json already documents both answers.
+ * api_precheck.c - POST /api/v1/precheck: a job body -> the precheck items (SPEC §3, §7.2),
+ * the same JSON as `tidm precheck --format json`. Nothing is written on either server.
+ * A body that is not a job answers 422 naming where (like POST /jobs).
  */
 #include "http/http_int.h"
+#include "job/config.h"
+#include "precheck/precheck.h"
+#include "util/err.h"
 
 void http_api_precheck(http_req *rq, http_resp *rs)
 {
 	json_t *body = NULL;
+	tidm_job_config *cfg = NULL;
+	tidm_precheck_report rep;
+	tidm_precheck_opts o = {0};
 
 	if (http_body_object(rq, rs, false, &body) < 0)
 		return;
 	json_decref(body);
-	http_error(rs, 501, "not_implemented", NULL,
-		   "precheck through the API is not available in this build; run `tidm precheck JOB.yaml`");
+	if (tidm_job_config_parse(&cfg, rq->body, rq->body_len, "request body") < 0) {
+		http_error(rs, 422, "invalid_job", NULL, "%s", tidm_err_msg());
+		return;
+	}
+	o.timeout_s = cfg->precheck_timeout;
+	if (tidm_precheck_run(cfg, &o, &rep) < 0) {
+		http_error(rs, 500, "internal", NULL, "%s", tidm_err_msg());
+		tidm_job_config_free(cfg);
+		return;
+	}
+	http_ok(rs, 200, tidm_precheck_json(&rep));
+	tidm_precheck_report_dispose(&rep);
+	tidm_job_config_free(cfg);
 }

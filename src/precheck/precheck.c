@@ -636,11 +636,10 @@ static json_t *jnum_or_null(double v)
 	return v < 0 || isinf(v) || isnan(v) ? json_null() : json_real(v);
 }
 
-void tidm_precheck_format_json(const tidm_precheck_report *r, tidm_buf *out)
+json_t *tidm_precheck_json(const tidm_precheck_report *r)
 {
 	json_t *root = json_object(), *arr = json_array(), *sum = json_object(), *rw = json_object();
 	unsigned p, w, f, ig;
-	char *text;
 
 	for (size_t i = 0; i < r->n; i++) {
 		const tidm_check_result *it = &r->items[i];
@@ -672,7 +671,13 @@ void tidm_precheck_format_json(const tidm_precheck_report *r, tidm_buf *out)
 	json_object_set_new(rw, "retention", json_string(r->runway.retention));
 	json_object_set_new(root, "runway", rw);
 	json_object_set_new(root, "seconds", json_real(r->seconds));
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	return root;
+}
+
+void tidm_precheck_format_json(const tidm_precheck_report *r, tidm_buf *out)
+{
+	json_t *root = tidm_precheck_json(r);
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (text) {
 		tidm_buf_puts(out, text);
 		tidm_buf_putc(out, '\n');

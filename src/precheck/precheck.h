@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "jobdef/jobdef.h"
 #include "util/buf.h"
 
@@ -95,6 +97,8 @@ bool tidm_precheck_blocks(const tidm_precheck_report *r);
 /* SPEC §7.2: {"items":[{"id","title","state","message","fix"}], ...} plus "ignored",
  * "seconds", a "summary" and the runway figures. */
 void tidm_precheck_format_json(const tidm_precheck_report *r, tidm_buf *out);
+/* The same as a JSON object (the caller owns it). */
+json_t *tidm_precheck_json(const tidm_precheck_report *r);
 /* A table for a terminal: one block per item (state, id, title, message, fix), a summary
  * line; ANSI colours for the states when `color`. `verbose`: passing items' messages too. */
 void tidm_precheck_format_table(const tidm_precheck_report *r, tidm_buf *out, bool color, bool verbose);

@@ -1,19 +1,51 @@
 /*
- * precheck_call.c - THE single place where the job service runs the precheck (SPEC §3) of
- * a job before it starts: the job is in state "prechecking" while this runs, on the job's
- * own thread.
+ * precheck_call.c - the single place where the job service runs the precheck (SPEC §3) of
+ * a job before it starts; the job is in state "prechecking" meanwhile, on its own thread.
  *
- * TODO(coordinator, issue 13): call the precheck module (src/precheck/precheck.h) here.
- * Return 0 when every check passes (warnings go to the job's events), or a negative code
- * with the thread's error set to the message a user acts on (the failed checks and their
- * fixes): the job then fails with that message. Poll `cancel` between checks and return
- * TIDM_ECANCELED when it is set (the job is being paused).
+ * The same items and rules as `tidm migrate`: a fail stops the job; a warning stops it on
+ * its first start unless the job file lists the item in precheck.ignore (a job that ran
+ * before was started past its warnings). The job then fails with a message naming each
+ * item that stops it, what was found and how to fix it; the API's POST /precheck shows
+ * the whole table.
  */
+#include <stdio.h>
+#include <string.h>
+
+#include "precheck/precheck.h"
 #include "service/manager_int.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel)
 {
-	(void)cfg;
-	(void)cancel;
-	return 0;
+	tidm_precheck_report rep;
+	tidm_precheck_opts o;
+	tidm_buf msg = TIDM_BUF_INIT;
+	unsigned n = 0;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.timeout_s = cfg->precheck_timeout;
+	if ((rc = tidm_precheck_run(cfg, &o, &rep)) < 0)
+		return rc;
+	if (cancel && *cancel) {
+		tidm_precheck_report_dispose(&rep);
+		return TIDM_ECANCELED;
+	}
+	for (size_t i = 0; i < rep.n; i++) {
+		const tidm_check_result *it = &rep.items[i];
+		if (it->state == TIDM_CHECK_PASS || (it->state == TIDM_CHECK_WARNING && (it->ignored || rep.resuming)))
+			continue;
+		tidm_buf_printf(&msg, "%s%s %s: %s%s%s", n++ ? "; " : "", it->state == TIDM_CHECK_FAIL ? "fail" : "warning",
+				it->id, it->message, it->fix ? " (fix: " : "", it->fix ? it->fix : "");
+		if (it->fix)
+			tidm_buf_putc(&msg, ')');
+	}
+	if (n)
+		rc = tidm_err_set(TIDM_EINVAL, "precheck: %u item%s stop%s the job: %s%s", n, n == 1 ? "" : "s",
+				  n == 1 ? "s" : "", msg.data,
+				  "; warnings can be accepted by listing their ids in precheck.ignore");
+	tidm_buf_dispose(&msg);
+	tidm_precheck_report_dispose(&rep);
+	return rc;
 }

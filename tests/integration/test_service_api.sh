@@ -232,13 +232,14 @@ expect 400 missing_field host
 call GET /sources/objects "/sources/objects?host=127.0.0.1&port=1&user=u"
 expect 422 connection_failed
 
-# --- precheck (501 until the precheck module is wired in; then 200 with items) ----------
+# --- precheck: the items of `tidm precheck --format json`; a body that is no job is 422 --
 call POST /precheck /precheck --data-binary "$(job_body "$ja" full)"
-case "$st" in
-200) [ "$(jget "$bf" items)" != "<absent>" ] || fail "precheck without items: $(cat "$bf")" ;;
-501) expect 501 not_implemented ;;
-*) fail "POST /precheck answered $st: $(cat "$bf")" ;;
-esac
+expect 200
+assert_eq pass "$(jget "$bf" items.0.state)" "source-connection of POST /precheck: $(cat "$bf")"
+assert_eq source-connection "$(jget "$bf" items.0.id)"
+[ "$(jget "$bf" summary.ok)" != "<absent>" ] || fail "precheck without a summary: $(cat "$bf")"
+call POST /precheck /precheck --data-binary '{"name": "9bad", "type": "full"}'
+expect 422 invalid_job
 call POST /precheck /precheck --data-binary '{'
 expect 400 malformed_json
 
@@ -267,6 +268,8 @@ tidm job list --format json | python3 -c 'import json,sys; j=json.load(sys.stdin
 tidm job start "$jc" >/dev/null
 wait_for "state_is $jc running" 120 "job $jc to run"
 tidm job scale "$jc" --apply-workers 2 >/dev/null
+# a scaled job starts again from its checkpoint, through its precheck
+wait_for "state_is $jc running" 120 "job $jc to run again after scale"
 tidm job show "$jc" | grep -q '^state  *\(running\|paused\)' || fail "show: $(tidm job show "$jc")"
 tidm job events "$jc" | grep -q . || fail "no events for $jc"
 tidm job delete "$jc" >/dev/null
