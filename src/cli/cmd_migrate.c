@@ -210,7 +210,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 		return TIDM_EXIT_USAGE;
 	}
 
-	if ((code = tidm_cli_precheck_before_run(cfg, ignore_warnings)) != TIDM_EXIT_OK) {
+	if ((code = tidm_cli_precheck_before_run(cfg, ignore_warnings, m.opts.restart)) != TIDM_EXIT_OK) {
 		tidm_job_config_free(cfg);
 		return code;
 	}

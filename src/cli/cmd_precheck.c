@@ -30,7 +30,7 @@ static void opts_for(const tidm_job_config *cfg, bool ignore_warnings, tidm_prec
 	o->timeout_s = cfg->precheck_timeout;
 }
 
-int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warnings)
+int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warnings, bool restart)
 {
 	tidm_precheck_report rep;
 	tidm_precheck_opts o;
@@ -39,6 +39,7 @@ int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warning
 	bool blocks;
 
 	opts_for(cfg, ignore_warnings, &o);
+	o.restart = restart;
 	tidm_info("job %s: precheck ...", cfg->name);
 	if (tidm_precheck_run(cfg, &o, &rep) < 0) {
 		fprintf(stderr, "tidm: precheck could not run: %s\n", tidm_err_msg());
@@ -54,6 +55,11 @@ int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warning
 			tidm_precheck_report_dispose(&rep);
 			return TIDM_EXIT_FAILED;
 		}
+	}
+	/* a finished type full job is only reported by the run, which writes nothing */
+	if (cfg->type == TIDM_JOB_FULL && !restart && !strcmp(rep.job_state, "finished")) {
+		tidm_precheck_report_dispose(&rep);
+		return TIDM_EXIT_OK;
 	}
 	tidm_precheck_counts(&rep, &p, &w, &f, &ig);
 	/* a job that has run before was started past its warnings: only a fail stops it now */

@@ -540,7 +540,8 @@ int tidm_precheck_run(const tidm_job_config *cfg, const tidm_precheck_opts *opts
 	snprintf(out->source_hosting, sizeof(out->source_hosting), "%s",
 		 c->src_rc < 0 ? "unknown" : pc_hosting_name(c->hosting));
 	out->runway = c->runway;
-	out->resuming = c->job_exists;
+	out->resuming = c->job_exists && !o.restart;
+	snprintf(out->job_state, sizeof(out->job_state), "%s", c->job_exists ? c->job_state : "");
 	out->seconds = now_s() - t0;
 	ctx_dispose(c);
 	free(c);

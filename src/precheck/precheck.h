@@ -63,6 +63,7 @@ typedef struct tidm_precheck_report {
 	tidm_runway runway;
 	double seconds;           /* the whole run */
 	bool resuming;            /* the job has a record on the target: it ran before */
+	char job_state[16];       /* then its state ("running", "paused", "failed", "finished") */
 } tidm_precheck_report;
 
 typedef struct tidm_precheck_opts {
@@ -70,6 +71,7 @@ typedef struct tidm_precheck_opts {
 	unsigned threads;         /* 0 = 6 */
 	bool ignore_warnings;     /* every warning counts as ignored */
 	double sample_seconds;    /* copy-rate sample of the runway item; 0 = 1.0 */
+	bool restart;             /* the run starts the job over (migrate --restart): not resuming */
 } tidm_precheck_opts;
 
 /* The item table. */

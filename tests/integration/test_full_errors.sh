@@ -56,10 +56,10 @@ assert_contains "$out" "127.0.0.1:1"
 src_sql "DROP USER IF EXISTS 'tidm_lowpriv'@'%'; CREATE USER 'tidm_lowpriv'@'%' IDENTIFIED BY 'low-pw-1'; GRANT SELECT ON \`$db\`.* TO 'tidm_lowpriv'@'%'"
 on_exit "src_sql \"DROP USER IF EXISTS 'tidm_lowpriv'@'%'\" >/dev/null 2>&1 || true"
 write_job "$j" name=lowpriv "databases=$db" source.user=tidm_lowpriv source.password=low-pw-1
-run_tidm 1 migrate "$j"
-assert_contains "$out" "cannot take a consistent snapshot of the source"
-assert_contains "$out" "RELOAD or LOCK TABLES"
-assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM tidm_meta.jobs WHERE name = 'lowpriv' AND state = 'finished'")" "no finished job record"
+# the precheck finds it before anything is written (exit 3)
+run_tidm 3 migrate "$j"
+assert_contains "$out" "the source user tidm_lowpriv lacks RELOAD (global) or LOCK TABLES on \`$db\`"
+assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM tidm_meta.jobs WHERE name = 'lowpriv'")" "no job record after a failed precheck"
 
 # --- a table dropped during the dump -------------------------------------------------------
 src_sql "CREATE TABLE \`$db\`.big (id INT PRIMARY KEY, v VARCHAR(100));

@@ -366,7 +366,7 @@ static void test_job_config__malformed_yaml(void **state)
 		     "job.yaml:4:8: invalid YAML: double-quoted scalar without closing quote");
 	expect_error("- name: a\n",
 		     "job.yaml:1:1: the job is a list; expected a mapping with keys name, type, mode, source, target, "
-		     "objects, start, spec, safe-mode");
+		     "objects, start, spec, safe-mode, precheck");
 	expect_error("name: &n a\ntype: *n\n",
 		     "job.yaml:2:7: type is an alias (anchors and aliases are not supported); expected one of full, "
 		     "incremental, all");
@@ -377,7 +377,7 @@ static void test_job_config__unknown_keys(void **state)
 	(void)state;
 	expect_error("name: a\n\ntpye: full\n",
 		     "job.yaml:3:1: unknown key \"tpye\" in the job; expected one of name, type, mode, source, target, "
-		     "objects, start, spec, safe-mode");
+		     "objects, start, spec, safe-mode, precheck");
 	expect_error("name: a\ntype: full\nsource:\n  hots: s\n",
 		     "job.yaml:4:3: unknown key \"hots\" in source; expected one of host, port, user, password, "
 		     "password-env, password-file, tls, connect-timeout, binlog, triggers");
