@@ -157,6 +157,85 @@ static int load_pairs(tidm_conn *conn, const char *sql, name_pair **out, size_t 
 	return 0;
 }
 
+/*
+ * (db, table, index, nullable) rows into one entry per table: flag 'K' when some unique
+ * index has no nullable column, else 'Y'.
+ */
+typedef struct key_row {
+	char *db, *name, *index;
+	bool nullable;
+} key_row;
+
+static int key_row_cmp(const void *a, const void *b)
+{
+	const key_row *x = a, *y = b;
+	int d = strcmp(x->db, y->db);
+	if (!d)
+		d = strcmp(x->name, y->name);
+	return d ? d : strcmp(x->index, y->index);
+}
+
+static int load_keys(tidm_conn *conn, const char *sql, name_pair **out, size_t *n_out)
+{
+	tidm_res *res = NULL;
+	key_row *rows;
+	name_pair *p;
+	size_t n = 0, np = 0;
+	int rc = tidm_conn_query(conn, &res, sql);
+
+	*out = NULL;
+	*n_out = 0;
+	if (rc < 0)
+		return rc;
+	rows = calloc(tidm_res_rows(res) + 1, sizeof(*rows));
+	p = calloc(tidm_res_rows(res) + 1, sizeof(*p));
+	if (!rows || !p) {
+		free(rows);
+		free(p);
+		tidm_res_free(res);
+		return tidm_err_set(TIDM_ENOMEM, "out of memory");
+	}
+	while (tidm_res_next(res) == 1) {
+		const char *d = tidm_res_get(res, 0), *t = tidm_res_get(res, 1), *ix = tidm_res_get(res, 2),
+			   *nl = tidm_res_get(res, 3);
+		rows[n].db = strdup(d ? d : "");
+		rows[n].name = strdup(t ? t : "");
+		rows[n].index = strdup(ix ? ix : "");
+		rows[n].nullable = nl && !strcasecmp(nl, "YES");
+		n++;
+	}
+	tidm_res_free(res);
+	qsort(rows, n, sizeof(*rows), key_row_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		bool any_nullable = false;
+		/* one index */
+		while (j < n && !key_row_cmp(&rows[i], &rows[j])) {
+			any_nullable = any_nullable || rows[j].nullable;
+			j++;
+		}
+		if (np && !strcmp(p[np - 1].db, rows[i].db) && !strcmp(p[np - 1].name, rows[i].name)) {
+			if (!any_nullable)
+				p[np - 1].flag = 'K';
+		} else {
+			p[np].db = strdup(rows[i].db);
+			p[np].name = strdup(rows[i].name);
+			p[np].flag = any_nullable ? 'Y' : 'K';
+			np++;
+		}
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].db);
+		free(rows[i].name);
+		free(rows[i].index);
+	}
+	free(rows);
+	*out = p;
+	*n_out = np;
+	return 0;
+}
+
 static const name_pair *find_pair(const name_pair *p, size_t n, const char *db, const char *name, bool fold)
 {
 	name_pair key = {(char *)db, (char *)name, 0};
@@ -239,16 +318,15 @@ static int load_tables(pc_ctx *c, pc_conns *k)
 	res = NULL;
 	qsort(c->tables, c->n_tables, sizeof(pc_table), table_cmp);
 
-	/* keys: a unique index whose columns are all NOT NULL ('Y' when some is nullable) */
+	/* keys: a unique index whose columns are all NOT NULL (one row per column of each
+	 * unique index; folded per table here) */
 	tidm_buf_clear(&q);
 	tidm_buf_printf(&q,
-			"SELECT TABLE_SCHEMA, TABLE_NAME, MIN(n) FROM (SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, "
-			"CASE WHEN MAX(NULLABLE = 'YES') = 1 THEN 'Y' ELSE 'K' END AS n FROM information_schema.STATISTICS "
+			"SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NULLABLE FROM information_schema.STATISTICS "
 			"WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA NOT IN %s",
 			SYSTEM_SCHEMAS);
 	db_restriction(&c->cfg->objects, "TABLE_SCHEMA", &q);
-	tidm_buf_puts(&q, " GROUP BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME) u GROUP BY TABLE_SCHEMA, TABLE_NAME");
-	if ((rc = load_pairs(src, q.data, &keys, &n_keys, false)) < 0)
+	if ((rc = load_keys(src, q.data, &keys, &n_keys)) < 0)
 		goto out;
 	for (size_t i = 0; i < c->n_tables; i++) {
 		const name_pair *kp = find_pair(keys, n_keys, c->tables[i].db, c->tables[i].name, false);

@@ -429,7 +429,7 @@ static void start_file_item(pc_ctx *c, pc_conns *k, pc_result *r)
 		else
 			tidm_buf_puts(&m, "the source lists none");
 		pc_fail(r,
-			"The required binary log for migration no longer exists on the source database: the start file %s "
+			"The required binary log for migration no longer exists on the source database. The start file %s "
 			"is not among the source's binlog files (%s). Please make sure binary log files are kept for long "
 			"enough time for migration to succeed.",
 			f, m.data);
@@ -496,9 +496,9 @@ static void start_gtid_item(pc_ctx *c, pc_conns *k, pc_result *r)
 	tidm_gtid_set_subtract(&gone, &start);
 	tidm_gtid_set_format(&gone, &miss);
 	pc_fail(r,
-		"The required binary log for migration no longer exists on the source database: transactions after the "
-		"start set %s were purged (%s: %s; the job would need %s). Please make sure binary log files are kept for "
-		"long enough time for migration to succeed.",
+		"The required binary log for migration no longer exists on the source database. Transactions the start "
+		"set %s does not contain were purged (%s: %s; the job would need %s). Please make sure binary log files "
+		"are kept for long enough time for migration to succeed.",
 		c->cfg->start_gtid, maria ? "GTID state at the oldest binlog" : "gtid_purged", purged,
 		miss.data ? miss.data : "");
 	pc_fix(r, "Copy the data again with a type all job (or a new dump) and start from its GTID set, and keep "

@@ -142,12 +142,11 @@ PC_ITEM(pc_item_keyless_nonempty)
 	if (!nbad) {
 		pc_pass(r, "no keyless selected table holds rows on the target");
 	} else if (c->cfg->keyless_nonempty == TIDM_KEYLESS_APPEND) {
-		pc_warn(r,
-			"%s on the target already hold%s rows and ha%s no key: the copy adds the source's rows to them "
-			"(spec: keyless-nonempty: append), so rows that are already there are there twice",
+		/* the job file's explicit choice is the acceptance */
+		pc_pass(r,
+			"%s on the target already hold%s rows and ha%s no key: the copy adds the source's rows to them, as "
+			"the job asks (spec: keyless-nonempty: append)",
 			list.data, nbad == 1 ? "s" : "", nbad == 1 ? "s" : "ve");
-		pc_fix(r, "Empty %s on the target first (TRUNCATE TABLE), or ignore this item if adding is what you want.",
-		       nbad == 1 ? "it" : "them");
 	} else {
 		pc_fail(r,
 			"%s on the target already hold%s rows and ha%s no key: a copy would add the source's rows to them "
@@ -254,12 +253,10 @@ PC_ITEM(pc_item_target_tables)
 			  "source), or use type: all to copy them.",
 		       n == 1 ? "" : "s");
 	} else if (n) {
-		pc_warn(r,
-			"%s do%s not exist on the target; the job starts from a past position, so this is right only if "
-			"the binary log from there creates %s",
+		pc_pass(r,
+			"%s do%s not exist on the target yet; the job starts from a past position, so the binary log from "
+			"there must create %s (otherwise the job stops, naming the table, when it reaches its rows)",
 			miss.data, n == 1 ? "es" : "", n == 1 ? "it" : "them");
-		pc_fix(r, "Create the table%s on the target first, or ignore this item if the binary log creates them.",
-		       n == 1 ? "" : "s");
 	} else {
 		pc_pass(r, "all %zu selected tables exist on the target", c->n_tables);
 	}
@@ -370,22 +367,23 @@ PC_ITEM(pc_item_target_triggers)
 		return;
 	}
 	if (tidm_conn_query(tgt, &res,
-			    "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME FROM information_schema.TRIGGERS "
-			    "ORDER BY 1, 2, 3") < 0) {
+			    "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION "
+			    "FROM information_schema.TRIGGERS ORDER BY 1, 2, 3") < 0) {
 		pc_cannot(r, "the target's triggers (information_schema.TRIGGERS)");
 		return;
 	}
 	while (tidm_res_next(res) == 1) {
-		const char *db = tidm_res_get(res, 0), *t = tidm_res_get(res, 1), *name = tidm_res_get(res, 2);
+		const char *db = tidm_res_get(res, 0), *t = tidm_res_get(res, 1), *name = tidm_res_get(res, 2),
+			   *when = tidm_res_get(res, 3), *what = tidm_res_get(res, 4);
 		if (!selected(c, db, t))
 			continue;
 		if (n < LIST_MAX) {
 			if (n)
 				tidm_buf_puts(&list, ", ");
-			tidm_buf_printf(&list, "trigger ");
-			tidm_quote_ident(&list, name ? name : "");
-			tidm_buf_puts(&list, " on ");
 			tidm_quote_qualified(&list, db, t);
+			tidm_buf_puts(&list, " (trigger ");
+			tidm_quote_ident(&list, name ? name : "");
+			tidm_buf_printf(&list, " %s %s)", when ? when : "", what ? what : "");
 		}
 		n++;
 	}
@@ -394,15 +392,16 @@ PC_ITEM(pc_item_target_triggers)
 	if (!n)
 		pc_pass(r, "no selected table has a trigger on the target");
 	else if (c->cfg->target.allow_triggers)
-		pc_pass(r, "the target has %s; the job allows them (target: {triggers: allow}): they fire for every row "
-			   "tidm writes",
-			list.data);
+		pc_pass(r, "the target has %zu trigger%s on selected tables: %s; the job allows them (target: {triggers: "
+			   "allow}): they fire for every row tidm writes",
+			n, n == 1 ? "" : "s", list.data);
 	else {
-		pc_fail(r, "the target has %s: they would fire for every row tidm copies or replicates and change the data "
-			   "a second time, so the job refuses to start",
-			list.data);
-		pc_fix(r, "Drop the triggers on the target for the migration (create them again at cut-over), or set "
-			  "target: {triggers: allow} if they must run.");
+		pc_fail(r, "the target has %zu trigger%s on selected tables: %s; they would run for every row tidm writes "
+			   "there (the copy and each replicated change) and may change or add rows beyond the source's "
+			   "(whose own triggers' effects already come as rows)",
+			n, n == 1 ? "" : "s", list.data);
+		pc_fix(r, "Drop them on the target (DROP TRIGGER) and create them again after the migration, or set "
+			  "triggers: allow under target in the job file to let them run.");
 	}
 	tidm_buf_dispose(&list);
 }

@@ -739,10 +739,11 @@ void tidm_precheck_format_table(const tidm_precheck_report *r, tidm_buf *out, bo
 								 : it->ignored ? "\033[2;33m" : "\033[33m";
 		tidm_buf_printf(out, "%s%-7s%s  %-*s  %s\n", color ? col : "", st, color ? "\033[0m" : "", (int)idw, it->id,
 				it->title);
+		/* wrapped for a terminal; one line each otherwise, for logs and grep */
 		if (it->state != TIDM_CHECK_PASS || verbose)
-			put_wrapped(out, "", it->message, 9, 100);
+			put_wrapped(out, "", it->message, 9, color ? 100 : 1u << 30);
 		if (it->fix && it->state != TIDM_CHECK_PASS)
-			put_wrapped(out, "fix: ", it->fix, 9, 100);
+			put_wrapped(out, "fix: ", it->fix, 9, color ? 100 : 1u << 30);
 	}
 	tidm_precheck_counts(r, &p, &w, &f, &ig);
 	tidm_buf_printf(out, "\n%u passed, %u warning%s, %u failed", p, w, w == 1 ? "" : "s", f);

@@ -103,8 +103,12 @@ static double sample_rows_per_s(pc_ctx *c, const pc_table *t, double secs)
 	return (double)rows / el;
 }
 
+/* bytes/s assumed when no sample can be read: a slow single-threaded logical copy */
+#define ASSUMED_COPY_RATE (4.0 * 1024 * 1024)
+
 PC_ITEM(pc_item_binlog_runway)
 {
+	bool assumed = false;
 	tidm_runway *rw = &c->runway;
 	tidm_conn *src;
 	const char *err;
@@ -166,6 +170,11 @@ PC_ITEM(pc_item_binlog_runway)
 			unsigned par = c->cfg->dump_threads < c->cfg->load_threads ? c->cfg->dump_threads : c->cfg->load_threads;
 			if (rps > 0)
 				rw->copy_rate = rps * ((double)big->bytes / (double)big->rows) * (par ? par : 1) / 2;
+		}
+		if (rw->copy_rate <= 0 && rw->full_bytes) {
+			/* nothing to sample (statistics not gathered yet, empty tables): a cautious rate */
+			rw->copy_rate = ASSUMED_COPY_RATE;
+			assumed = true;
 		}
 		if (rw->full_bytes == 0)
 			rw->full_estimate_s = 0;
@@ -240,7 +249,7 @@ PC_ITEM(pc_item_binlog_runway)
 			"will be purged in about %s (%s; binlog written at %s bytes/s): replication could not continue "
 			"after the copy",
 			d_est, (unsigned long long)rw->full_bytes, rw->copy_rate,
-			c->cfg->precheck_copy_rate ? ", the job's copy-rate" : ", sampled", d_run, rw->retention, d_r);
+			c->cfg->precheck_copy_rate ? ", the job's copy-rate" : assumed ? ", assumed" : ", sampled", d_run, rw->retention, d_r);
 		pc_fix(r, "Keep binary logs for at least twice the estimate (see binlog-retention for how), or copy less "
 			  "per job (objects), or copy faster (spec: dump-threads, load-threads).");
 		return;
@@ -251,7 +260,7 @@ PC_ITEM(pc_item_binlog_runway)
 			"stays for about %s (%s; binlog written at %s bytes/s): a margin of %.1fx, under the 2x that leaves "
 			"room for a slower copy or a pause",
 			d_est, (unsigned long long)rw->full_bytes, rw->copy_rate,
-			c->cfg->precheck_copy_rate ? ", the job's copy-rate" : ", sampled", d_run, rw->retention, d_r,
+			c->cfg->precheck_copy_rate ? ", the job's copy-rate" : assumed ? ", assumed" : ", sampled", d_run, rw->retention, d_r,
 			runway / (rw->full_estimate_s > 0 ? rw->full_estimate_s : 1));
 		pc_fix(r, "Keep binary logs longer (see binlog-retention for how).");
 		return;

@@ -82,16 +82,17 @@ write_job "$TEST_TMP/job-f.yaml" name=rerun-foreign "databases=$db"
 rc=0
 tidm migrate "$TEST_TMP/job-f.yaml" >"$TEST_TMP/out-f" 2>&1 || rc=$?
 cat "$TEST_TMP/out-f"
-assert_eq 1 "$rc" "exit status when a keyless target table holds other rows"
-assert_contains "$(cat "$TEST_TMP/out-f")" "target table \`$db\`.\`nokey\`: no primary or unique key, and already holding rows tidm did not write"
-assert_contains "$(cat "$TEST_TMP/out-f")" "set spec.keyless-nonempty: append in the job file"
+# the precheck refuses it (exit 3, item keyless-nonempty) before anything is written
+assert_eq 3 "$rc" "exit status when a keyless target table holds other rows"
+assert_contains "$(cat "$TEST_TMP/out-f")" "\`$db\`.\`nokey\` on the target already holds rows and has no key"
+assert_contains "$(cat "$TEST_TMP/out-f")" "set spec: {keyless-nonempty: append}"
 assert_eq "" "$(tgt_sql "SHOW TABLES FROM \`$db\` LIKE 'k'")" "no table created when refused"
 assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "no row written when refused"
 # the same again refuses the same way (the refusal did not claim the table)
 rc=0
 tidm migrate "$TEST_TMP/job-f.yaml" >"$TEST_TMP/out-f2" 2>&1 || rc=$?
-assert_eq 1 "$rc" "exit status of the refused job run again"
-assert_contains "$(cat "$TEST_TMP/out-f2")" "target table \`$db\`.\`nokey\`: no primary or unique key"
+assert_eq 3 "$rc" "exit status of the refused job run again"
+assert_contains "$(cat "$TEST_TMP/out-f2")" "\`$db\`.\`nokey\` on the target already holds rows and has no key"
 assert_eq 1 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.nokey")" "still no row written"
 
 # allowed with the option: the source's rows are added to the target's

@@ -126,19 +126,24 @@ precheck_run "$job"
 assert_item start-position pass "$cur"
 
 # --- a GTID start set the source has purged -------------------------------------------------
-old_gtid=$(src_sql "SELECT @@GLOBAL.gtid_binlog_pos")
-src_sql "INSERT INTO \`$db\`.t VALUES (100001, 'a'); FLUSH BINARY LOGS"
-src_sql "INSERT INTO \`$db\`.t VALUES (100002, 'b')"
-cur=$(src_sql "SHOW MASTER STATUS" | cut -f1)
-src_sql "PURGE BINARY LOGS TO '$cur'"
-write_job "$job" name=pc-binlog-inc type=incremental "databases=$db" start.gtid="$old_gtid"
+# on a server of its own: a replica connection left over from another test would keep the
+# shared source from purging the file it reads
+start_extra_server purged
+extra_sql purged "CREATE DATABASE \`$db\`; CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, v VARCHAR(200))"
+old_gtid=$(extra_sql purged "SELECT @@GLOBAL.gtid_binlog_pos")
+extra_sql purged "INSERT INTO \`$db\`.t VALUES (100001, 'a'); FLUSH BINARY LOGS"
+extra_sql purged "INSERT INTO \`$db\`.t VALUES (100002, 'b')"
+cur=$(extra_sql purged "SHOW MASTER STATUS" | cut -f1)
+extra_sql purged "PURGE BINARY LOGS TO '$cur'"
+assert_eq "$cur" "$(extra_sql purged "SHOW BINARY LOGS" | head -1 | cut -f1)" "the oldest binlog after PURGE"
+write_job "$job" name=pc-binlog-inc type=incremental "databases=$db" start.gtid="$old_gtid" source.port="$EXTRA_PORT"
 precheck_run "$job"
 assert_eq 3 "$PC_RC"
 assert_item start-position fail "The required binary log for migration no longer exists on the source database" \
 	"$old_gtid" "GTID state at the oldest binlog"
 # a start set that is still there passes
-now_gtid=$(src_sql "SELECT @@GLOBAL.gtid_binlog_pos")
-write_job "$job" name=pc-binlog-inc type=incremental "databases=$db" start.gtid="$now_gtid"
+now_gtid=$(extra_sql purged "SELECT @@GLOBAL.gtid_binlog_pos")
+write_job "$job" name=pc-binlog-inc type=incremental "databases=$db" start.gtid="$now_gtid" source.port="$EXTRA_PORT"
 precheck_run "$job"
 assert_item start-position pass "still has every transaction after the start set"
 assert_item gtid-mode pass "MariaDB writes GTIDs always"

@@ -60,12 +60,18 @@ assert_eq 3 "$PC_RC"
 assert_item keyless-nonempty fail "\`$db\`.\`key less\` on the target already holds rows and has no key"
 write_job "$job" name=pc-schema type=all "databases=$db" spec.keyless-nonempty=append
 precheck_run "$job"
-assert_item keyless-nonempty warning "\`$db\`.\`key less\`" "(spec: keyless-nonempty: append)"
-# and --ignore-warnings lets migrate start: the rows are added as asked
+assert_item keyless-nonempty pass "\`$db\`.\`key less\`" "as the job asks (spec: keyless-nonempty: append)"
+# a warning not ignored stops migrate; --ignore-warnings lets it start: the rows are added as asked
+src_sql "CREATE TRIGGER \`$db\`.trg_w BEFORE INSERT ON \`$db\`.keyed FOR EACH ROW SET NEW.v = NEW.v"
+rc=0
+tidm migrate "$job" --until-caught-up >"$TEST_TMP/m.out" 2>&1 || rc=$?
+assert_eq 3 "$rc" "migrate with the source-objects warning: $(tail -3 "$TEST_TMP/m.out")"
+assert_contains "$(cat "$TEST_TMP/m.out")" "source-objects"
 rc=0
 tidm migrate "$job" --ignore-warnings --until-caught-up >"$TEST_TMP/m.out" 2>&1 || rc=$?
 assert_eq 0 "$rc" "migrate --ignore-warnings: $(tail -5 "$TEST_TMP/m.out")"
 assert_eq 4 "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.\`key less\`")" "3 copied rows added to the 1 that was there"
+src_sql "DROP TRIGGER \`$db\`.trg_w"
 tgt_sql "DROP DATABASE \`$db\`"
 _tidm_forget_job pc-schema
 write_job "$job" name=pc-schema type=all "databases=$db"

@@ -83,9 +83,10 @@ assert_tables_equal "$db"
 # --- incremental job, target table missing --------------------------------------------------
 src_sql "CREATE TABLE \`$db\`.only_source (id INT PRIMARY KEY)"
 write_job "$TEST_TMP/job2.yaml" name=sync-missing-table type=incremental "databases=$db"
-run_tidm 1 migrate "$TEST_TMP/job2.yaml" --until-caught-up
+# the precheck finds it first (exit 3), naming the table as the reference does
+run_tidm 3 migrate "$TEST_TMP/job2.yaml" --until-caught-up
 assert_contains "$out" "cannot fetch downstream table schema of \`$db\`.\`only_source\`"
-assert_contains "$out" "Table '$db.only_source' doesn't exist"
+assert_contains "$out" "Error 1146"
 
 # --- binlog purged -------------------------------------------------------------------------
 src_sql "DROP TABLE \`$db\`.only_source"
@@ -102,5 +103,7 @@ purged() {
 }
 wait_for purged 30 "$file to be purged"
 write_job "$TEST_TMP/job3.yaml" name=sync-purged type=incremental "databases=$db" start.binlog-file="$file" start.binlog-pos="$pos"
-run_tidm 1 migrate "$TEST_TMP/job3.yaml" --until-caught-up
-assert_contains "$out" "The required binary log for migration no longer exists on the source database. Please make sure binary log files are kept for long enough time for migration to succeed."
+# the precheck finds the start file gone (exit 3) with the SPEC's words
+run_tidm 3 migrate "$TEST_TMP/job3.yaml" --until-caught-up
+assert_contains "$out" "The required binary log for migration no longer exists on the source database"
+assert_contains "$out" "Please make sure binary log files are kept for long enough time for migration to succeed."

@@ -67,7 +67,9 @@ on_exit stop_fake
 run_job() {
 	local case=$1 dbs=$2
 	shift 2
-	write_job "$TEST_TMP/$case.yaml" name="fx-$case-$$" type=incremental databases="$dbs" source.port="$PORT" \
+	# a MySQL 8.0 source into MariaDB: their sql_mode differs, which the precheck warns about
+	# (item sql-mode); these jobs accept it
+	write_job "$TEST_TMP/$case.yaml" name="fx-$case-$$" type=incremental precheck.ignore=keyless-tables,sql-mode databases="$dbs" source.port="$PORT" \
 		source.user=root source.password-env=FAKE_PW "$@"
 	"$TIDM_BIN" migrate "$TEST_TMP/$case.yaml" --until-caught-up >"$TEST_TMP/$case.out" 2>&1
 }
@@ -279,7 +281,8 @@ assert_eq "3	100	250.00" "$(tgt_sql "SELECT id, qty, price FROM test.orders")" "
 serve "$f" --server-version 9.6.0
 migrate_fails tag_c test start.gtid="$u:1-13"
 assert_contains "$(cat "$TEST_TMP/tag_c.out")" "The required binary log for migration no longer exists on the source database." "$f: purged GTIDs"
-assert_contains "$(cat "$TEST_TMP/tag_c.out")" "the missing transactions are '$u:mytag:1-2'" "$f: the missing GTIDs"
+# found by the precheck before replication starts (it reads gtid_purged)
+assert_contains "$(cat "$TEST_TMP/tag_c.out")" "the job would need $u:mytag:1-2" "$f: the missing GTIDs"
 
 # === MySQL 5.6.41 GTIDs (no commit timestamps): a table named GENERATED ==================
 # :1-2 create test.t1 and test.GENERATED, :3 is a statement-format INSERT (1), (2), (3),

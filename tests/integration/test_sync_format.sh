@@ -24,13 +24,15 @@ run_tidm() {
 
 # --- global binlog_format MIXED: refused before anything happens ---------------------------
 src_sql "SET GLOBAL binlog_format = 'MIXED'"
-want="the source's binlog_format is MIXED; tidm replicates row events only: set binlog_format = ROW"
+# the precheck refuses it (exit 3), naming the item
+want="the source's binlog_format is MIXED: tidm replicates row events only"
 write_job "$TEST_TMP/inc.yaml" name=sync-format-inc-$$ type=incremental "databases=$db"
-run_tidm 1 migrate "$TEST_TMP/inc.yaml" --until-caught-up
+run_tidm 3 migrate "$TEST_TMP/inc.yaml" --until-caught-up
 assert_contains "$out" "$want"
+assert_contains "$out" "binlog-format"
 write_job "$TEST_TMP/all.yaml" name=sync-format-all-$$ type=all "databases=$other"
 tgt_sql "DROP DATABASE \`$other\`"
-run_tidm 1 migrate "$TEST_TMP/all.yaml" --until-caught-up
+run_tidm 3 migrate "$TEST_TMP/all.yaml" --until-caught-up
 assert_contains "$out" "$want"
 assert_eq 0 "$(tgt_sql "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$other'")" \
 	"type all refused before its full phase created anything"

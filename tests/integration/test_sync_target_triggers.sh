@@ -16,15 +16,17 @@ for type in full all incremental; do
 	write_job "$TEST_TMP/job-$type.yaml" "databases=$db" type=$type name=triggers-$type
 	rc=0
 	tidm migrate --until-caught-up "$TEST_TMP/job-$type.yaml" >"$TEST_TMP/out-$type" 2>&1 || rc=$?
-	assert_eq 1 "$rc" "exit status of a $type job with triggers on the target"
-	assert_contains "$(cat "$TEST_TMP/out-$type")" "tidm: job triggers-$type failed: the target has 2 triggers on selected tables: \`$db\`.\`t\` (trigger \`t_bi\` BEFORE INSERT), \`$db\`.\`u\` (trigger \`u_ad\` AFTER DELETE); they would run for every row tidm writes there (the copy and each replicated change) and may change or add rows beyond the source's (whose own triggers' effects already come as rows); drop them on the target (DROP TRIGGER) and create them again after the migration, or set \`triggers: allow\` under target in the job file to let them run"
+	# the precheck refuses the job (exit 3) before anything is written
+	assert_eq 3 "$rc" "exit status of a $type job with triggers on the target"
+	assert_contains "$(cat "$TEST_TMP/out-$type")" "the target has 2 triggers on selected tables: \`$db\`.\`t\` (trigger \`t_bi\` BEFORE INSERT), \`$db\`.\`u\` (trigger \`u_ad\` AFTER DELETE); they would run for every row tidm writes there (the copy and each replicated change) and may change or add rows beyond the source's (whose own triggers' effects already come as rows)"
+	assert_contains "$(cat "$TEST_TMP/out-$type")" "tidm: job triggers-$type not started: the precheck failed"
 	assert_eq "0 0" "$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.t") $(tgt_sql "SELECT COUNT(*) FROM \`$db\`.u")" "nothing written by the refused $type job"
 done
 
 # a table not selected may keep its triggers
 write_job "$TEST_TMP/job-u.yaml" "tables=$db.u" name=triggers-other
 tidm migrate "$TEST_TMP/job-u.yaml" >"$TEST_TMP/out-u" 2>&1 && rc=0 || rc=$?
-assert_eq 1 "$rc" "exit status with a trigger on the one selected table"
+assert_eq 3 "$rc" "exit status with a trigger on the one selected table"
 assert_contains "$(cat "$TEST_TMP/out-u")" "the target has 1 trigger on selected tables: \`$db\`.\`u\` (trigger \`u_ad\` AFTER DELETE);"
 
 # allowed: the job runs, says what will happen, and the trigger does fire
