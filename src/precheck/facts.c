@@ -367,6 +367,24 @@ int pc_need_tables(pc_ctx *c, pc_conns *k, const char **err)
 	return need(c, k, &c->tables_once, load_tables, err);
 }
 
+size_t pc_named_dbs(const pc_ctx *c, const char **out, size_t max)
+{
+	const tidm_filter *f = &c->cfg->objects;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_databases + f->n_tables && n < max; i++) {
+		const char *d = i < f->n_databases ? f->databases[i].db : f->tables[i - f->n_databases].db;
+		bool dup = false;
+		if (strpbrk(d, "*?") || tidm_filter_is_system_schema(d))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			dup = dup || !strcmp(out[j], d);
+		if (!dup)
+			out[n++] = d;
+	}
+	return n;
+}
+
 /* --- binlogs ----------------------------------------------------------------------------- */
 
 static int load_binlogs(pc_ctx *c, pc_conns *k)

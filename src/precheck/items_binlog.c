@@ -343,10 +343,19 @@ PC_ITEM(pc_item_binlog_db_filter)
 		pc_cannot(r, "the selected databases");
 		goto out;
 	}
-	for (size_t i = 0; i < c->n_dbs; i++) {
-		const char *db = c->dbs[i];
-		if ((dodb && !in_list(dodb, db)) || (ignore && in_list(ignore, db)))
-			pc_list_add(&bad, &nbad, 10, db, NULL);
+	{
+		const char *named[64];
+		size_t n_named = pc_named_dbs(c, named, 64);
+		for (size_t i = 0; i < c->n_dbs + n_named; i++) {
+			const char *db = i < c->n_dbs ? c->dbs[i] : named[i - c->n_dbs];
+			bool dup = false;
+			for (size_t j = 0; i >= c->n_dbs && j < c->n_dbs; j++)
+				dup = dup || !strcmp(c->dbs[j], db);
+			if (dup)
+				continue;
+			if ((dodb && !in_list(dodb, db)) || (ignore && in_list(ignore, db)))
+				pc_list_add(&bad, &nbad, 10, db, NULL);
+		}
 	}
 	pc_list_end(&bad, nbad, 10);
 	if (nbad) {

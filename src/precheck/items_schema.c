@@ -530,6 +530,7 @@ typedef struct used {
 	char *name;
 	tidm_buf where;
 	size_t n;
+	char *last_db, *last_t; /* the last place added (a table's columns and its default) */
 } used;
 
 static void use_add(used **u, size_t *n, const char *name, const char *db, const char *t)
@@ -547,13 +548,25 @@ static void use_add(used **u, size_t *n, const char *name, const char *db, const
 		nu[i].name = strdup(name);
 		(*n)++;
 	}
-	pc_list_add(&(*u)[i].where, &(*u)[i].n, 3, db, t);
+	{
+		used *x = &(*u)[i];
+		if (x->last_db && !strcmp(x->last_db, db) &&
+		    ((!t && !x->last_t) || (t && x->last_t && !strcmp(x->last_t, t))))
+			return;
+		free(x->last_db);
+		free(x->last_t);
+		x->last_db = strdup(db);
+		x->last_t = t ? strdup(t) : NULL;
+		pc_list_add(&x->where, &x->n, 3, db, t);
+	}
 }
 
 static void uses_free(used *u, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(u[i].name);
+		free(u[i].last_db);
+		free(u[i].last_t);
 		tidm_buf_dispose(&u[i].where);
 	}
 	free(u);
@@ -646,9 +659,17 @@ PC_ITEM(pc_item_collations)
 	} else {
 		tidm_err_clear();
 	}
-	if (target_set(tgt, "SELECT COLLATION_NAME FROM information_schema.COLLATIONS", &coll, &ncoll) < 0) {
-		pc_cannot(r, "the target's collations");
-		goto out;
+	/* MariaDB 10.10+ names a collation once for several charsets (uca1400_ai_ci): the full
+	 * names (utf8mb4_uca1400_ai_ci) are in COLLATION_CHARACTER_SET_APPLICABILITY */
+	if (target_set(tgt,
+		       "SELECT FULL_COLLATION_NAME FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY "
+		       "UNION SELECT COLLATION_NAME FROM information_schema.COLLATIONS",
+		       &coll, &ncoll) < 0) {
+		tidm_err_clear();
+		if (target_set(tgt, "SELECT COLLATION_NAME FROM information_schema.COLLATIONS", &coll, &ncoll) < 0) {
+			pc_cannot(r, "the target's collations");
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < nu; i++) {
 		const char *why = NULL, *to;

@@ -473,18 +473,7 @@ PC_ITEM(pc_item_source_privileges)
 	size_t nmiss = 0, ndb = 0, n_named = 0;
 	const char *named[64];
 
-	/* the databases the job names without wildcards */
-	for (size_t i = 0; i < c->cfg->objects.n_databases + c->cfg->objects.n_tables && n_named < 64; i++) {
-		const char *d = i < c->cfg->objects.n_databases ? c->cfg->objects.databases[i].db
-								: c->cfg->objects.tables[i - c->cfg->objects.n_databases].db;
-		bool dup = false;
-		if (strpbrk(d, "*?"))
-			continue;
-		for (size_t j = 0; j < n_named; j++)
-			dup = dup || !strcmp(named[j], d);
-		if (!dup)
-			named[n_named++] = d;
-	}
+	n_named = pc_named_dbs(c, named, 64);
 
 	if (!src) {
 		pc_cannot(r, "the source user's privileges");

@@ -111,6 +111,10 @@ void pc_cannot(pc_result *r, const char *what);
 int pc_need_tables(pc_ctx *c, pc_conns *k, const char **err);
 int pc_need_binlogs(pc_ctx *c, pc_conns *k, const char **err);
 
+/* The databases the job names without wildcards (a user may not see them, or they may not
+ * exist yet: items that check databases check these too). At most `max`. */
+size_t pc_named_dbs(const pc_ctx *c, const char **out, size_t max);
+
 /* Is the job replicating (type incremental or all)? Does it copy (full or all)? */
 bool pc_replicates(const pc_ctx *c);
 bool pc_copies(const pc_ctx *c);
