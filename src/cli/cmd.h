@@ -24,8 +24,11 @@ int tidm_cmd_job(int argc, char **argv);
 /* The precheck `tidm migrate` runs before a job: prints what warns or fails to stderr;
  * returns TIDM_EXIT_OK to go on, TIDM_EXIT_PRECHECK when a fail (or, on a job's first
  * start, a warning not ignored) stops it, TIDM_EXIT_FAILED when it could not run or a
- * server cannot be reached. `restart`: the run starts the job over (migrate --restart). */
+ * server cannot be reached. `restart`: the run starts the job over (migrate --restart).
+ * `runway` (may be NULL) receives the binlog runway the precheck measured. */
 struct tidm_job_config;
-int tidm_cli_precheck_before_run(const struct tidm_job_config *cfg, bool ignore_warnings, bool restart);
+struct tidm_runway;
+int tidm_cli_precheck_before_run(const struct tidm_job_config *cfg, bool ignore_warnings, bool restart,
+				 struct tidm_runway *runway);
 
 #endif

@@ -9,6 +9,7 @@
  * at a statement boundary with every finished chunk recorded, so running the same
  * command again resumes.
  */
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "dump/full.h"
 #include "job/config.h"
 #include "job/runner.h"
+#include "precheck/precheck.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/rate.h"
@@ -33,6 +35,16 @@ static void on_signal(int sig)
 	cancel_flag = 1;
 }
 
+/* The binlog runway the precheck measured (precheck.h), watched while the job runs: shown
+ * in the progress line, and one warning in the log when the margin falls under 2x. */
+typedef struct runway_watch {
+	bool known;         /* a finite runway was measured */
+	double runway_s;    /* at `at` */
+	double at;          /* monotonic seconds */
+	char retention[160];
+	bool warned_full, warned_sync;
+} runway_watch;
+
 typedef struct migrate_run {
 	const tidm_job_config *cfg;
 	tidm_run_opts opts;
@@ -41,6 +53,7 @@ typedef struct migrate_run {
 	int rc;
 	char err[2048];
 	_Atomic int finished;
+	runway_watch rw;
 } migrate_run;
 
 static void *job_thread(void *arg)
@@ -85,6 +98,27 @@ static void fmt_bytes(char *out, size_t n, double b)
 	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
+/* Replication: warn once when the binlog the checkpoint needs stays less than twice as long
+ * as replication is behind (checked every tick: a lag can be brief). */
+static void runway_check_sync(migrate_run *m)
+{
+	int64_t lag = atomic_load(&m->rp.sync.lag_s);
+	double left;
+	char d[32];
+
+	if (!m->rw.known || m->rw.warned_sync || lag <= 0)
+		return;
+	left = m->rw.runway_s - (double)lag;
+	if (left >= 2 * (double)lag)
+		return;
+	tidm_precheck_fmt_duration(d, sizeof(d), left > 0 ? left : 0);
+	tidm_warn("binlog runway: replication is %llds behind and the binary log it still needs stays on the source for "
+		  "about %s more (%s): a margin under 2x. If it falls further behind, the position is purged and the job "
+		  "must start over; keep binary logs longer now",
+		  (long long)lag, d, m->rw.retention);
+	m->rw.warned_sync = true;
+}
+
 /* One progress line of replication. */
 static void sync_line(char *out, size_t n, migrate_run *m, double started, uint64_t rows0)
 {
@@ -92,12 +126,19 @@ static void sync_line(char *out, size_t n, migrate_run *m, double started, uint6
 	uint64_t rows = atomic_load(&p->rows);
 	double el = now_s() - started;
 	int64_t lag = atomic_load(&p->lag_s);
-	char lagbuf[32];
+	char lagbuf[96];
 
 	if (lag < 0)
 		snprintf(lagbuf, sizeof(lagbuf), "estimating"); /* no event with a timestamp yet */
 	else
 		snprintf(lagbuf, sizeof(lagbuf), "%llds", (long long)lag);
+	if (m->rw.known && lag >= 0) {
+		/* the checkpoint is `lag` seconds old: it stays for the runway less that */
+		double left = m->rw.runway_s - (double)lag;
+		char d[32];
+		tidm_precheck_fmt_duration(d, sizeof(d), left > 0 ? left : 0);
+		snprintf(lagbuf + strlen(lagbuf), sizeof(lagbuf) - strlen(lagbuf), " (binlog runway %s)", d);
+	}
 	snprintf(out, n, "[syncing] events %llu  txns %llu  rows %llu (%.0f/s)  ddl %llu  lag %s%s%s",
 		 (unsigned long long)atomic_load(&p->events), (unsigned long long)atomic_load(&p->txns),
 		 (unsigned long long)rows, el > 0 ? (double)(rows - rows0) / el : 0.0,
@@ -124,12 +165,30 @@ static void progress_line(char *out, size_t n, migrate_run *m, double started, u
 	fmt_bytes(bytes, sizeof(bytes), bdone);
 	if (rows > 0 && est > 0)
 		btotal = bdone / (double)rows * (double)(est > rows ? est : rows);
-	tidm_rate_format_eta(eta, sizeof(eta), tidm_rate_eta(bytes_rate, bdone, btotal));
-	snprintf(out, n, "[%s] tables %llu/%llu  chunks %llu/%llu  rows %llu/~%llu (%.1f%%)  %s  %.0f rows/s  ETA %s",
+	double eta_s = tidm_rate_eta(bytes_rate, bdone, btotal);
+	char runway[48] = "";
+
+	tidm_rate_format_eta(eta, sizeof(eta), eta_s);
+	if (m->rw.known) {
+		double left = m->rw.runway_s - (now_s() - m->rw.at);
+		char d[32];
+		tidm_precheck_fmt_duration(d, sizeof(d), left > 0 ? left : 0);
+		snprintf(runway, sizeof(runway), "  binlog runway %s", d);
+		if (!m->rw.warned_full && eta_s > 0 && left < 2 * eta_s) {
+			char e[32];
+			tidm_precheck_fmt_duration(e, sizeof(e), eta_s);
+			tidm_warn("binlog runway: the snapshot's binlog position stays on the source for about %s more (%s), "
+				  "and the copy needs about %s more: a margin under 2x. If the copy outlasts it, replication "
+				  "cannot continue; keep binary logs longer now (see `tidm precheck`, item binlog-runway)",
+				  d, m->rw.retention, e);
+			m->rw.warned_full = true;
+		}
+	}
+	snprintf(out, n, "[%s] tables %llu/%llu  chunks %llu/%llu  rows %llu/~%llu (%.1f%%)  %s  %.0f rows/s  ETA %s%s",
 		 stage_name(atomic_load(&p->stage)), (unsigned long long)atomic_load(&p->tables_done),
 		 (unsigned long long)atomic_load(&p->tables_total), (unsigned long long)atomic_load(&p->chunks_done),
 		 (unsigned long long)atomic_load(&p->chunks_total), (unsigned long long)rows,
-		 (unsigned long long)est, pct, bytes, rate, eta);
+		 (unsigned long long)est, pct, bytes, rate, eta, runway);
 }
 
 /* A path as one shell word, so the command printed can be pasted: as it is when every
@@ -210,7 +269,17 @@ int tidm_cmd_migrate(int argc, char **argv)
 		return TIDM_EXIT_USAGE;
 	}
 
-	if ((code = tidm_cli_precheck_before_run(cfg, ignore_warnings, m.opts.restart)) != TIDM_EXIT_OK) {
+	{
+		tidm_runway rw;
+		code = tidm_cli_precheck_before_run(cfg, ignore_warnings, m.opts.restart, &rw);
+		if (code == TIDM_EXIT_OK && rw.runway_s > 0 && !isinf(rw.runway_s)) {
+			m.rw.known = true;
+			m.rw.runway_s = rw.runway_s;
+			m.rw.at = now_s();
+			snprintf(m.rw.retention, sizeof(m.rw.retention), "%s", rw.retention);
+		}
+	}
+	if (code != TIDM_EXIT_OK) {
 		tidm_job_config_free(cfg);
 		return code;
 	}
@@ -235,6 +304,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 		bool syncing = atomic_load(&m.rp.phase) == TIDM_PHASE_SYNC;
 		usleep(200000);
 		if (syncing) {
+			runway_check_sync(&m);
 			if (!sync_started) {
 				/* the rate counts the rows applied since this clock started (rows
 				 * applied during the sleep above divided by ~0 s gave rates like
@@ -259,11 +329,11 @@ int tidm_cmd_migrate(int argc, char **argv)
 		}
 		rows0 = atomic_load(&m.rp.full.rows_skipped);
 		tidm_rate_sample(&bytes_rate, now_s(), (double)atomic_load(&m.rp.full.bytes_done));
+		/* every tick: the line also checks the binlog runway against the ETA */
+		progress_line(line, sizeof(line), &m, started, rows0, &bytes_rate);
 		if (tty) {
-			progress_line(line, sizeof(line), &m, started, rows0, &bytes_rate);
 			fprintf(stderr, "\r%s\033[K", line);
 		} else if (now_s() - last_log >= 10) {
-			progress_line(line, sizeof(line), &m, started, rows0, &bytes_rate);
 			tidm_info("%s", line);
 			last_log = now_s();
 		}

@@ -30,7 +30,7 @@ static void opts_for(const tidm_job_config *cfg, bool ignore_warnings, tidm_prec
 	o->timeout_s = cfg->precheck_timeout;
 }
 
-int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warnings, bool restart)
+int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warnings, bool restart, tidm_runway *runway)
 {
 	tidm_precheck_report rep;
 	tidm_precheck_opts o;
@@ -41,10 +41,14 @@ int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warning
 	opts_for(cfg, ignore_warnings, &o);
 	o.restart = restart;
 	tidm_info("job %s: precheck ...", cfg->name);
+	if (runway)
+		memset(runway, 0, sizeof(*runway));
 	if (tidm_precheck_run(cfg, &o, &rep) < 0) {
 		fprintf(stderr, "tidm: precheck could not run: %s\n", tidm_err_msg());
 		return TIDM_EXIT_FAILED;
 	}
+	if (runway)
+		*runway = rep.runway;
 	/* a server that cannot be reached fails the job as a run would (exit 1, SPEC §6
 	 * message), not as a precheck finding */
 	for (size_t i = 0; i < rep.n; i++) {

@@ -147,3 +147,23 @@ write_job "$job" name=pc-binlog-inc type=incremental "databases=$db" start.gtid=
 precheck_run "$job"
 assert_item start-position pass "still has every transaction after the start set"
 assert_item gtid-mode pass "MariaDB writes GTIDs always"
+
+# --- the runway while the job runs: replication far behind its binlog's retention ----------
+# A transaction stamped 5 days ago (SET TIMESTAMP) makes the job 5 days behind for a moment;
+# with 7 days of retention, the 2 days left are under twice the lag: one warning in the log,
+# and the progress line shows the runway.
+src_sql "SET GLOBAL binlog_expire_logs_seconds = 604800"
+tgt_sql "CREATE DATABASE IF NOT EXISTS \`$db\`; CREATE TABLE IF NOT EXISTS \`$db\`.t (id INT PRIMARY KEY, v VARCHAR(200))"
+write_job "$job" name=pc-binlog-run type=incremental "databases=$db"
+tidm migrate "$job" >"$TEST_TMP/run.out" 2>&1 &
+mpid=$!
+on_exit "kill $mpid 2>/dev/null || true"
+wait_for "grep -q 'replication starts\|syncing\|caught up' '$TEST_TMP/run.out' || tgt_sql \"SELECT COUNT(*) FROM tidm_meta.jobs WHERE name = 'pc-binlog-run' AND stage = 'sync'\" | grep -q 1" 60 "replication to start"
+sleep 2
+src_sql "SET TIMESTAMP = UNIX_TIMESTAMP() - 5 * 86400; INSERT INTO \`$db\`.t VALUES (200001, 'old'); SET TIMESTAMP = DEFAULT"
+wait_for "grep -q 'binlog runway: replication is' '$TEST_TMP/run.out'" 30 "the runway warning"
+assert_contains "$(cat "$TEST_TMP/run.out")" "more (binlog_expire_logs_seconds = 604800): a margin under 2x"
+grep -qE "stays on the source for about (2d 0h|1d 23h) more" "$TEST_TMP/run.out" || fail "the runway left: $(grep "binlog runway" "$TEST_TMP/run.out")"
+kill -TERM "$mpid"
+wait "$mpid" || true
+assert_eq 1 "$(grep -c 'binlog runway: replication is' "$TEST_TMP/run.out")" "the warning is given once"
