@@ -69,6 +69,60 @@ static int target_nonempty(pc_ctx *c, tidm_conn *tgt, const size_t *idx, size_t 
 	return 0;
 }
 
+/*
+ * Names in `list` (LIST_MAX at most) the tables for which want() holds that exist on the
+ * target as tables and hold rows there; *nbad of them, *checked asked. 0, or negative after
+ * answering pc_cannot() in r.
+ */
+static int nonempty_on_target(pc_ctx *c, pc_conns *k, pc_result *r, bool (*want)(const pc_table *), tidm_buf *list,
+			      size_t *nbad, size_t *checked)
+{
+	tidm_conn *tgt = pc_tgt(k);
+	size_t *idx = NULL, n = 0;
+	bool *ne = NULL;
+	int rc = 0;
+
+	*nbad = *checked = 0;
+	if (!tgt) {
+		pc_cannot(r, "the target tables");
+		return TIDM_ECONN;
+	}
+	idx = calloc(c->n_tables + 1, sizeof(size_t));
+	ne = calloc(c->n_tables + 1, sizeof(bool));
+	if (!idx || !ne) {
+		rc = tidm_err_set(TIDM_ENOMEM, "out of memory");
+		pc_cannot(r, "the target tables");
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_tables; i++)
+		if (c->tables[i].on_target && !c->tables[i].target_view && want(&c->tables[i]))
+			idx[n++] = i;
+	if ((rc = target_nonempty(c, tgt, idx, n, ne)) < 0) {
+		pc_cannot(r, "whether the target tables hold rows");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ne[i])
+			pc_list_add(list, nbad, LIST_MAX, c->tables[idx[i]].db, c->tables[idx[i]].name);
+	pc_list_end(list, *nbad, LIST_MAX);
+	*checked = n;
+out:
+	free(idx);
+	free(ne);
+	return rc;
+}
+
+static bool is_keyless(const pc_table *t)
+{
+	return !t->has_key;
+}
+
+static bool any_table(const pc_table *t)
+{
+	(void)t;
+	return true;
+}
+
 /* --- keys -------------------------------------------------------------------------------- */
 
 PC_ITEM(pc_item_keyless_tables)
@@ -100,9 +154,7 @@ PC_ITEM(pc_item_keyless_tables)
 
 PC_ITEM(pc_item_keyless_nonempty)
 {
-	tidm_conn *tgt;
-	size_t *idx = NULL, n = 0, nbad = 0;
-	bool *ne = NULL;
+	size_t nbad = 0, checked = 0;
 	tidm_buf list = TIDM_BUF_INIT;
 
 	if (!pc_copies(c)) {
@@ -117,28 +169,8 @@ PC_ITEM(pc_item_keyless_nonempty)
 			c->job_state);
 		return;
 	}
-	if (!(tgt = pc_tgt(k))) {
-		pc_cannot(r, "the target tables");
-		return;
-	}
-	idx = calloc(c->n_tables + 1, sizeof(size_t));
-	ne = calloc(c->n_tables + 1, sizeof(bool));
-	if (!idx || !ne) {
-		tidm_err_set(TIDM_ENOMEM, "out of memory");
-		pc_cannot(r, "the target tables");
+	if (nonempty_on_target(c, k, r, is_keyless, &list, &nbad, &checked) < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < c->n_tables; i++)
-		if (!c->tables[i].has_key && c->tables[i].on_target && !c->tables[i].target_view)
-			idx[n++] = i;
-	if (target_nonempty(c, tgt, idx, n, ne) < 0) {
-		pc_cannot(r, "whether the target tables hold rows");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (ne[i])
-			pc_list_add(&list, &nbad, LIST_MAX, c->tables[idx[i]].db, c->tables[idx[i]].name);
-	pc_list_end(&list, nbad, LIST_MAX);
 	if (!nbad) {
 		pc_pass(r, "no keyless selected table holds rows on the target");
 	} else if (c->cfg->keyless_nonempty == TIDM_KEYLESS_APPEND) {
@@ -157,8 +189,6 @@ PC_ITEM(pc_item_keyless_nonempty)
 		       nbad == 1 ? "it" : "them");
 	}
 out:
-	free(idx);
-	free(ne);
 	tidm_buf_dispose(&list);
 }
 
@@ -268,9 +298,7 @@ PC_ITEM(pc_item_target_tables)
 
 PC_ITEM(pc_item_physical_empty)
 {
-	tidm_conn *tgt;
-	size_t *idx = NULL, n = 0, nbad = 0;
-	bool *ne = NULL;
+	size_t nbad = 0, checked = 0;
 	tidm_buf list = TIDM_BUF_INIT;
 
 	if (c->cfg->mode != TIDM_MODE_PHYSICAL || !pc_copies(c)) {
@@ -294,39 +322,18 @@ PC_ITEM(pc_item_physical_empty)
 	}
 	if (!tables_ready(c, k, r))
 		return;
-	if (!(tgt = pc_tgt(k))) {
-		pc_cannot(r, "the target tables");
-		return;
-	}
-	idx = calloc(c->n_tables + 1, sizeof(size_t));
-	ne = calloc(c->n_tables + 1, sizeof(bool));
-	if (!idx || !ne) {
-		tidm_err_set(TIDM_ENOMEM, "out of memory");
-		pc_cannot(r, "the target tables");
+	if (nonempty_on_target(c, k, r, any_table, &list, &nbad, &checked) < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < c->n_tables; i++)
-		if (c->tables[i].on_target && !c->tables[i].target_view)
-			idx[n++] = i;
-	if (target_nonempty(c, tgt, idx, n, ne) < 0) {
-		pc_cannot(r, "whether the target tables hold rows");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (ne[i])
-			pc_list_add(&list, &nbad, LIST_MAX, c->tables[idx[i]].db, c->tables[idx[i]].name);
-	pc_list_end(&list, nbad, LIST_MAX);
 	if (nbad) {
 		pc_fail(r, "mode physical writes only into empty tables, and %s on the target hold%s rows", list.data,
 			nbad == 1 ? "s" : "");
 		pc_fix(r, "Empty or drop %s on the target, or use mode: logical (which replaces rows by key).",
 		       nbad == 1 ? "it" : "them");
 	} else {
-		pc_pass(r, "every selected table that exists on the target is empty (%zu of %zu exist)", n, c->n_tables);
+		pc_pass(r, "every selected table that exists on the target is empty (%zu of %zu exist)", checked,
+			c->n_tables);
 	}
 out:
-	free(idx);
-	free(ne);
 	tidm_buf_dispose(&list);
 }
 
