@@ -154,3 +154,18 @@ fake "$a"
 job full
 precheck_run "$job"
 assert_item collations pass "the target has every collation"
+
+# --- an item that hangs: its timeout makes it a warning, the others still answer ------------
+cat >"$a" <<'EOF2'
+query: SHOW GRANTS
+sleep: 5000
+columns: Grants for root@%
+row: GRANT ALL PRIVILEGES ON *.* TO `root`@`%`
+EOF2
+fake "$a"
+job incremental precheck.timeout=1
+t0=$SECONDS
+precheck_run "$job"
+[ $((SECONDS - t0)) -lt 5 ] || fail "the precheck waited for the hanging item ($((SECONDS - t0)) s)"
+assert_item source-privileges warning "could not check the source user's privileges (SHOW GRANTS)"
+assert_item binlog-format pass "binlog_format = ROW"
