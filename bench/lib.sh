@@ -3,7 +3,7 @@
 #
 #   die MSG / say MSG                 "bench: MSG" on stderr (die exits 1)
 #   bench_tidm                        sets $tidm: $TIDM_BIN, else a Release build in
-#                                     $top/build-bench (built when missing)
+#                                     $top/build-bench (built, or brought up to date)
 #   sql SIDE [client args]            mariadb client on the source or target of the loaded
 #                                     scripts/testdb.sh env: batch output, no column names
 #   cpu_of PID                        CPU seconds (user + system) used so far by PID
@@ -22,11 +22,10 @@ bench_tidm() {
 	tidm=${TIDM_BIN:-}
 	if [ -z "$tidm" ]; then
 		tidm=$top/build-bench/tidm
-		if [ ! -x "$tidm" ]; then
-			say "building a Release tidm in $top/build-bench"
-			cmake -S "$top" -B "$top/build-bench" -DCMAKE_BUILD_TYPE=Release >&2
-			cmake --build "$top/build-bench" -j2 --target tidm >&2
-		fi
+		# built (or brought up to date: an old binary would measure old code)
+		say "building a Release tidm in $top/build-bench"
+		cmake -S "$top" -B "$top/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+		cmake --build "$top/build-bench" -j2 --target tidm >/dev/null
 	fi
 	[ -x "$tidm" ] || die "no tidm binary at $tidm"
 }

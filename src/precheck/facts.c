@@ -257,8 +257,8 @@ static int load_tables(pc_ctx *c, pc_conns *k)
 	tidm_conn *src = pc_src(k), *tgt;
 	tidm_buf q = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
-	name_pair *keys = NULL, *tt = NULL;
-	size_t n_keys = 0, n_tt = 0, n = 0;
+	name_pair *tt = NULL;
+	size_t n_tt = 0, n = 0;
 	bool fold;
 	int rc;
 
@@ -318,21 +318,6 @@ static int load_tables(pc_ctx *c, pc_conns *k)
 	res = NULL;
 	qsort(c->tables, c->n_tables, sizeof(pc_table), table_cmp);
 
-	/* keys: a unique index whose columns are all NOT NULL (one row per column of each
-	 * unique index; folded per table here) */
-	tidm_buf_clear(&q);
-	tidm_buf_printf(&q,
-			"SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NULLABLE FROM information_schema.STATISTICS "
-			"WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA NOT IN %s",
-			SYSTEM_SCHEMAS);
-	db_restriction(&c->cfg->objects, "TABLE_SCHEMA", &q);
-	if ((rc = load_keys(src, q.data, &keys, &n_keys)) < 0)
-		goto out;
-	for (size_t i = 0; i < c->n_tables; i++) {
-		const name_pair *kp = find_pair(keys, n_keys, c->tables[i].db, c->tables[i].name, false);
-		c->tables[i].has_key = kp && kp->flag == 'K';
-	}
-
 	/* the target's tables */
 	if ((tgt = pc_tgt(k)) != NULL) {
 		const char *lctn = pc_var(&c->tvars, "lower_case_table_names");
@@ -357,7 +342,6 @@ static int load_tables(pc_ctx *c, pc_conns *k)
 out:
 	tidm_res_free(res);
 	tidm_buf_dispose(&q);
-	pairs_free(keys, n_keys);
 	pairs_free(tt, n_tt);
 	return rc;
 }
@@ -365,6 +349,112 @@ out:
 int pc_need_tables(pc_ctx *c, pc_conns *k, const char **err)
 {
 	return need(c, k, &c->tables_once, load_tables, err);
+}
+
+/* keys: a unique index whose columns are all NOT NULL (one row per column of each unique
+ * index, folded per table by load_keys); read while another thread reads the tables */
+static int load_keys_fact(pc_ctx *c, pc_conns *k)
+{
+	tidm_conn *src = pc_src(k);
+	tidm_buf q = TIDM_BUF_INIT;
+	name_pair *keys = NULL;
+	int rc;
+
+	if (!src)
+		return TIDM_ECONN;
+	tidm_buf_printf(&q,
+			"SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NULLABLE FROM information_schema.STATISTICS "
+			"WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA NOT IN %s",
+			SYSTEM_SCHEMAS);
+	db_restriction(&c->cfg->objects, "TABLE_SCHEMA", &q);
+	rc = load_keys(src, q.data, &keys, &c->n_keys);
+	c->keys = keys;
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
+static int join_keys(pc_ctx *c, pc_conns *k)
+{
+	(void)k;
+	for (size_t i = 0; i < c->n_tables; i++) {
+		const name_pair *kp = find_pair(c->keys, c->n_keys, c->tables[i].db, c->tables[i].name, false);
+		c->tables[i].has_key = kp && kp->flag == 'K';
+	}
+	return 0;
+}
+
+int pc_need_keys(pc_ctx *c, pc_conns *k, const char **err)
+{
+	int rc = need(c, k, &c->keys_once, load_keys_fact, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = pc_need_tables(c, k, err)) < 0)
+		return rc;
+	return need(c, k, &c->join_once, join_keys, err);
+}
+
+void pc_facts_dispose(pc_ctx *c)
+{
+	pairs_free(c->keys, c->n_keys);
+	c->keys = NULL;
+	for (size_t i = 0; i < c->n_columns; i++) {
+		free(c->columns[i].db);
+		free(c->columns[i].table);
+		free(c->columns[i].name);
+		free(c->columns[i].collation);
+	}
+	free(c->columns);
+	c->columns = NULL;
+}
+
+/* one scan of COLUMNS for the collations and generated columns of the selected tables */
+static int load_columns(pc_ctx *c, pc_conns *k)
+{
+	tidm_conn *src = pc_src(k);
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!src)
+		return TIDM_ECONN;
+	tidm_buf_printf(&q,
+			"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLLATION_NAME, EXTRA FROM information_schema.COLUMNS "
+			"WHERE (COLLATION_NAME IS NOT NULL OR EXTRA LIKE '%%VIRTUAL GENERATED%%' OR EXTRA LIKE '%%STORED "
+			"GENERATED%%' OR EXTRA LIKE '%%PERSISTENT%%' OR EXTRA = 'VIRTUAL') AND TABLE_SCHEMA NOT IN %s",
+			SYSTEM_SCHEMAS);
+	db_restriction(&c->cfg->objects, "TABLE_SCHEMA", &q);
+	rc = tidm_conn_query(src, &res, q.data);
+	tidm_buf_dispose(&q);
+	if (rc < 0)
+		return rc;
+	c->columns = calloc(tidm_res_rows(res) + 1, sizeof(pc_column));
+	if (!c->columns) {
+		tidm_res_free(res);
+		return tidm_err_set(TIDM_ENOMEM, "out of memory");
+	}
+	while (tidm_res_next(res) == 1) {
+		const char *d = tidm_res_get(res, 0), *t = tidm_res_get(res, 1), *col = tidm_res_get(res, 2),
+			   *co = tidm_res_get(res, 3), *ex = tidm_res_get(res, 4);
+		pc_column *x;
+		if (!d || !t || !tidm_filter_match_table(&c->cfg->objects, d, t))
+			continue;
+		x = &c->columns[n++];
+		x->db = strdup(d);
+		x->table = strdup(t);
+		x->name = strdup(col ? col : "");
+		x->collation = co ? strdup(co) : NULL;
+		x->generated = ex && (strstr(ex, "GENERATED") || strstr(ex, "PERSISTENT") || !strcmp(ex, "VIRTUAL")) &&
+			       !strstr(ex, "DEFAULT_GENERATED");
+	}
+	c->n_columns = n;
+	tidm_res_free(res);
+	return 0;
+}
+
+int pc_need_columns(pc_ctx *c, pc_conns *k, const char **err)
+{
+	return need(c, k, &c->columns_once, load_columns, err);
 }
 
 size_t pc_named_dbs(const pc_ctx *c, const char **out, size_t max)

@@ -38,6 +38,22 @@ static bool tables_ready(pc_ctx *c, pc_conns *k, pc_result *r)
 	return true;
 }
 
+/* Same, with has_key known. */
+static bool keys_ready(pc_ctx *c, pc_conns *k, pc_result *r)
+{
+	const char *err;
+	if (c->src_rc < 0) {
+		pc_warn(r, "not checked: the source connection failed");
+		return false;
+	}
+	if (pc_need_keys(c, k, &err) < 0) {
+		tidm_err_set(TIDM_ERROR, "%s", err);
+		pc_cannot(r, "the selected tables' keys");
+		return false;
+	}
+	return true;
+}
+
 /* Marks nonempty[i] for the tables idx[0..n) (indexes into c->tables) that hold rows on
  * the target. */
 static int target_nonempty(pc_ctx *c, tidm_conn *tgt, const size_t *idx, size_t n, bool *nonempty)
@@ -130,7 +146,7 @@ PC_ITEM(pc_item_keyless_tables)
 	tidm_buf list = TIDM_BUF_INIT;
 	size_t n = 0;
 
-	if (!tables_ready(c, k, r))
+	if (!keys_ready(c, k, r))
 		return;
 	for (size_t i = 0; i < c->n_tables; i++)
 		if (!c->tables[i].has_key)
@@ -161,7 +177,7 @@ PC_ITEM(pc_item_keyless_nonempty)
 		pc_pass(r, "not needed: a type incremental job copies no existing rows");
 		return;
 	}
-	if (!tables_ready(c, k, r))
+	if (!keys_ready(c, k, r))
 		return;
 	if (c->job_exists) {
 		pc_pass(r, "the job has run before (state %s): it knows which keyless tables it wrote itself and empties "
@@ -207,7 +223,7 @@ PC_ITEM(pc_item_require_primary_key)
 		pc_pass(r, "the target accepts tables without a primary key");
 		return;
 	}
-	if (!tables_ready(c, k, r))
+	if (!keys_ready(c, k, r))
 		return;
 	for (size_t i = 0; i < c->n_tables; i++) {
 		const pc_table *t = &c->tables[i];
@@ -482,36 +498,32 @@ PC_ITEM(pc_item_source_objects)
 
 PC_ITEM(pc_item_generated_columns)
 {
-	tidm_conn *src;
-	tidm_res *res = NULL;
 	tidm_buf list = TIDM_BUF_INIT;
+	const char *err;
 	size_t n = 0;
 
-	if (!tables_ready(c, k, r))
+	if (c->src_rc < 0) {
+		pc_warn(r, "not checked: the source connection failed");
 		return;
-	if (!(src = pc_src(k)) ||
-	    tidm_conn_query(src, &res,
-			    "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS WHERE "
-			    "(EXTRA LIKE '%VIRTUAL GENERATED%' OR EXTRA LIKE '%STORED GENERATED%' OR EXTRA LIKE '%PERSISTENT%' "
-			    "OR EXTRA = 'VIRTUAL') AND TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema',"
-			    "'sys') ORDER BY 1, 2") < 0) {
+	}
+	if (pc_need_columns(c, k, &err) < 0) {
+		tidm_err_set(TIDM_ERROR, "%s", err);
 		pc_cannot(r, "the source's generated columns");
 		return;
 	}
-	while (tidm_res_next(res) == 1) {
-		const char *db = tidm_res_get(res, 0), *t = tidm_res_get(res, 1), *col = tidm_res_get(res, 2);
-		if (!selected(c, db, t))
+	for (size_t i = 0; i < c->n_columns; i++) {
+		const pc_column *col = &c->columns[i];
+		if (!col->generated)
 			continue;
 		if (n < LIST_MAX) {
 			if (n)
 				tidm_buf_puts(&list, ", ");
-			tidm_quote_qualified(&list, db, t);
+			tidm_quote_qualified(&list, col->db, col->table);
 			tidm_buf_putc(&list, '.');
-			tidm_quote_ident(&list, col ? col : "");
+			tidm_quote_ident(&list, col->name);
 		}
 		n++;
 	}
-	tidm_res_free(res);
 	pc_list_end(&list, n, LIST_MAX);
 	if (!n)
 		pc_pass(r, "no selected table has generated columns");
@@ -627,10 +639,8 @@ PC_ITEM(pc_item_collations)
 	tidm_buf mapped = TIDM_BUF_INIT, missing = TIDM_BUF_INIT;
 	size_t nmapped = 0, nmissing = 0;
 
-	if (!tables_ready(c, k, r))
-		return;
-	if (c->tgt_rc < 0) {
-		pc_warn(r, "not checked: the target connection failed");
+	if (c->src_rc < 0 || c->tgt_rc < 0) {
+		pc_warn(r, "not checked: the %s connection failed", c->src_rc < 0 ? "source" : "target");
 		return;
 	}
 	if (!(src = pc_src(k)) || !(tgt = pc_tgt(k))) {
@@ -638,20 +648,19 @@ PC_ITEM(pc_item_collations)
 		return;
 	}
 	/* columns, tables, databases */
-	if (tidm_conn_query(src, &res,
-			    "SELECT TABLE_SCHEMA, TABLE_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE "
-			    "COLLATION_NAME IS NOT NULL AND TABLE_SCHEMA NOT IN ('mysql','information_schema',"
-			    "'performance_schema','sys') GROUP BY TABLE_SCHEMA, TABLE_NAME, COLLATION_NAME") < 0) {
-		pc_cannot(r, "the source's column collations");
+	{
+		const char *err;
+		if (pc_need_columns(c, k, &err) < 0) {
+			tidm_err_set(TIDM_ERROR, "%s", err);
+			pc_cannot(r, "the source's column collations");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < c->n_columns; i++)
+		if (c->columns[i].collation)
+			use_add(&u, &nu, c->columns[i].collation, c->columns[i].db, c->columns[i].table);
+	if (!tables_ready(c, k, r))
 		goto out;
-	}
-	while (tidm_res_next(res) == 1) {
-		const char *db = tidm_res_get(res, 0), *t = tidm_res_get(res, 1), *co = tidm_res_get(res, 2);
-		if (co && selected(c, db, t))
-			use_add(&u, &nu, co, db, t);
-	}
-	tidm_res_free(res);
-	res = NULL;
 	for (size_t i = 0; i < c->n_tables; i++)
 		if (c->tables[i].collation)
 			use_add(&u, &nu, c->tables[i].collation, c->tables[i].db, c->tables[i].name);

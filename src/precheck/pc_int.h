@@ -66,7 +66,14 @@ typedef struct pc_ctx {
 	pc_vars svars, tvars;        /* global variables (read up front) */
 	pc_vars sstatus, tstatus;    /* Threads_connected, ... (read up front) */
 
-	pc_once tables_once;         /* source tables (selected) with keys, target presence */
+	pc_once tables_once;         /* source tables (selected), target presence */
+	pc_once keys_once;           /* the source's unique keys (STATISTICS) */
+	void *keys;                  /* facts.c's per-table key summary */
+	size_t n_keys;
+	pc_once join_once;           /* has_key of each table from the two above */
+	pc_once columns_once;        /* the selected tables' collated and generated columns */
+	struct pc_column *columns;
+	size_t n_columns;
 	pc_table *tables;
 	size_t n_tables;
 	char **dbs;                  /* selected databases that exist on the source, sorted */
@@ -107,8 +114,20 @@ void pc_fix(pc_result *r, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Warning: the item could not check (what it tried and the thread's error). */
 void pc_cannot(pc_result *r, const char *what);
 
-/* Load the shared facts (thread-safe, once); 0 or the loading error (message in `err`). */
+/* A column of a selected table with a collation or a generation expression. */
+typedef struct pc_column {
+	char *db, *table, *name;
+	char *collation; /* NULL when none */
+	bool generated;
+} pc_column;
+
+/* Load the shared facts (thread-safe, once); 0 or the loading error (message in `err`).
+ * pc_need_tables: the selected tables (has_key not yet known); pc_need_keys: the same with
+ * has_key filled in; pc_need_columns: c->columns. */
 int pc_need_tables(pc_ctx *c, pc_conns *k, const char **err);
+int pc_need_keys(pc_ctx *c, pc_conns *k, const char **err);
+int pc_need_columns(pc_ctx *c, pc_conns *k, const char **err);
+void pc_facts_dispose(pc_ctx *c);
 int pc_need_binlogs(pc_ctx *c, pc_conns *k, const char **err);
 
 /* The databases the job names without wildcards (a user may not see them, or they may not

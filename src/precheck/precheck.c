@@ -339,19 +339,49 @@ static void run_one(pc_run *run, pc_conns *k, size_t i)
 		conns_close(k);
 }
 
+/*
+ * The order items start in: first one of each that loads a bulk fact (keys, tables,
+ * columns, the runway's sample), so that those load side by side on different threads,
+ * then the rest in table order.
+ */
+static const char *const first[] = {"keyless-tables", "source-privileges", "collations", "binlog-runway"};
+
+static size_t nth_item(size_t n)
+{
+	size_t nf = sizeof(first) / sizeof(first[0]), seen = 0;
+
+	if (n < nf) {
+		for (size_t i = 0; i < N_ITEMS; i++)
+			if (!strcmp(items[i].id, first[n]))
+				return i;
+	}
+	for (size_t i = 0; i < N_ITEMS; i++) {
+		bool early = false;
+		for (size_t f = 0; f < nf; f++)
+			early = early || !strcmp(items[i].id, first[f]);
+		if (early)
+			continue;
+		if (seen++ == n - nf)
+			return i;
+	}
+	return N_ITEMS;
+}
+
 static void *worker(void *arg)
 {
 	pc_run *run = arg;
 	pc_conns k = {.c = run->c};
 
 	for (;;) {
-		size_t i;
+		size_t n, i;
 		pthread_mutex_lock(&run->mu);
-		i = run->next++;
+		n = run->next++;
 		pthread_mutex_unlock(&run->mu);
-		if (i >= N_ITEMS)
+		if (n >= N_ITEMS)
 			break;
-		run_one(run, &k, i);
+		i = nth_item(n);
+		if (i < N_ITEMS)
+			run_one(run, &k, i);
 	}
 	conns_close(&k);
 	return NULL;
@@ -427,6 +457,7 @@ static void prepare(pc_ctx *c)
 
 static void ctx_dispose(pc_ctx *c)
 {
+	pc_facts_dispose(c);
 	vars_dispose(&c->svars);
 	vars_dispose(&c->tvars);
 	vars_dispose(&c->sstatus);

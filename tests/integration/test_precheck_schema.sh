@@ -155,3 +155,9 @@ assert_item collations fail "the target lacks collation tidm cannot map to one i
 extra_sql coll "ALTER TABLE \`$db\`.t MODIFY name VARCHAR(20) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci"
 precheck_run "$job"
 assert_item collations pass "the target has every collation the selected tables use"
+
+# --- generated columns: named; a MariaDB target computes them itself (pass) ---------------
+src_sql "CREATE TABLE \`$db\`.gen (id INT PRIMARY KEY, a INT, twice INT AS (a * 2) VIRTUAL, label VARCHAR(20) AS (CONCAT('n', a)) PERSISTENT)"
+write_job "$job" name=pc-schema type=all "databases=$db"
+precheck_run "$job"
+assert_item generated-columns pass "\`$db\`.\`gen\`.\`twice\`" "\`$db\`.\`gen\`.\`label\`" "the target computes them"
