@@ -3,7 +3,9 @@
  * (tidm_manager_opts.hooks): the runner, and the removal of a job's tidm_meta rows on the
  * target. NULL members (or NULL hooks) mean the real ones: tidm_job_run (job/runner.h) and
  * tidm_meta_job_delete (db/meta.h) on a connection to the job's target.
- * The functions are called on the job's own thread (run) or an API thread (forget).
+ * precheck: the checks of the "prechecking" state (precheck_call.c's run_precheck when
+ * NULL); with a test runner and no precheck hook, there is no precheck (no servers).
+ * The functions are called on the job's own thread (run, precheck) or an API thread (forget).
  */
 #ifndef TIDM_SERVICE_HOOKS_H
 #define TIDM_SERVICE_HOOKS_H
@@ -14,6 +16,7 @@ typedef struct tidm_manager_hooks {
 	int (*run)(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_run_result *out,
 		   void *payload);
 	int (*forget)(const tidm_job_config *cfg, void *payload);
+	int (*precheck)(const tidm_job_config *cfg, void *payload);
 	void *payload;
 } tidm_manager_hooks;
 

@@ -2,7 +2,8 @@
  * precheck_call.c - the single place where the job service runs the precheck (SPEC §3) of
  * a job before it starts; the job is in state "prechecking" meanwhile, on its own thread.
  *
- * The same items and rules as `tidm migrate`: a fail stops the job; a warning stops it on
+ * The same items and rules as `tidm migrate`: a server that cannot be reached is a
+ * transient failure (TIDM_ECONN: tried again like a lost connection); a fail stops the job; a warning stops it on
  * its first start unless the job file lists the item in precheck.ignore (a job that ran
  * before was started past its warnings). The job then fails with a message naming each
  * item that stops it, what was found and how to fix it; the API's POST /precheck shows
@@ -31,6 +32,16 @@ int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel)
 	if (cancel && *cancel) {
 		tidm_precheck_report_dispose(&rep);
 		return TIDM_ECANCELED;
+	}
+	/* a server that cannot be reached: a transient failure (the manager tries again) */
+	for (size_t i = 0; i < rep.n; i++) {
+		const tidm_check_result *it = &rep.items[i];
+		if (it->state == TIDM_CHECK_FAIL &&
+		    (!strcmp(it->id, "source-connection") || !strcmp(it->id, "target-connection"))) {
+			rc = tidm_err_set(TIDM_ECONN, "%s", it->message);
+			tidm_precheck_report_dispose(&rep);
+			return rc;
+		}
 	}
 	for (size_t i = 0; i < rep.n; i++) {
 		const tidm_check_result *it = &rep.items[i];
