@@ -755,9 +755,28 @@ PC_ITEM(pc_item_engines)
 			continue; /* tidm does not create it */
 		if (t->engine && !in_target_set(eng, neng, t->engine))
 			use_add(&u, &nu, t->engine, t->db, t->name);
-		if (t->row_format && !strcasecmp(t->row_format, "Compressed") && roc &&
-		    (!strcmp(roc, "1") || !strcasecmp(roc, "ON")))
-			pc_list_add(&comp, &ncomp, 5, t->db, t->name);
+	}
+	/* compressed tables matter only to a target that keeps them read-only; finding them
+	 * opens every table (information_schema.TABLES.ROW_FORMAT), so only then */
+	if (roc && (!strcmp(roc, "1") || !strcasecmp(roc, "ON"))) {
+		tidm_conn *src = pc_src(k);
+		tidm_res *res = NULL;
+		if (!src || tidm_conn_query(src, &res,
+					    "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE ROW_FORMAT = "
+					    "'Compressed' AND TABLE_SCHEMA NOT IN ('mysql','information_schema',"
+					    "'performance_schema','sys') ORDER BY 1, 2") < 0) {
+			tidm_buf_dispose(&comp);
+			uses_free(u, nu);
+			set_free(eng, neng);
+			pc_cannot(r, "the source's compressed tables");
+			return;
+		}
+		while (tidm_res_next(res) == 1) {
+			const char *d = tidm_res_get(res, 0), *t = tidm_res_get(res, 1);
+			if (selected(c, d, t))
+				pc_list_add(&comp, &ncomp, 5, d, t);
+		}
+		tidm_res_free(res);
 	}
 	for (size_t i = 0; i < nu; i++) {
 		pc_list_end(&u[i].where, u[i].n, 3);

@@ -32,7 +32,6 @@ const char *pc_var(const pc_vars *v, const char *name); /* NULL when absent */
 typedef struct pc_table {
 	char *db, *name;
 	char *engine;      /* NULL for none */
-	char *row_format;
 	char *collation;   /* table default */
 	uint64_t bytes;    /* DATA_LENGTH + INDEX_LENGTH (statistics) */
 	uint64_t rows;     /* TABLE_ROWS (estimate) */

@@ -467,7 +467,6 @@ static void ctx_dispose(pc_ctx *c)
 		free(t->db);
 		free(t->name);
 		free(t->engine);
-		free(t->row_format);
 		free(t->collation);
 	}
 	free(c->tables);

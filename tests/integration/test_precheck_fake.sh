@@ -135,9 +135,9 @@ assert_contains "$(pc_field binlog-format fix)" "Google Cloud SQL: set the datab
 
 # --- a MySQL 8 collation the MariaDB target lacks: mapped, said so --------------------------
 cat >"$a" <<EOF
-query~ ^SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, ROW_FORMAT
-columns: TABLE_SCHEMA	TABLE_NAME	ENGINE	ROW_FORMAT	TABLE_COLLATION	BYTES	TABLE_ROWS
-row: $db	t	InnoDB	Dynamic	utf8mb4_0900_ai_ci	16384	0
+query~ ^SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES
+columns: TABLE_SCHEMA	TABLE_NAME	ENGINE	TABLE_COLLATION
+row: $db	t	InnoDB	utf8mb4_0900_ai_ci
 query~ ^SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLLATION_NAME, EXTRA FROM information_schema.COLUMNS
 columns: TABLE_SCHEMA	TABLE_NAME	COLUMN_NAME	COLLATION_NAME	EXTRA
 row: $db	t	name	utf8mb4_0900_ai_ci	
