@@ -245,6 +245,7 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 	tidm_endpoint_conn_opts(&ropts.conn, &cfg->source, TIDM_ROLE_SOURCE);
 	ropts.job_name = cfg->name;
 	ropts.until_open_pos = o->until_caught_up;
+	ropts.return_heartbeats = true; /* an idle source's heartbeat says the lag is 0 (below) */
 	ropts.cancel = o->cancel;
 	if (have_resume) {
 		ropts.start = TIDM_REPL_START_FILE;
@@ -286,6 +287,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 		}
 		if ((rc = tidm_applier_set_start(ap, &start)) < 0)
 			goto out;
+		if (!atomic_load(&p->sync.applied_pos))
+			atomic_store(&p->sync.applied_pos, tidm_sync_pos_pack(start.file, start.pos));
 	}
 	out->sync_ran = true;
 	atomic_store(&p->phase, TIDM_PHASE_SYNC);
@@ -306,7 +309,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 			*from_source = true;
 			goto out;
 		}
-		atomic_fetch_add(&p->sync.binlog_bytes, rev.ev.hdr.event_size);
+		if (!rev.artificial)
+			atomic_fetch_add(&p->sync.binlog_bytes, rev.ev.hdr.event_size);
 		if (!rev.artificial && rev.ev.hdr.type != TIDM_BINLOG_TRANSACTION_PAYLOAD) {
 			int64_t lag = (int64_t)time(NULL) - (int64_t)rev.ev.hdr.timestamp;
 			if (rev.ev.hdr.timestamp)
