@@ -14,6 +14,7 @@ packages=(
 	libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev zlib1g-dev libsodium-dev
 	# test servers and tools (scripts/testdb.sh, tests/integration)
 	mariadb-server mariadb-client openssl mydumper sysbench gzip python3
+	prometheus # promtool (tests/integration/test_metrics.sh, test_monitoring.sh)
 	# scripts
 	git coreutils util-linux procps
 )

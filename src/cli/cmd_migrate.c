@@ -1,13 +1,14 @@
 /*
  * cmd_migrate.c - `tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts]
- * [--ignore-warnings] [--restart]`: runs one job in the foreground. A finished type full
+ * [--ignore-warnings] [--restart] [--metrics-listen ADDR]`: runs one job in the foreground. A finished type full
  * job is only reported; --restart copies again from a new snapshot.
  *
  * The job runs on worker threads (dump/full.h); this thread draws the progress: on a
  * terminal one line redrawn every second (stage, tables, rows, bytes, rate, ETA), else a
  * plain log line every 10 seconds. SIGINT/SIGTERM set a flag the workers poll: they stop
  * at a statement boundary with every finished chunk recorded, so running the same
- * command again resumes.
+ * command again resumes. --metrics-listen serves GET /metrics (job/metrics.h) on ADDR
+ * while the job runs.
  */
 #include <math.h>
 #include <pthread.h>
@@ -20,6 +21,8 @@
 
 #include "cli/cmd.h"
 #include "dump/full.h"
+#include "http/server.h"
+#include "job/metrics.h"
 #include "job/config.h"
 #include "job/runner.h"
 #include "precheck/precheck.h"
@@ -55,6 +58,26 @@ typedef struct migrate_run {
 	_Atomic int finished;
 	runway_watch rw;
 } migrate_run;
+
+/* GET /metrics of --metrics-listen (a handler thread). */
+static int migrate_metrics(void *ctx, tidm_buf *out)
+{
+	migrate_run *m = ctx;
+	tidm_job_metrics jm = {0};
+	const char *state = "running";
+
+	if (atomic_load(&m->finished))
+		state = m->rc == 0 ? (m->cfg->type == TIDM_JOB_FULL ? "finished" : "paused")
+				   : m->rc == TIDM_ECANCELED ? "paused" : "failed";
+	jm.name = m->cfg->name;
+	jm.type = tidm_job_type_name(m->cfg->type);
+	jm.state = state;
+	jm.stage = !strcmp(state, "running") ? tidm_metrics_stage(&m->rp) : "";
+	jm.p = &m->rp;
+	tidm_metrics_render_jobs(out, &jm, 1, (int64_t)time(NULL));
+	tidm_metrics_render_process(out);
+	return 0;
+}
 
 static void *job_thread(void *arg)
 {
@@ -212,7 +235,8 @@ static void put_shell_word(const char *s)
 
 static int usage(void)
 {
-	fputs("usage: tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings] [--restart]\n",
+	fputs("usage: tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings] [--restart]\n"
+	      "                    [--metrics-listen HOST:PORT]\n",
 	      stderr);
 	return TIDM_EXIT_USAGE;
 }
@@ -232,6 +256,8 @@ int tidm_cmd_migrate(int argc, char **argv)
 	int i, rc, code = TIDM_EXIT_OK;
 	char line[512], bytes[32];
 	bool ignore_warnings = false;
+	const char *metrics_listen = NULL;
+	tidm_http_server *msrv = NULL;
 
 	memset(&m, 0, sizeof(m));
 	tidm_rate_init(&bytes_rate);
@@ -244,6 +270,8 @@ int tidm_cmd_migrate(int argc, char **argv)
 			m.opts.restart = true;
 		else if (!strcmp(argv[i], "--ignore-warnings"))
 			ignore_warnings = true;
+		else if (!strcmp(argv[i], "--metrics-listen") && i + 1 < argc)
+			metrics_listen = argv[++i];
 		else if (argv[i][0] == '-' || path)
 			return usage();
 		else
@@ -292,11 +320,25 @@ int tidm_cmd_migrate(int argc, char **argv)
 
 	m.cfg = cfg;
 	m.opts.cancel = &cancel_flag;
+	if (metrics_listen) {
+		tidm_http_server_opts ho = {0};
+		ho.listen = metrics_listen;
+		ho.metrics = migrate_metrics;
+		ho.metrics_ctx = &m;
+		ho.metrics_only = true;
+		if (tidm_http_server_start(&msrv, &ho) < 0) {
+			fprintf(stderr, "tidm: --metrics-listen: %s\n", tidm_err_msg());
+			tidm_job_config_free(cfg);
+			return TIDM_EXIT_USAGE;
+		}
+		tidm_info("metrics at http://%s/metrics", tidm_http_server_addr(msrv));
+	}
 	tidm_info("job %s: %s migration from %s:%u to %s:%u", cfg->name, tidm_job_type_name(cfg->type),
 		  cfg->source.host, cfg->source.port, cfg->target.host, cfg->target.port);
 	started = now_s();
 	if (pthread_create(&th, NULL, job_thread, &m) != 0) {
 		fputs("tidm: cannot start the job thread\n", stderr);
+		tidm_http_server_stop(msrv);
 		tidm_job_config_free(cfg);
 		return TIDM_EXIT_FAILED;
 	}
@@ -339,6 +381,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 		}
 	}
 	pthread_join(th, NULL);
+	tidm_http_server_stop(msrv);
 	if (tty)
 		fputs("\r\033[K", stderr);
 

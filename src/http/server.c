@@ -28,6 +28,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "job/metrics.h"
 
 #define API_PREFIX "/api/v1"
 
@@ -39,6 +40,9 @@ struct tidm_http_server {
 	size_t max_body;
 	unsigned port;
 	char addr[128];
+	int (*metrics)(void *ctx, tidm_buf *out);
+	void *metrics_ctx;
+	bool metrics_only;
 };
 
 struct request {
@@ -169,6 +173,40 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, const char *method,
 	return ret;
 }
 
+/* GET /metrics: the Prometheus text of the jobs and the process. */
+static enum MHD_Result send_metrics(tidm_http_server *s, struct MHD_Connection *c, const char *method, const char *url)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	tidm_buf b;
+	int rc;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		http_resp rs = {0};
+		http_error(&rs, 405, "method_not_allowed", NULL, "%s /metrics: only GET is served here", method);
+		snprintf(rs.allow, sizeof(rs.allow), "GET, HEAD");
+		return send_answer(c, method, url, &rs);
+	}
+	tidm_buf_init(&b);
+	tidm_err_clear();
+	rc = s->metrics ? s->metrics(s->metrics_ctx, &b) : tidm_manager_metrics(s->mgr, &b);
+	if (rc < 0) {
+		http_resp rs = {0};
+		tidm_buf_dispose(&b);
+		http_error(&rs, 500, "internal", NULL, "cannot render the metrics: %s", tidm_err_msg());
+		return send_answer(c, method, url, &rs);
+	}
+	r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
+	tidm_buf_dispose(&b);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, TIDM_METRICS_CONTENT_TYPE);
+	ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	tidm_debug("http: %s %s -> 200", method, url);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -183,7 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!(rq = calloc(1, sizeof(*rq))))
 			return MHD_NO;
 		*con_cls = rq;
-		if (s->token && !strncmp(url, "/api", 4) &&
+		if (s->token && (!strncmp(url, "/api", 4) || !strcmp(url, "/metrics")) &&
 		    !token_ok(s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))) {
 			http_error(&rs, 401, "unauthorized", NULL,
 				   "this server needs a bearer token: send the header \"Authorization: Bearer TOKEN\" "
@@ -209,6 +247,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (rq->too_big) {
 		http_error(&rs, 413, "payload_too_large", NULL, "the body is larger than %zu bytes, the most accepted",
 			   s->max_body);
+		return send_answer(c, method, url, &rs);
+	}
+	if (!strcmp(url, "/metrics"))
+		return send_metrics(s, c, method, url);
+	if (s->metrics_only) {
+		http_error(&rs, 404, "not_found", NULL, "no such route: %s %s (this listener serves only GET /metrics)",
+			   method, url);
 		return send_answer(c, method, url, &rs);
 	}
 	if (strncmp(url, API_PREFIX "/", sizeof(API_PREFIX)) != 0) {
@@ -261,7 +306,7 @@ int tidm_http_server_start(tidm_http_server **out, const tidm_http_server_opts *
 	if ((gai = getaddrinfo(host, portstr, &hints, &ai)) != 0)
 		return tidm_err_set(TIDM_EINVAL, "--listen \"%s\": cannot resolve \"%s\": %s", o->listen, host,
 				    gai_strerror(gai));
-	if (!o->token) {
+	if (!o->token && !o->metrics_only) {
 		char numeric[INET6_ADDRSTRLEN] = "";
 		getnameinfo(ai->ai_addr, ai->ai_addrlen, numeric, sizeof(numeric), NULL, 0, NI_NUMERICHOST);
 		if (!tidm_http_is_loopback(numeric)) {
@@ -285,6 +330,9 @@ int tidm_http_server_start(tidm_http_server **out, const tidm_http_server_opts *
 		return tidm_err_set(TIDM_ENOMEM, "out of memory");
 	}
 	s->mgr = o->manager;
+	s->metrics = o->metrics;
+	s->metrics_ctx = o->metrics_ctx;
+	s->metrics_only = o->metrics_only;
 	s->max_body = o->max_body ? o->max_body : (size_t)1 << 20;
 	if (o->token) {
 		s->token = strdup(o->token);

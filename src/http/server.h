@@ -7,6 +7,8 @@
  *    tidm_http_server_start() refuses with TIDM_EINVAL and a message saying so;
  *  - with a token, every request under /api needs `Authorization: Bearer TOKEN` (compared
  *    in constant time), else 401;
+ *  - GET /metrics answers the Prometheus text format; with a token it needs the same
+ *    bearer header (Prometheus: `authorization: {credentials_file: ...}`);
  *  - request bodies larger than max_body are answered 413 without being kept.
  * Errors are JSON {"error":{"code","message","field"}} (docs/openapi.json lists them all).
  *
@@ -19,6 +21,7 @@
 #include <stddef.h>
 
 #include "service/manager.h"
+#include "util/buf.h"
 
 typedef struct tidm_http_server tidm_http_server;
 
@@ -28,7 +31,14 @@ typedef struct tidm_http_server_opts {
 	const char *tls_cert; /* PEM text of the certificate chain; NULL: plain HTTP */
 	const char *tls_key;  /* PEM text of its private key */
 	size_t max_body;      /* bytes; 0 = 1 MiB */
-	tidm_manager *manager; /* borrowed; must outlive the server */
+	tidm_manager *manager; /* borrowed; must outlive the server; NULL with metrics_only */
+	/* GET /metrics (Prometheus text, job/metrics.h): appends the figures to `out`; NULL:
+	 * the manager's (tidm_manager_metrics). Called from handler threads. */
+	int (*metrics)(void *ctx, tidm_buf *out);
+	void *metrics_ctx;
+	/* serve GET /metrics only (`tidm migrate --metrics-listen`): read-only, so any
+	 * address may be used without a token */
+	bool metrics_only;
 } tidm_http_server_opts;
 
 /* Binds and starts serving. Errors: TIDM_EINVAL (bad address, non-loopback without a

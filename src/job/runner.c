@@ -32,6 +32,7 @@
 #include "sync/triggers.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/rate.h"
 
 void tidm_run_result_dispose(tidm_run_result *r)
 {
@@ -217,8 +218,10 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 	tidm_sync_pos resume;
 	bool have_resume = false;
 	double last_flush = now_s();
+	tidm_rate rate;
 	int rc;
 
+	tidm_rate_init(&rate);
 	memset(&resume, 0, sizeof(resume));
 	memset(&aopts, 0, sizeof(aopts));
 	aopts.cfg = cfg;
@@ -231,6 +234,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 		return rc;
 	if (have_resume) /* where a stop before the next flush leaves the job */
 		out->stopped_at = resume;
+	if (have_resume && !atomic_load(&p->sync.applied_pos))
+		atomic_store(&p->sync.applied_pos, tidm_sync_pos_pack(resume.file, resume.pos));
 	if (cfg->type == TIDM_JOB_ALL && (rc = load_windows(cfg, tgt, ap)) < 0)
 		goto out;
 	/* the applier has read how the last run ended; from now on a crash is an unclean stop */
@@ -240,6 +245,7 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 	tidm_endpoint_conn_opts(&ropts.conn, &cfg->source, TIDM_ROLE_SOURCE);
 	ropts.job_name = cfg->name;
 	ropts.until_open_pos = o->until_caught_up;
+	ropts.return_heartbeats = true; /* an idle source's heartbeat says the lag is 0 (below) */
 	ropts.cancel = o->cancel;
 	if (have_resume) {
 		ropts.start = TIDM_REPL_START_FILE;
@@ -281,6 +287,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 		}
 		if ((rc = tidm_applier_set_start(ap, &start)) < 0)
 			goto out;
+		if (!atomic_load(&p->sync.applied_pos))
+			atomic_store(&p->sync.applied_pos, tidm_sync_pos_pack(start.file, start.pos));
 	}
 	out->sync_ran = true;
 	atomic_store(&p->phase, TIDM_PHASE_SYNC);
@@ -301,6 +309,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 			*from_source = true;
 			goto out;
 		}
+		if (!rev.artificial)
+			atomic_fetch_add(&p->sync.binlog_bytes, rev.ev.hdr.event_size);
 		if (!rev.artificial && rev.ev.hdr.type != TIDM_BINLOG_TRANSACTION_PAYLOAD) {
 			int64_t lag = (int64_t)time(NULL) - (int64_t)rev.ev.hdr.timestamp;
 			if (rev.ev.hdr.timestamp)
@@ -316,6 +326,8 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 			if ((rc = tidm_applier_checkpoint(ap)) < 0)
 				goto out;
 			last_flush = now_s();
+			tidm_rate_sample(&rate, last_flush, (double)atomic_load(&p->sync.rows));
+			atomic_store(&p->sync.apply_rate_milli, (uint64_t)(tidm_rate_per_s(&rate) * 1000.0));
 			if (!*caught_up && last_flush - started >= CAUGHT_UP_MIN_S) {
 				int64_t lag = atomic_load(&p->sync.lag_s);
 				*caught_up = lag >= 0 && lag <= CAUGHT_UP_LAG_S;
@@ -325,6 +337,7 @@ static int run_sync_once(const tidm_job_config *cfg, const tidm_run_opts *o, tid
 	rc = tidm_applier_flush(ap, &out->stopped_at);
 	if (rc == 0)
 		atomic_store(&p->sync.lag_s, 0);
+	atomic_store(&p->sync.apply_rate_milli, 0);
 out:
 	if (rc == TIDM_ECANCELED || (o->cancel && *o->cancel && rc < 0)) {
 		/* a clean stop: everything complete is committed with its checkpoint */
@@ -457,6 +470,29 @@ static int run_sync(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run
 	}
 }
 
+const char *const tidm_run_error_classes[TIDM_RUN_ERROR_CLASSES] = {"connection", "auth",    "duplicate_key",
+								    "not_found",  "invalid", "other"};
+
+int tidm_run_error_class(int code)
+{
+	switch (code) {
+	case TIDM_ECONN:
+		return 0;
+	case TIDM_EAUTH:
+		return 1;
+	case TIDM_EDUPKEY:
+		return 2;
+	case TIDM_ENOTFOUND:
+		return 3;
+	case TIDM_EINVAL:
+	case TIDM_EUNSUPPORTED:
+	case TIDM_ECORRUPT:
+		return 4;
+	default:
+		return 5;
+	}
+}
+
 int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_progress *p, tidm_run_result *out)
 {
 	tidm_conn_opts sopts, topts;
@@ -550,6 +586,8 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 	if ((rc == 0 || rc == TIDM_ECANCELED) && tgt)
 		tidm_meta_job_set_state(tgt, cfg->name, "paused", "sync", NULL);
 out:
+	if (rc < 0 && rc != TIDM_ECANCELED)
+		atomic_fetch_add(&p->errors[tidm_run_error_class(tidm_err_code() ? tidm_err_code() : rc)], 1);
 	if (rc < 0 && rc != TIDM_ECANCELED && tgt) {
 		char msg[2048];
 		int code = tidm_err_code();

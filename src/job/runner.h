@@ -19,12 +19,20 @@
 
 enum tidm_run_phase { TIDM_PHASE_START, TIDM_PHASE_FULL, TIDM_PHASE_SYNC, TIDM_PHASE_DONE };
 
+#define TIDM_RUN_ERROR_CLASSES 6
+
 typedef struct tidm_run_progress {
 	_Atomic int phase; /* enum tidm_run_phase */
 	tidm_full_progress full;
 	tidm_sync_progress sync;
 	_Atomic uint64_t reconnects;
+	_Atomic uint64_t errors[TIDM_RUN_ERROR_CLASSES]; /* failed runs by class (never reset) */
 } tidm_run_progress;
+
+/* The class of a failure's code (index into errors[] and tidm_run_error_classes):
+ * connection, auth, duplicate_key, not_found, invalid, other. */
+int tidm_run_error_class(int code);
+extern const char *const tidm_run_error_classes[TIDM_RUN_ERROR_CLASSES];
 
 typedef struct tidm_run_opts {
 	bool until_caught_up;   /* stop (exit 0) once everything the source had at start is applied */

@@ -77,4 +77,8 @@ int tidm_manager_delete(tidm_manager *m, const char *name);
 /* The job's events after id `after` (0: from the first), at most `limit`: {"events":[{"id","time","level","kind","message","cause"}]} */
 int tidm_manager_events(tidm_manager *m, const char *name, int64_t after, unsigned limit, json_t **out);
 
+struct tidm_buf;
+/* Appends the Prometheus text (job/metrics.h) of every job and of the process. */
+int tidm_manager_metrics(tidm_manager *m, struct tidm_buf *out);
+
 #endif

@@ -58,6 +58,17 @@
 #include "util/log.h"
 #include "sync/apply_int.h"
 
+const double tidm_sync_batch_bounds[TIDM_SYNC_BATCH_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+								 0.1,   0.25,   0.5,   1,    2.5,   10};
+
+uint64_t tidm_sync_pos_pack(const char *file, uint64_t pos)
+{
+	const char *dot = file ? strrchr(file, '.') : NULL;
+	uint64_t n = dot ? strtoull(dot + 1, NULL, 10) : 0;
+	const uint64_t mask = ((uint64_t)1 << 40) - 1;
+	return (n << 40) | (pos > mask ? mask : pos);
+}
+
 int tidm_sync_pos_cmp(const char *fa, uint64_t pa, const char *fb, uint64_t pb)
 {
 	size_t la = strlen(fa), lb = strlen(fb);
@@ -572,6 +583,8 @@ void tidm_applier_free(tidm_applier *a)
 		}
 		tidm_conn_close(w->conn);
 	}
+	if (a->o.progress)
+		atomic_store(&a->o.progress->queue_depth, 0);
 	sync_tbl_info_free_all(a);
 	while (a->windows) {
 		window *w = a->windows;

@@ -30,6 +30,8 @@
 #include "db/conn.h"
 #include "jobdef/jobdef.h"
 
+#define TIDM_SYNC_BATCH_BUCKETS 12
+
 typedef struct tidm_sync_progress {
 	_Atomic uint64_t events;    /* events fed */
 	_Atomic uint64_t txns;      /* source transactions dispatched */
@@ -39,7 +41,22 @@ typedef struct tidm_sync_progress {
 	_Atomic int64_t last_ts;    /* timestamp (s) of the last committed source transaction */
 	_Atomic int64_t lag_s;      /* seconds the target is behind (-1 unknown) */
 	_Atomic int safe_mode;      /* 1 while safe mode is on */
+	/* for metrics (job/metrics.h); never reset between runs of one job */
+	_Atomic uint64_t binlog_bytes;  /* binlog bytes read (event sizes) */
+	_Atomic uint64_t queue_depth;   /* row changes and boundaries queued to the workers, not yet taken */
+	_Atomic uint64_t applied_pos;   /* the furthest committed position: file number << 40 | offset */
+	_Atomic int64_t checkpoint_at;  /* Unix time (s) of the last checkpoint commit; 0 none */
+	_Atomic uint64_t apply_rate_milli; /* smoothed rows applied per second x 1000 */
+	/* commits (a batch with its checkpoint) by duration: bucket i counts those <= bounds[i]
+	 * (not cumulative), the last one those above every bound */
+	_Atomic uint64_t batch_hist[TIDM_SYNC_BATCH_BUCKETS + 1];
+	_Atomic uint64_t batch_sum_us;
 } tidm_sync_progress;
+
+/* The upper bounds (seconds) of the batch-duration buckets above. */
+extern const double tidm_sync_batch_bounds[TIDM_SYNC_BATCH_BUCKETS];
+/* Packs a binlog position for applied_pos (file "name.000123" -> 123; offsets up to 1 TiB). */
+uint64_t tidm_sync_pos_pack(const char *file, uint64_t pos);
 
 /* A position in the source's binlog. */
 typedef struct tidm_sync_pos {

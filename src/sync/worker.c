@@ -58,6 +58,23 @@ void sync_item_free(item *it)
 	free(it);
 }
 
+/* Metrics of one commit at a boundary: its duration in the histogram, the furthest
+ * committed position, the checkpoint's time. */
+static void record_commit(tidm_sync_progress *p, const item *m, double secs)
+{
+	unsigned i = 0;
+	uint64_t packed = tidm_sync_pos_pack(m->file, m->pos), cur;
+
+	while (i < TIDM_SYNC_BATCH_BUCKETS && secs > tidm_sync_batch_bounds[i])
+		i++;
+	atomic_fetch_add(&p->batch_hist[i], 1);
+	atomic_fetch_add(&p->batch_sum_us, (uint64_t)(secs * 1e6));
+	cur = atomic_load(&p->applied_pos);
+	while (packed > cur && !atomic_compare_exchange_weak(&p->applied_pos, &cur, packed))
+		;
+	atomic_store(&p->checkpoint_at, (int64_t)time(NULL));
+}
+
 /* Queue the worker's collected items (coordinator). */
 static void push_pending(struct tidm_applier *a, worker *w)
 {
@@ -74,6 +91,8 @@ static void push_pending(struct tidm_applier *a, worker *w)
 		w->head = w->pend_head;
 	w->tail = w->pend_tail;
 	w->queued += w->pend_n;
+	if (a->o.progress)
+		atomic_fetch_add(&a->o.progress->queue_depth, w->pend_n);
 	w->queued_bytes += w->pend_bytes;
 	w->marks_queued += w->pend_marks;
 	pthread_cond_signal(&w->cond);
@@ -197,6 +216,8 @@ void *sync_worker_main(void *arg)
 				w->tail = NULL;
 			bool full = w->queued >= QUEUE_MAX || w->queued_bytes >= QUEUE_BYTES_MAX;
 			w->queued--;
+			if (a->o.progress)
+				atomic_fetch_sub(&a->o.progress->queue_depth, 1);
 			w->queued_bytes -= it->len + it->glen;
 			if (full)
 				pthread_cond_broadcast(&a->cond); /* the coordinator may wait for room */
@@ -222,8 +243,13 @@ at_boundary:
 				it = NULL;
 			}
 			m = last_mark;
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			if ((rc = sync_script_exec(w, sc, m)) < 0)
 				goto fail;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (a->o.progress)
+				record_commit(a->o.progress, m, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 			if (a->o.progress) {
 				atomic_fetch_add(&a->o.progress->rows, w->rows_pending);
 				if (m->ts)
