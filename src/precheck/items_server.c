@@ -280,18 +280,19 @@ static void parse_grant(grants *gs, const char *line)
 			free(role);
 			return;
 		}
-		if (*s == '@') {
-			char *host;
-			s++;
-			host = read_ident(&s);
+		{
+			/* the role as an account literal: 'role'@'host' (MySQL) or 'role' (MariaDB),
+			 * each part escaped: a role's name is data */
 			tidm_buf b = TIDM_BUF_INIT;
-			tidm_buf_printf(&b, "'%s'@'%s'", role, host ? host : "%");
-			free(host);
-			free(role);
-			role = tidm_buf_detach(&b);
-		} else {
-			tidm_buf b = TIDM_BUF_INIT;
-			tidm_buf_printf(&b, "'%s'", role);
+			tidm_quote_string(&b, role, strlen(role));
+			if (*s == '@') {
+				char *host;
+				s++;
+				host = read_ident(&s);
+				tidm_buf_putc(&b, '@');
+				tidm_quote_string(&b, host ? host : "%", strlen(host ? host : "%"));
+				free(host);
+			}
 			free(role);
 			role = tidm_buf_detach(&b);
 		}
@@ -397,10 +398,11 @@ static int load_grants(tidm_conn *conn, grants *gs)
 		return rc;
 	n_roles = gs->n_roles;
 	for (size_t i = 0; i < n_roles; i++) {
-		char q[600];
-		snprintf(q, sizeof(q), "SHOW GRANTS FOR %s", gs->roles[i]);
-		if (strchr(gs->roles[i], ';') || load_grants_of(conn, q, gs) < 0)
+		tidm_buf q = TIDM_BUF_INIT;
+		tidm_buf_printf(&q, "SHOW GRANTS FOR %s", gs->roles[i]);
+		if (load_grants_of(conn, q.data, gs) < 0)
 			tidm_err_clear(); /* a role we may not inspect: its grants stay unknown */
+		tidm_buf_dispose(&q);
 	}
 	return 0;
 }

@@ -100,6 +100,16 @@ src_sql "GRANT REPLICATION SLAVE ON *.* TO 'pc_src'@'%'"
 precheck_run "$job"
 assert_item source-privileges pass
 
+# a privilege granted through a role (its name needs quoting) counts
+rname="pc role'x"
+on_exit "src_sql \"DROP ROLE IF EXISTS \\\`pc role'x\\\`\" || true"
+src_user "SELECT, RELOAD, REPLICATION CLIENT ON *.*"
+src_sql "DROP ROLE IF EXISTS \`$rname\`; CREATE ROLE \`$rname\`; GRANT REPLICATION SLAVE ON *.* TO \`$rname\`;
+	GRANT \`$rname\` TO 'pc_src'@'%'; SET DEFAULT ROLE \`$rname\` FOR 'pc_src'@'%'"
+precheck_run "$job"
+assert_item source-privileges pass "REPLICATION SLAVE"
+src_sql "DROP ROLE \`$rname\`"
+
 src_user "SELECT, RELOAD, REPLICATION SLAVE ON *.*"
 precheck_run "$job"
 assert_item source-privileges fail "lacks REPLICATION CLIENT (global)"
