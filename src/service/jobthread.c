@@ -292,7 +292,9 @@ void *mgr_job_main(void *arg)
 		failure_take(&f, rc, NULL);
 		goto out;
 	}
-	if (!j->cancel && (rc = run_precheck(cfg, &j->cancel)) < 0 && !j->cancel) {
+	if (!j->cancel &&
+	    (rc = m->hooks.precheck ? m->hooks.precheck(cfg, m->hooks.payload) : run_precheck(cfg, &j->cancel)) < 0 &&
+	    !j->cancel) {
 		failure_take(&f, rc, cfg);
 		tidm_err_clear();
 		goto out;
