@@ -292,13 +292,9 @@ void *mgr_job_main(void *arg)
 		failure_take(&f, rc, NULL);
 		goto out;
 	}
-	if (m->hooks.precheck)
-		rc = j->cancel ? 0 : m->hooks.precheck(cfg, m->hooks.payload);
-	else if (m->hooks.run)
-		rc = 0; /* a test runner without servers: nothing to check */
-	else
-		rc = j->cancel ? 0 : run_precheck(cfg, &j->cancel);
-	if (rc < 0 && !j->cancel) {
+	if (!j->cancel &&
+	    (rc = m->hooks.precheck ? m->hooks.precheck(cfg, m->hooks.payload) : run_precheck(cfg, &j->cancel)) < 0 &&
+	    !j->cancel) {
 		failure_take(&f, rc, cfg);
 		tidm_err_clear();
 		goto out;

@@ -83,17 +83,27 @@ static json_t *sync_json(const mgr_job *j, json_t **lag_out)
 			 (json_int_t)atomic_load(&j->prog.reconnects));
 }
 
-static json_t *spec_json(json_t *def)
-{
-	static const char *const keys[] = {"dump-threads", "load-threads", "apply-workers", "batch"};
-	static const json_int_t defaults[] = {4, 4, 8, 100};
-	json_t *spec = def ? json_object_get(def, "spec") : NULL, *o = json_object();
+static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch"};
 
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		json_t *v = spec ? json_object_get(spec, keys[k]) : NULL;
-		json_object_set_new(o, keys[k], json_is_integer(v) ? json_integer(json_integer_value(v))
-								  : json_integer(defaults[k]));
+void mgr_spec_cache(mgr_job *j)
+{
+	static const int64_t defaults[] = {4, 4, 8, 100};
+	json_t *def = j->def ? json_loads(j->def, 0, NULL) : NULL, *spec = def ? json_object_get(def, "spec") : NULL;
+
+	for (size_t k = 0; k < sizeof(spec_keys) / sizeof(spec_keys[0]); k++) {
+		json_t *v = spec ? json_object_get(spec, spec_keys[k]) : NULL;
+		j->spec[k] = json_is_integer(v) ? (int64_t)json_integer_value(v) : defaults[k];
 	}
+	json_decref(def);
+}
+
+/* The list answers 200 jobs at a time: no definition is parsed for it. */
+static json_t *spec_json(const mgr_job *j)
+{
+	json_t *o = json_object();
+
+	for (size_t k = 0; k < sizeof(spec_keys) / sizeof(spec_keys[0]); k++)
+		json_object_set_new(o, spec_keys[k], json_integer((json_int_t)j->spec[k]));
 	return o;
 }
 
@@ -102,7 +112,7 @@ json_t *mgr_job_json(const tidm_manager *m, const mgr_job *j, bool detail)
 	const char *stage = mgr_live_stage(j);
 	int64_t now = mgr_now_ms();
 	double secs = j->run_started ? (double)(now - j->run_started) / 1000.0 : 0;
-	json_t *def = json_loads(j->def, 0, NULL), *o, *lag = NULL, *pos;
+	json_t *def = detail ? json_loads(j->def, 0, NULL) : NULL, *o, *lag = NULL, *pos;
 	(void)m;
 
 	pos = json_pack("{so so}", "snapshot",
@@ -126,7 +136,7 @@ json_t *mgr_job_json(const tidm_manager *m, const mgr_job *j, bool detail)
 			    j->retry_at ? json_pack("{sI so}", "attempt", (json_int_t)j->attempt, "at",
 						    mgr_time_json(j->retry_at))
 					: json_null());
-	json_object_set_new(o, "spec", spec_json(def));
+	json_object_set_new(o, "spec", spec_json(j));
 	if (detail && def)
 		json_object_set(o, "definition", def);
 	json_decref(def);

@@ -289,6 +289,7 @@ static mgr_job *job_add(tidm_manager *m, const tidm_store_job *sj)
 			j->type = TIDM_JOB_INCREMENTAL;
 	}
 	json_decref(d);
+	mgr_spec_cache(j);
 	mgr_progress_reset(&j->prog);
 	return j;
 }
@@ -749,6 +750,7 @@ int tidm_manager_scale(tidm_manager *m, const char *name, const json_t *spec, js
 	free(j->def);
 	j->def = def;
 	def = NULL;
+	mgr_spec_cache(j);
 	mgr_event(m, j, "info", "scale", NULL, "spec changed: %s; %s", desc,
 		  was_running ? "the job restarts from its checkpoint" : "it applies when the job resumes");
 	mgr_event(m, j, "warn", "warning", NULL,

@@ -36,6 +36,7 @@ typedef struct mgr_job {
 	char name[64];
 	enum tidm_job_type type;
 	char *def;     /* definition JSON, without passwords */
+	int64_t spec[4]; /* dump-threads, load-threads, apply-workers, batch of `def` (mgr_spec_cache) */
 	char *secrets; /* sealed passwords: {"source": "...", "target": "..."} or NULL */
 	char state[16];
 	char stage[16]; /* as last recorded; while running the live stage comes from `prog` */
@@ -104,6 +105,8 @@ void mgr_scrub(char *msg, size_t size, const tidm_job_config *cfg);
 void mgr_progress_reset(tidm_run_progress *p);
 
 /* json.c: the job's status object (detail: also its definition). m->mu held. */
+/* Fills j->spec from j->def (call whenever def changes). */
+void mgr_spec_cache(mgr_job *j);
 json_t *mgr_job_json(const tidm_manager *m, const mgr_job *j, bool detail);
 json_t *mgr_time_json(int64_t ms);
 
