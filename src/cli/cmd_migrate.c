@@ -301,6 +301,8 @@ int tidm_cmd_migrate(int argc, char **argv)
 		tidm_runway rw;
 		code = tidm_cli_precheck_before_run(cfg, ignore_warnings, m.opts.restart, &rw);
 		if (code == TIDM_EXIT_OK && rw.runway_s > 0 && !isinf(rw.runway_s)) {
+			atomic_store(&m.rp.runway_s, (int64_t)rw.runway_s);
+			atomic_store(&m.rp.runway_at, (int64_t)time(NULL));
 			m.rw.known = true;
 			m.rw.runway_s = rw.runway_s;
 			m.rw.at = now_s();

@@ -137,6 +137,25 @@ static void g_lag(const tidm_job_metrics *j, int64_t now, value *v)
 		return; /* not replicating, or not known yet: no sample */
 	U((uint64_t)lag);
 }
+/* What is left of the binlog runway: while copying, what the precheck measured less the
+ * time since; while replicating, that less the lag (the checkpoint is that old). */
+static void g_runway(const tidm_job_metrics *j, int64_t now, value *v)
+{
+	int64_t rw = LD(j->p->runway_s), at = LD(j->p->runway_at), left;
+	if (rw <= 0)
+		return;
+	if (!strcmp(j->stage, "syncing")) {
+		int64_t lag = LD(j->p->sync.lag_s);
+		if (lag < 0)
+			return;
+		left = rw - lag;
+	} else if (!strcmp(j->stage, "dumping") || !strcmp(j->stage, "loading")) {
+		left = rw - (now - at);
+	} else {
+		return;
+	}
+	U((uint64_t)(left > 0 ? left : 0));
+}
 static void g_file(const tidm_job_metrics *j, int64_t now, value *v)
 {
 	uint64_t pos = LD(j->p->sync.applied_pos);
@@ -189,6 +208,10 @@ static const struct fam {
 	 g_rate},
 	{"tidm_replication_lag_seconds", "gauge",
 	 "Seconds the target is behind the source (event time vs. now; 0 on a heartbeat when idle).", g_lag},
+	{"tidm_binlog_runway_seconds", "gauge",
+	 "Seconds the binlog position the job needs stays on the source (the precheck's measure, less the copy's "
+	 "time so far or the replication lag).",
+	 g_runway},
 	{"tidm_binlog_file_index", "gauge", "Binlog file number (the name's suffix) of the furthest applied position.",
 	 g_file},
 	{"tidm_binlog_position_bytes", "gauge", "Offset in that binlog file of the furthest applied position.", g_offset},

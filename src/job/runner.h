@@ -27,6 +27,11 @@ typedef struct tidm_run_progress {
 	tidm_sync_progress sync;
 	_Atomic uint64_t reconnects;
 	_Atomic uint64_t errors[TIDM_RUN_ERROR_CLASSES]; /* failed runs by class (never reset) */
+	/* the binlog runway the precheck measured (precheck/precheck.h): the seconds the needed
+	 * position had left at Unix time runway_at; 0 = not measured or unlimited. Set by
+	 * whoever ran the precheck (tidm migrate, the job service); read by the metrics. */
+	_Atomic int64_t runway_s;
+	_Atomic int64_t runway_at;
 } tidm_run_progress;
 
 /* The class of a failure's code (index into errors[] and tidm_run_error_classes):

@@ -293,7 +293,7 @@ void *mgr_job_main(void *arg)
 		goto out;
 	}
 	if (!j->cancel &&
-	    (rc = m->hooks.precheck ? m->hooks.precheck(cfg, m->hooks.payload) : run_precheck(cfg, &j->cancel)) < 0 &&
+	    (rc = m->hooks.precheck ? m->hooks.precheck(cfg, m->hooks.payload) : run_precheck(cfg, &j->cancel, &j->prog)) < 0 &&
 	    !j->cancel) {
 		failure_take(&f, rc, cfg);
 		tidm_err_clear();

@@ -111,6 +111,7 @@ json_t *mgr_job_json(const tidm_manager *m, const mgr_job *j, bool detail);
 json_t *mgr_time_json(int64_t ms);
 
 /* precheck_call.c: THE call site of the precheck module (issue 13), one place to wire. */
-int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel);
+/* precheck_call.c; the runway it measured goes to p->runway_s / runway_at */
+int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel, tidm_run_progress *p);
 
 #endif

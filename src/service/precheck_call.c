@@ -9,7 +9,9 @@
  * item that stops it, what was found and how to fix it; the API's POST /precheck shows
  * the whole table.
  */
+#include <math.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include "precheck/precheck.h"
@@ -17,7 +19,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel)
+int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel, tidm_run_progress *p)
 {
 	tidm_precheck_report rep;
 	tidm_precheck_opts o;
@@ -29,6 +31,10 @@ int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel)
 	o.timeout_s = cfg->precheck_timeout;
 	if ((rc = tidm_precheck_run(cfg, &o, &rep)) < 0)
 		return rc;
+	if (p && rep.runway.runway_s > 0 && !isinf(rep.runway.runway_s)) {
+		atomic_store(&p->runway_s, (int64_t)rep.runway.runway_s);
+		atomic_store(&p->runway_at, (int64_t)time(NULL));
+	}
 	if (cancel && *cancel) {
 		tidm_precheck_report_dispose(&rep);
 		return TIDM_ECANCELED;

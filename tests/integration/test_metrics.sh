@@ -107,6 +107,9 @@ pos_after=$(value "$M" "tidm_binlog_position_bytes{job_name=\"$js\"}")
 [ "$(value "$M" "tidm_sync_transactions_total{job_name=\"$js\"}")" -ge 391 ] || fail "transactions: $(grep tidm_sync_transactions_total "$M")"
 [ "$(value "$M" "tidm_sync_batch_duration_seconds_count{job_name=\"$js\"}")" -ge 1 ] || fail "no batch in the histogram"
 [ "$(value "$M" "tidm_checkpoint_age_seconds{job_name=\"$js\"}")" -le 30 ] || fail "checkpoint age: $(grep tidm_checkpoint_age "$M")"
+# the binlog runway the precheck measured (7 days of retention on the test source), less the lag
+rw=$(value "$M" "tidm_binlog_runway_seconds{job_name=\"$js\"}")
+[ "$rw" != absent ] && [ "$rw" -gt $((604800 - 60)) ] && [ "$rw" -le 604800 ] || fail "binlog runway: $(grep tidm_binlog_runway "$M")"
 assert_tables_equal "$db" t1
 kill "$spid"
 wait "$spid" || true
