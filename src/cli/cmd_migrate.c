@@ -236,7 +236,7 @@ static void put_shell_word(const char *s)
 static int usage(void)
 {
 	fputs("usage: tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings] [--restart]\n"
-	      "                    [--metrics-listen HOST:PORT]\n",
+	      "                    [--metrics-listen HOST:PORT] [--log-format text|json]\n",
 	      stderr);
 	return TIDM_EXIT_USAGE;
 }
@@ -272,6 +272,12 @@ int tidm_cmd_migrate(int argc, char **argv)
 			ignore_warnings = true;
 		else if (!strcmp(argv[i], "--metrics-listen") && i + 1 < argc)
 			metrics_listen = argv[++i];
+		else if (!strcmp(argv[i], "--log-format") && i + 1 < argc) {
+			if (tidm_log_set_format_name(argv[++i]) < 0) {
+				fprintf(stderr, "tidm migrate: --log-format \"%s\": expected text or json\n", argv[i]);
+				return TIDM_EXIT_USAGE;
+			}
+		}
 		else if (argv[i][0] == '-' || path)
 			return usage();
 		else
@@ -283,6 +289,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 		fprintf(stderr, "tidm: %s\n", tidm_err_msg());
 		return TIDM_EXIT_USAGE;
 	}
+	tidm_log_set_default_job(cfg->name);
 	if (cfg->mode == TIDM_MODE_PHYSICAL) {
 		fprintf(stderr, "tidm: %s: mode physical is not supported yet; use mode: logical\n", path);
 		tidm_job_config_free(cfg);
