@@ -71,6 +71,7 @@ struct notice {
 
 struct item {
 	struct item *next;
+	char job[64]; /* for the log */
 	int64_t sub_id;
 	char kind[16];
 	char *target;
@@ -214,7 +215,9 @@ static void watch_round(mgr_alerts *a, struct notice **ns, size_t *nn, size_t *c
 		syncing = running && !strcmp(mgr_live_stage(j), "syncing");
 		count = atomic_load(&j->prog.full.rows_done) + atomic_load(&j->prog.sync.events);
 		if (fresh) {
-			snprintf(w->state, sizeof(w->state), "%s", j->state);
+			/* a job the daemon found at start keeps its state as seen; one created since
+			 * (perhaps failed already) starts from nothing */
+			snprintf(w->state, sizeof(w->state), "%s", a->round == 1 ? j->state : "");
 			w->count = count;
 			w->progress_ms = now;
 		}
@@ -311,6 +314,7 @@ static void enqueue(mgr_alerts *a, const struct notice *ns, size_t nn)
 			if (!it)
 				break;
 			it->sub_id = subs[s].id;
+			snprintf(it->job, sizeof(it->job), "%s", ns[i].job);
 			snprintf(it->kind, sizeof(it->kind), "%s", subs[s].kind);
 			it->target = strdup(subs[s].target);
 			it->secret = subs[s].secret ? strdup(subs[s].secret) : NULL;
@@ -415,12 +419,12 @@ static int send_webhook(mgr_alerts *a, const struct item *it)
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK) {
-		tidm_warn("alert subscription %lld (webhook): try %u: %s", (long long)it->sub_id, it->tries + 1,
-			  curl_easy_strerror(cc));
+		tidm_log_job(TIDM_LOG_WARN, it->job, "alert subscription %lld (webhook): try %u: %s", (long long)it->sub_id,
+			     it->tries + 1, curl_easy_strerror(cc));
 		rc = -1;
 	} else if (status < 200 || status > 299) {
-		tidm_warn("alert subscription %lld (webhook): try %u: the receiver answered HTTP %ld", (long long)it->sub_id,
-			  it->tries + 1, status);
+		tidm_log_job(TIDM_LOG_WARN, it->job, "alert subscription %lld (webhook): try %u: the receiver answered HTTP %ld",
+			     (long long)it->sub_id, it->tries + 1, status);
 		rc = -1;
 	}
 	curl_easy_cleanup(c);
@@ -449,8 +453,8 @@ static int send_mail(mgr_alerts *a, const struct item *it)
 	close(p[0]);
 	if (err != 0) {
 		close(p[1]);
-		tidm_warn("alert subscription %lld (email): try %u: cannot run %s: %s", (long long)it->sub_id, it->tries + 1,
-			  a->sendmail, strerror(err));
+		tidm_log_job(TIDM_LOG_WARN, it->job, "alert subscription %lld (email): try %u: cannot run %s: %s",
+			     (long long)it->sub_id, it->tries + 1, a->sendmail, strerror(err));
 		return -1;
 	}
 	while (off < len) {
@@ -465,8 +469,9 @@ static int send_mail(mgr_alerts *a, const struct item *it)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (off < len || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		tidm_warn("alert subscription %lld (email): try %u: %s -t -i %s", (long long)it->sub_id, it->tries + 1,
-			  a->sendmail, off < len ? "did not take the whole message" : "failed (exit status not 0)");
+		tidm_log_job(TIDM_LOG_WARN, it->job, "alert subscription %lld (email): try %u: %s -t -i %s",
+			     (long long)it->sub_id, it->tries + 1, a->sendmail,
+			     off < len ? "did not take the whole message" : "failed (exit status not 0)");
 		return -1;
 	}
 	return 0;
@@ -507,13 +512,14 @@ static void *sender_main(void *arg)
 		rc = !strcmp(it->kind, "email") ? send_mail(a, it) : send_webhook(a, it);
 		pthread_mutex_lock(&a->mu);
 		if (rc == 0) {
-			tidm_info("alert subscription %lld (%s): delivered", (long long)it->sub_id, it->kind);
+			tidm_log_job(TIDM_LOG_INFO, it->job, "alert subscription %lld (%s): delivered", (long long)it->sub_id,
+				     it->kind);
 			item_free(it);
 			continue;
 		}
 		if (++it->tries >= MAX_TRIES) {
-			tidm_error("alert subscription %lld (%s): dropped a notice after %u tries", (long long)it->sub_id,
-				   it->kind, it->tries);
+			tidm_log_job(TIDM_LOG_ERROR, it->job, "alert subscription %lld (%s): dropped a notice after %u tries",
+				     (long long)it->sub_id, it->kind, it->tries);
 			item_free(it);
 			continue;
 		}
