@@ -395,15 +395,15 @@ int tidm_cmd_migrate(int argc, char **argv)
 	if (m.rc < 0) {
 		if (m.rc == TIDM_ECANCELED) {
 			if (m.rr.sync_ran)
-				fprintf(stderr, "tidm: job %s paused at %s:%llu; run the same command again to resume\n",
+				tidm_say(TIDM_LOG_INFO, "job %s paused at %s:%llu; run the same command again to resume",
 					cfg->name, m.rr.stopped_at.file, (unsigned long long)m.rr.stopped_at.pos);
 			else
-				fprintf(stderr, "tidm: job %s interrupted after %llu of %llu chunks; run the same command again to resume\n",
+				tidm_say(TIDM_LOG_INFO, "job %s interrupted after %llu of %llu chunks; run the same command again to resume",
 					cfg->name, (unsigned long long)atomic_load(&m.rp.full.chunks_done),
 					(unsigned long long)atomic_load(&m.rp.full.chunks_total));
 		} else {
-			fprintf(stderr, "tidm: job %s failed: %s\n", cfg->name, m.err);
-			fprintf(stderr, "tidm: what was finished is recorded; after fixing the cause, run the same command again to resume\n");
+			tidm_say(TIDM_LOG_ERROR, "job %s failed: %s", cfg->name, m.err);
+			tidm_say(TIDM_LOG_INFO, "what was finished is recorded; after fixing the cause, run the same command again to resume");
 		}
 		code = TIDM_EXIT_FAILED;
 	} else if (m.rr.finished_before) {

@@ -166,3 +166,24 @@ void tidm_log_job(enum tidm_log_level lvl, const char *job, const char *fmt, ...
 	vlog(lvl, job, fmt, ap);
 	va_end(ap);
 }
+
+bool tidm_log_is_json(void) { return json_format; }
+
+void tidm_say(enum tidm_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (json_format) {
+		vlog(lvl, NULL, fmt, ap);
+	} else {
+		char line[4096];
+		int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+		if (n < 0)
+			n = 0;
+		if ((size_t)n > sizeof(line) - 2)
+			n = (int)sizeof(line) - 2;
+		dprintf(log_fd, "tidm: %.*s\n", n, line);
+	}
+	va_end(ap);
+}

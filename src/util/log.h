@@ -9,6 +9,8 @@
 #ifndef TIDM_UTIL_LOG_H
 #define TIDM_UTIL_LOG_H
 
+#include <stdbool.h>
+
 enum tidm_log_level { TIDM_LOG_DEBUG, TIDM_LOG_INFO, TIDM_LOG_WARN, TIDM_LOG_ERROR };
 
 void tidm_log_set_level(enum tidm_log_level lvl);
@@ -24,6 +26,11 @@ void tidm_log(enum tidm_log_level lvl, const char *fmt, ...) __attribute__((form
 /* A line about `job` (text: prefixed "job NAME: "). */
 void tidm_log_job(enum tidm_log_level lvl, const char *job, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A message to the user at the end of a command: text "tidm: MESSAGE" (no time; always
+ * written), or a JSON line like any other. */
+void tidm_say(enum tidm_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool tidm_log_is_json(void);
 
 #define tidm_debug(...) tidm_log(TIDM_LOG_DEBUG, __VA_ARGS__)
 #define tidm_info(...) tidm_log(TIDM_LOG_INFO, __VA_ARGS__)
