@@ -11,6 +11,9 @@
  *   list | show NAME | start|pause|resume|delete NAME | restart NAME [--replace-conflicts]
  *   scale NAME --apply-workers N [--dump-threads N] [--load-threads N] [--batch N]
  *   events NAME [--follow]      --follow polls once a second until Ctrl-C
+ *   alerts add --webhook URL (--secret-file F | --secret-env VAR) | alerts add --email ADDR
+ *   alerts list | alerts remove ID   the subscribers of the daemon's alerts (the secret is
+ *                               read from a file or the environment, never the command line)
  * Options: --server URL (env TIDM_SERVER, default http://127.0.0.1:8261), --token-file F
  * (env TIDM_TOKEN_FILE), --format table|json (json prints the API's answers as they are).
  *
@@ -68,6 +71,9 @@ static int usage(void)
 	      "       tidm job restart NAME [--replace-conflicts]\n"
 	      "       tidm job scale NAME [--apply-workers N] [--dump-threads N] [--load-threads N] [--batch N]\n"
 	      "       tidm job events NAME [--follow]\n"
+	      "       tidm job alerts add --webhook URL (--secret-file F | --secret-env VAR)\n"
+	      "       tidm job alerts add --email ADDRESS\n"
+	      "       tidm job alerts list | tidm job alerts remove ID\n"
 	      "options: --server URL (env TIDM_SERVER, default " DEFAULT_SERVER ")\n"
 	      "         --token-file F (env TIDM_TOKEN_FILE)   --format table|json\n",
 	      stderr);
@@ -475,6 +481,132 @@ static int simple(struct client *c, const char *method, const char *path, const 
 	return code;
 }
 
+/* --- alerts ------------------------------------------------------------------------- */
+
+struct alert_args {
+	const char *webhook, *email, *secret_file, *secret_env;
+};
+
+/* The shared secret of a webhook, from a file (trailing newline dropped) or a variable. */
+static char *alert_secret(const struct alert_args *aa)
+{
+	char buf[2048];
+	size_t n;
+	FILE *f;
+
+	if (aa->secret_env) {
+		const char *v = getenv(aa->secret_env);
+		if (!v || !v[0]) {
+			fprintf(stderr, "tidm job alerts add: --secret-env %s: the variable is not set or empty\n",
+				aa->secret_env);
+			return NULL;
+		}
+		return strdup(v);
+	}
+	if (!(f = fopen(aa->secret_file, "rb"))) {
+		fprintf(stderr, "tidm job alerts add: cannot read --secret-file \"%s\": %s\n", aa->secret_file,
+			strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	if (!n || strlen(buf) != n) {
+		fprintf(stderr, "tidm job alerts add: --secret-file \"%s\" holds no secret\n", aa->secret_file);
+		return NULL;
+	}
+	{
+		char *s = strdup(buf);
+		explicit_bzero(buf, sizeof(buf));
+		return s;
+	}
+}
+
+static void print_sub(json_t *s)
+{
+	const char *kind = str_or(s, "kind", "?");
+	printf("%-4lld %-8s %s%s\n", (long long)json_integer_value(json_object_get(s, "id")), kind,
+	       str_or(s, !strcmp(kind, "email") ? "address" : "url", "?"),
+	       json_is_true(json_object_get(s, "has_secret")) ? "  (signed)" : "");
+}
+
+static int cmd_alerts(struct client *c, const char *verb, const char *id, const struct alert_args *aa)
+{
+	struct answer a;
+	char path[256], *body = NULL, *secret = NULL;
+	int code = TIDM_EXIT_OK;
+	long want = 200;
+
+	if (!strcmp(verb, "add")) {
+		json_t *o;
+		if (id || !aa->webhook == !aa->email || (aa->email && (aa->secret_file || aa->secret_env)) ||
+		    (aa->webhook && !aa->secret_file == !aa->secret_env)) {
+			fputs("tidm job alerts add: give --webhook URL with one of --secret-file F, --secret-env VAR; or "
+			      "--email ADDRESS\n",
+			      stderr);
+			return usage();
+		}
+		if (aa->webhook && !(secret = alert_secret(aa)))
+			return TIDM_EXIT_USAGE;
+		o = aa->webhook ? json_pack("{s:s, s:s, s:s}", "kind", "webhook", "url", aa->webhook, "secret", secret)
+				: json_pack("{s:s, s:s}", "kind", "email", "address", aa->email);
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (secret) {
+			explicit_bzero(secret, strlen(secret));
+			free(secret);
+		}
+		if (!body)
+			return TIDM_EXIT_FAILED;
+		snprintf(path, sizeof(path), "/alerts/subscriptions");
+		want = 201;
+	} else if (!strcmp(verb, "list")) {
+		if (id || aa->webhook || aa->email || aa->secret_file || aa->secret_env)
+			return usage();
+		snprintf(path, sizeof(path), "/alerts/subscriptions");
+	} else if (!strcmp(verb, "remove")) {
+		char *esc;
+		if (!id || aa->webhook || aa->email || aa->secret_file || aa->secret_env)
+			return usage();
+		if (!(esc = curl_easy_escape(c->curl, id, 0)))
+			return TIDM_EXIT_FAILED;
+		snprintf(path, sizeof(path), "/alerts/subscriptions/%s", esc);
+		curl_free(esc);
+	} else {
+		fprintf(stderr, "tidm job alerts: unknown subcommand '%s'; expected add, list or remove\n", verb);
+		return usage();
+	}
+	if (api(c, !strcmp(verb, "add") ? "POST" : !strcmp(verb, "list") ? "GET" : "DELETE", path, body, &a) < 0) {
+		if (body)
+			explicit_bzero(body, strlen(body));
+		free(body);
+		return TIDM_EXIT_FAILED;
+	}
+	if (body)
+		explicit_bzero(body, strlen(body));
+	free(body);
+	if (a.status != want)
+		code = api_failed(&a, false);
+	else if (c->json)
+		print_raw(&a);
+	else if (!strcmp(verb, "add"))
+		print_sub(a.json);
+	else if (!strcmp(verb, "remove"))
+		printf("alert subscription %s removed\n", id);
+	else {
+		json_t *subs = json_object_get(a.json, "subscriptions"), *s;
+		size_t k;
+		if (!json_array_size(subs))
+			puts("no alert subscriptions");
+		json_array_foreach(subs, k, s)
+			print_sub(s);
+	}
+	answer_dispose(&a);
+	return code;
+}
+
 static int cmd_events(struct client *c, const char *name_esc, bool follow)
 {
 	struct answer a;
@@ -571,6 +703,7 @@ int tidm_cmd_job(int argc, char **argv)
 	const char *pos[3] = {NULL, NULL, NULL};
 	bool start = false, replace = false, follow = false;
 	json_t *spec = json_object();
+	struct alert_args aa = {0};
 	struct client c = {0};
 	char path[512], *name_esc = NULL, *body = NULL;
 	const char *sub, *name;
@@ -599,6 +732,14 @@ int tidm_cmd_job(int argc, char **argv)
 				token_file = argv[++i];
 			else if (!strcmp(a, "--format"))
 				format = argv[++i];
+			else if (!strcmp(a, "--webhook"))
+				aa.webhook = argv[++i];
+			else if (!strcmp(a, "--email"))
+				aa.email = argv[++i];
+			else if (!strcmp(a, "--secret-file"))
+				aa.secret_file = argv[++i];
+			else if (!strcmp(a, "--secret-env"))
+				aa.secret_env = argv[++i];
 			else {
 				for (k = 0; k < 4; k++)
 					if (!strcmp(a, scale_opts[k]))
@@ -625,7 +766,12 @@ int tidm_cmd_job(int argc, char **argv)
 		fprintf(stderr, "tidm job: --format \"%s\": expected table or json\n", format);
 		goto usage;
 	}
-	if ((!strcmp(sub, "list") ? npos != 1 : npos != 2) || (start && strcmp(sub, "create") != 0) ||
+	if (strcmp(sub, "alerts") != 0 && (aa.webhook || aa.email || aa.secret_file || aa.secret_env)) {
+		fprintf(stderr, "tidm job %s: --webhook, --email, --secret-file and --secret-env go with `alerts add`\n", sub);
+		goto usage;
+	}
+	if (!strcmp(sub, "alerts") ? npos < 2 || start || replace || follow || json_object_size(spec)
+	    : (!strcmp(sub, "list") ? npos != 1 : npos != 2) || (start && strcmp(sub, "create") != 0) ||
 	    (replace && strcmp(sub, "restart") != 0) || (follow && strcmp(sub, "events") != 0) ||
 	    (json_object_size(spec) && strcmp(sub, "scale") != 0)) {
 		fprintf(stderr, "tidm job %s: wrong arguments\n", sub);
@@ -647,6 +793,10 @@ int tidm_cmd_job(int argc, char **argv)
 	if (!(c.curl = curl_easy_init())) {
 		fputs("tidm job: cannot initialise libcurl\n", stderr);
 		code = TIDM_EXIT_FAILED;
+		goto out;
+	}
+	if (!strcmp(sub, "alerts")) {
+		code = cmd_alerts(&c, pos[1], pos[2], &aa);
 		goto out;
 	}
 	if (name && !(name_esc = curl_easy_escape(c.curl, name, 0))) {

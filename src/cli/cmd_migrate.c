@@ -236,7 +236,7 @@ static void put_shell_word(const char *s)
 static int usage(void)
 {
 	fputs("usage: tidm migrate JOB.yaml [--until-caught-up] [--replace-conflicts] [--ignore-warnings] [--restart]\n"
-	      "                    [--metrics-listen HOST:PORT]\n",
+	      "                    [--metrics-listen HOST:PORT] [--log-format text|json]\n",
 	      stderr);
 	return TIDM_EXIT_USAGE;
 }
@@ -272,6 +272,12 @@ int tidm_cmd_migrate(int argc, char **argv)
 			ignore_warnings = true;
 		else if (!strcmp(argv[i], "--metrics-listen") && i + 1 < argc)
 			metrics_listen = argv[++i];
+		else if (!strcmp(argv[i], "--log-format") && i + 1 < argc) {
+			if (tidm_log_set_format_name(argv[++i]) < 0) {
+				fprintf(stderr, "tidm migrate: --log-format \"%s\": expected text or json\n", argv[i]);
+				return TIDM_EXIT_USAGE;
+			}
+		}
 		else if (argv[i][0] == '-' || path)
 			return usage();
 		else
@@ -283,6 +289,7 @@ int tidm_cmd_migrate(int argc, char **argv)
 		fprintf(stderr, "tidm: %s\n", tidm_err_msg());
 		return TIDM_EXIT_USAGE;
 	}
+	tidm_log_set_default_job(cfg->name);
 	if (cfg->mode == TIDM_MODE_PHYSICAL) {
 		fprintf(stderr, "tidm: %s: mode physical is not supported yet; use mode: logical\n", path);
 		tidm_job_config_free(cfg);
@@ -390,15 +397,15 @@ int tidm_cmd_migrate(int argc, char **argv)
 	if (m.rc < 0) {
 		if (m.rc == TIDM_ECANCELED) {
 			if (m.rr.sync_ran)
-				fprintf(stderr, "tidm: job %s paused at %s:%llu; run the same command again to resume\n",
+				tidm_say(TIDM_LOG_INFO, "job %s paused at %s:%llu; run the same command again to resume",
 					cfg->name, m.rr.stopped_at.file, (unsigned long long)m.rr.stopped_at.pos);
 			else
-				fprintf(stderr, "tidm: job %s interrupted after %llu of %llu chunks; run the same command again to resume\n",
+				tidm_say(TIDM_LOG_INFO, "job %s interrupted after %llu of %llu chunks; run the same command again to resume",
 					cfg->name, (unsigned long long)atomic_load(&m.rp.full.chunks_done),
 					(unsigned long long)atomic_load(&m.rp.full.chunks_total));
 		} else {
-			fprintf(stderr, "tidm: job %s failed: %s\n", cfg->name, m.err);
-			fprintf(stderr, "tidm: what was finished is recorded; after fixing the cause, run the same command again to resume\n");
+			tidm_say(TIDM_LOG_ERROR, "job %s failed: %s", cfg->name, m.err);
+			tidm_say(TIDM_LOG_INFO, "what was finished is recorded; after fixing the cause, run the same command again to resume");
 		}
 		code = TIDM_EXIT_FAILED;
 	} else if (m.rr.finished_before) {

@@ -44,7 +44,7 @@ int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warning
 	if (runway)
 		memset(runway, 0, sizeof(*runway));
 	if (tidm_precheck_run(cfg, &o, &rep) < 0) {
-		fprintf(stderr, "tidm: precheck could not run: %s\n", tidm_err_msg());
+		tidm_say(TIDM_LOG_ERROR, "precheck could not run: %s", tidm_err_msg());
 		return TIDM_EXIT_FAILED;
 	}
 	if (runway)
@@ -55,7 +55,7 @@ int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warning
 		const tidm_check_result *it = &rep.items[i];
 		if (it->state == TIDM_CHECK_FAIL &&
 		    (!strcmp(it->id, "source-connection") || !strcmp(it->id, "target-connection"))) {
-			fprintf(stderr, "tidm: job %s failed: %s\n", cfg->name, it->message);
+			tidm_say(TIDM_LOG_ERROR, "job %s failed: %s", cfg->name, it->message);
 			tidm_precheck_report_dispose(&rep);
 			return TIDM_EXIT_FAILED;
 		}
@@ -70,13 +70,16 @@ int tidm_cli_precheck_before_run(const tidm_job_config *cfg, bool ignore_warning
 	blocks = f || (w && !rep.resuming);
 	if (blocks || w || ig) {
 		tidm_buf_clear(&out);
-		tidm_precheck_format_table(&rep, &out, isatty(2), false);
-		fputs(out.data, stderr);
+		tidm_precheck_format_table(&rep, &out, isatty(2) && !tidm_log_is_json(), false);
+		if (tidm_log_is_json())
+			tidm_log(f ? TIDM_LOG_ERROR : TIDM_LOG_WARN, "precheck:\n%s", out.data);
+		else
+			fputs(out.data, stderr);
 	} else {
 		tidm_info("job %s: precheck passed (%u items, %.1f s)", cfg->name, p, rep.seconds);
 	}
 	if (blocks)
-		fprintf(stderr, "tidm: job %s not started: the precheck %s; fix %s and run the command again%s\n",
+		tidm_say(TIDM_LOG_ERROR, "job %s not started: the precheck %s; fix %s and run the command again%s",
 			cfg->name, f ? "failed" : "has warnings that are not ignored", f ? "what failed" : "them",
 			f ? "" : ", or accept them with --ignore-warnings or precheck: {ignore: [id, ...]} in the job file");
 	else if (w && rep.resuming)

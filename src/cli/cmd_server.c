@@ -25,13 +25,15 @@
 static int usage(void)
 {
 	fputs("usage: tidm server [--listen ADDR] --data-dir DIR [--token-file F] [--tls-cert F --tls-key F]\n"
-	      "                   [--max-jobs N]\n"
+	      "                   [--max-jobs N] [--sendmail PATH] [--log-format text|json]\n"
 	      "  --listen ADDR      HOST:PORT to serve the API on (default 127.0.0.1:8261); an address\n"
 	      "                     other than loopback needs --token-file\n"
 	      "  --data-dir DIR     where the job store and its secret key live\n"
 	      "  --token-file F     every API request must send \"Authorization: Bearer <token in F>\"\n"
 	      "  --tls-cert F, --tls-key F   serve HTTPS with this PEM certificate chain and key\n"
-	      "  --max-jobs N       most jobs the store holds (default 200)\n",
+	      "  --max-jobs N       most jobs the store holds (default 200)\n"
+	      "  --sendmail PATH    the program e-mail alerts go through (default /usr/sbin/sendmail)\n"
+	      "  --log-format F     text (default) or json: one JSON object per line (time, level, job, message)\n",
 	      stderr);
 	return TIDM_EXIT_USAGE;
 }
@@ -87,7 +89,7 @@ static void wipe_free(char *s)
 int tidm_cmd_server(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8261", *data_dir = NULL, *token_file = NULL, *cert_file = NULL,
-		   *key_file = NULL;
+		   *key_file = NULL, *sendmail = NULL;
 	char *token = NULL, *cert = NULL, *key = NULL, *end;
 	unsigned long max_jobs = 0;
 	tidm_manager_opts mo = {0};
@@ -116,7 +118,14 @@ int tidm_cmd_server(int argc, char **argv)
 			cert_file = argv[++i];
 		else if (!strcmp(a, "--tls-key"))
 			key_file = argv[++i];
-		else if (!strcmp(a, "--max-jobs")) {
+		else if (!strcmp(a, "--sendmail"))
+			sendmail = argv[++i];
+		else if (!strcmp(a, "--log-format")) {
+			if (tidm_log_set_format_name(argv[++i]) < 0) {
+				fprintf(stderr, "tidm server: --log-format \"%s\": expected text or json\n", argv[i]);
+				return TIDM_EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--max-jobs")) {
 			errno = 0;
 			max_jobs = strtoul(argv[++i], &end, 10);
 			if (errno || *end || !argv[i][0] || max_jobs == 0 || max_jobs > 1000000) {
@@ -163,6 +172,7 @@ int tidm_cmd_server(int argc, char **argv)
 
 	mo.data_dir = data_dir;
 	mo.max_jobs = (unsigned)max_jobs;
+	mo.sendmail = sendmail;
 	if (tidm_manager_open(&m, &mo) < 0) {
 		fprintf(stderr, "tidm server: %s\n", tidm_err_msg());
 		goto out;

@@ -78,5 +78,8 @@ void http_api_sources_objects(http_req *rq, http_resp *rs);
 void http_api_connections_check(http_req *rq, http_resp *rs);
 void http_api_precheck(http_req *rq, http_resp *rs);
 void http_api_openapi(http_req *rq, http_resp *rs);
+void http_api_alert_subs_create(http_req *rq, http_resp *rs);
+void http_api_alert_subs_list(http_req *rq, http_resp *rs);
+void http_api_alert_subs_delete(http_req *rq, http_resp *rs);
 
 #endif

@@ -32,6 +32,9 @@ static const struct route {
 	{"POST", "/connections/check", http_api_connections_check},
 	{"POST", "/precheck", http_api_precheck},
 	{"GET", "/openapi.json", http_api_openapi},
+	{"POST", "/alerts/subscriptions", http_api_alert_subs_create},
+	{"GET", "/alerts/subscriptions", http_api_alert_subs_list},
+	{"DELETE", "/alerts/subscriptions/{name}", http_api_alert_subs_delete},
 };
 
 /* Does `path` fit `pattern`? Copies the {name} segment to name. */

@@ -67,12 +67,13 @@ struct ctx {
 };
 
 static const char *const job_keys[] = {"name", "type", "mode", "source", "target", "objects",
-				       "start", "spec", "safe-mode", "precheck", NULL};
+				       "start", "spec", "safe-mode", "precheck", "alerts", NULL};
 static const char *const endpoint_keys[] = {"host", "port", "user", "password", "password-env",
 					    "password-file", "tls", "connect-timeout", "binlog", "triggers", NULL};
 static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
 static const char *const objects_keys[] = {"databases", "tables", "exclude", NULL};
 static const char *const precheck_keys[] = {"ignore", "copy-rate", "timeout", NULL};
+static const char *const alerts_keys[] = {"no-progress-minutes", "no-progress-seconds", "lag-seconds", NULL};
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
@@ -970,6 +971,45 @@ static int parse_precheck(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	return 0;
 }
 
+/* alerts: {no-progress-minutes: N | no-progress-seconds: N, lag-seconds: N} (the daemon's
+ * own alerts, service/alerts.h); no-progress-seconds is the finer form of the first. */
+static int parse_alerts(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	tidm_job_config *cfg = c->cfg;
+	struct fy_node *np_key = NULL;
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+	unsigned n;
+
+	if (is_null(v))
+		return 0;
+	rc = want_mapping(c, key, v, "alerts", "a mapping with no-progress-minutes (or no-progress-seconds) and/or lag-seconds");
+	if (rc < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+		if ((rc = key_index(c, p, alerts_keys, "alerts", &idx)) < 0)
+			return rc;
+		if (idx == 0 || idx == 1) {
+			if (np_key)
+				return fail(c, k, "alerts has both no-progress-minutes and no-progress-seconds; expected one of them");
+			np_key = k;
+		}
+		if (idx == 0) {
+			rc = get_unsigned(c, k, val, "no-progress-minutes in alerts", 1, 10080, &n);
+			cfg->alert_no_progress_s = n * 60;
+		} else if (idx == 1) {
+			rc = get_unsigned(c, k, val, "no-progress-seconds in alerts", 1, 604800, &cfg->alert_no_progress_s);
+		} else {
+			rc = get_unsigned(c, k, val, "lag-seconds in alerts", 1, 604800, &cfg->alert_lag_s);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_name(struct ctx *c, struct fy_node *key, struct fy_node *v)
 {
 	const char *why;
@@ -990,7 +1030,7 @@ static int parse_name(struct ctx *c, struct fy_node *key, struct fy_node *v)
 static int parse_job(struct ctx *c, struct fy_node *root)
 {
 	tidm_job_config *cfg = c->cfg;
-	struct fy_node *seen[10] = {NULL};
+	struct fy_node *seen[11] = {NULL};
 	char list[256];
 	void *it = NULL;
 	struct fy_node_pair *p;
@@ -1022,6 +1062,7 @@ static int parse_job(struct ctx *c, struct fy_node *root)
 		case 6: rc = parse_start(c, k, v); break;
 		case 7: rc = parse_spec(c, k, v); break;
 		case 9: rc = parse_precheck(c, k, v); break;
+		case 10: rc = parse_alerts(c, k, v); break;
 		default: rc = get_bool(c, k, v, "safe-mode", &cfg->safe_mode); break;
 		}
 		if (rc < 0)
@@ -1188,6 +1229,7 @@ int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len
 	cfg->chunk_rows = DEFAULT_CHUNK_ROWS;
 	cfg->statement_bytes = DEFAULT_STATEMENT_BYTES;
 	cfg->safe_mode_seconds = DEFAULT_SAFE_MODE_SECONDS;
+	cfg->alert_no_progress_s = 1200;
 
 	c.cfg = cfg;
 	c.origin = cfg->path;

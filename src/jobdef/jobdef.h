@@ -74,6 +74,11 @@ typedef struct tidm_job_config {
 	size_t n_precheck_ignore;
 	uint64_t precheck_copy_rate;
 	unsigned precheck_timeout;
+	/* the daemon's alerts (`alerts: {no-progress-minutes: N | no-progress-seconds: N,
+	 * lag-seconds: N}`): a running job that made no progress for this long (default
+	 * 1200 s), replication lag above this many seconds (0 = no lag alert, the default) */
+	unsigned alert_no_progress_s;
+	unsigned alert_lag_s;
 	/* HTTP API only: `"start": true` in a POST /jobs body asks to start the job at once.
 	 * A boolean `start` is this request, a mapping `start` is the start position. */
 	bool start_requested;

@@ -283,6 +283,7 @@ void *mgr_job_main(void *arg)
 	int rc;
 
 	memset(&f, 0, sizeof(f));
+	tidm_log_set_thread_job(j->name); /* the "job" of this thread's JSON log lines */
 	pthread_mutex_lock(&m->mu);
 	restart = j->restart;
 	replace = j->replace_conflicts;

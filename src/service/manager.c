@@ -32,6 +32,7 @@
 #include "db/conn.h"
 #include "db/meta.h"
 #include "job/config.h"
+#include "service/alerts.h"
 #include "service/manager_int.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -49,6 +50,14 @@ static void err_reset(void)
 	err_field[0] = '\0';
 	err_malformed = false;
 	tidm_err_clear();
+}
+
+void mgr_err_begin(void) { err_reset(); }
+
+void mgr_err_field(const char *field, bool malformed)
+{
+	snprintf(err_field, sizeof(err_field), "%s", field ? field : "");
+	err_malformed = malformed;
 }
 
 /* TIDM_EINVAL naming a field (422). */
@@ -120,7 +129,7 @@ void mgr_event(tidm_manager *m, mgr_job *j, const char *level, const char *kind,
 	ev.cause = (char *)cause;
 	if (tidm_store_event_append(m->store, j->name, &ev) < 0)
 		tidm_error("job %s: recording an event: %s", j->name, tidm_err_msg());
-	tidm_log(lvl, "job %s: %s%s%s%s", j->name, msg, cause ? " (" : "", cause ? cause : "", cause ? ")" : "");
+	tidm_log_job(lvl, j->name, "%s%s%s%s", msg, cause ? " (" : "", cause ? cause : "", cause ? ")" : "");
 }
 
 /* ---- definitions and passwords ------------------------------------------------- */
@@ -429,6 +438,7 @@ int tidm_manager_open(tidm_manager **out, const tidm_manager_opts *o)
 	}
 	pthread_mutex_unlock(&m->mu);
 	tidm_store_jobs_free(all, n);
+	m->alerts = mgr_alerts_start(m, o->sendmail, o->alert_interval_ms);
 	*out = m;
 	return 0;
 }
@@ -437,6 +447,7 @@ void tidm_manager_close(tidm_manager *m)
 {
 	if (!m)
 		return;
+	mgr_alerts_stop(m->alerts);
 	pthread_mutex_lock(&m->mu);
 	m->closing = true;
 	for (size_t k = 0; k < m->njobs; k++) {

@@ -49,6 +49,10 @@ typedef struct tidm_manager_opts {
 	unsigned retry_first_ms;
 	unsigned retry_max_ms;
 	const struct tidm_manager_hooks *hooks; /* tests only; NULL = the real runner */
+	/* alerts (service/alerts.h): the sendmail program (NULL = /usr/sbin/sendmail) and the
+	 * watcher's round (0 = 2000 ms) */
+	const char *sendmail;
+	unsigned alert_interval_ms;
 } tidm_manager_opts;
 
 /* Opens the store (creating / migrating it), then resumes every job whose recorded state
@@ -76,6 +80,14 @@ int tidm_manager_scale(tidm_manager *m, const char *name, const json_t *spec, js
 int tidm_manager_delete(tidm_manager *m, const char *name);
 /* The job's events after id `after` (0: from the first), at most `limit`: {"events":[{"id","time","level","kind","message","cause"}]} */
 int tidm_manager_events(tidm_manager *m, const char *name, int64_t after, unsigned limit, json_t **out);
+
+/* Alert subscribers (service/alerts.h). body: {"kind":"webhook","url","secret"} or
+ * {"kind":"email","address"}; the answer {"id","kind","url"|"address","has_secret",
+ * "created_at"} never holds the secret. list: {"subscriptions":[...]}. delete: the id as
+ * text (TIDM_ENOTFOUND when none). */
+int tidm_manager_alert_sub_create(tidm_manager *m, const char *body, size_t len, json_t **out);
+int tidm_manager_alert_sub_list(tidm_manager *m, json_t **out);
+int tidm_manager_alert_sub_delete(tidm_manager *m, const char *id);
 
 struct tidm_buf;
 /* Appends the Prometheus text (job/metrics.h) of every job and of the process. */

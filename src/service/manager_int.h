@@ -78,6 +78,7 @@ struct tidm_manager {
 	mgr_job **jobs;
 	size_t njobs, cap;
 	bool closing;
+	struct mgr_alerts *alerts; /* alerts.h; NULL when they could not start */
 };
 
 /* manager.c */
@@ -89,6 +90,10 @@ void mgr_set_state(tidm_manager *m, mgr_job *j, const char *state, const char *s
 /* Appends an event (and logs it). cause may be NULL. */
 void mgr_event(tidm_manager *m, mgr_job *j, const char *level, const char *kind, const char *cause, const char *fmt,
 	       ...) __attribute__((format(printf, 6, 7)));
+/* For API operations in other files: clears the thread's error and field; names the
+ * field of a TIDM_EINVAL (NULL none), malformed = HTTP 400. */
+void mgr_err_begin(void);
+void mgr_err_field(const char *field, bool malformed);
 /* The job's configuration, passwords unsealed (tidm_job_config_free it); `def` NULL: j->def.
  * m->mu held. */
 int mgr_job_config(tidm_manager *m, const mgr_job *j, const char *def, tidm_job_config **out);

@@ -41,6 +41,19 @@ int tidm_store_event_list(tidm_store *s, const char *job, int64_t after, unsigne
 	return s->ops->event_list(s, job, after, limit ? limit : 100, out, n);
 }
 
+int tidm_store_sub_create(tidm_store *s, tidm_store_sub *sub) { return s->ops->sub_create(s, sub); }
+int tidm_store_sub_list(tidm_store *s, tidm_store_sub **out, size_t *n) { return s->ops->sub_list(s, out, n); }
+int tidm_store_sub_delete(tidm_store *s, int64_t id) { return s->ops->sub_delete(s, id); }
+
+void tidm_store_subs_free(tidm_store_sub *subs, size_t n)
+{
+	for (size_t i = 0; i < n && subs; i++) {
+		free(subs[i].target);
+		free(subs[i].secret);
+	}
+	free(subs);
+}
+
 void tidm_store_job_dispose(tidm_store_job *j)
 {
 	if (!j)

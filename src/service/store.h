@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 /* The newest schema this program writes (store_sqlite.c migrates older ones in place). */
-#define TIDM_STORE_SCHEMA_VERSION 2
+#define TIDM_STORE_SCHEMA_VERSION 3
 
 typedef struct tidm_store tidm_store;
 
@@ -63,6 +63,15 @@ typedef struct tidm_store_event {
 	char *cause;     /* NULL when none */
 } tidm_store_event;
 
+/* An alert subscriber (service/alerts.h): a webhook URL or an e-mail address. */
+typedef struct tidm_store_sub {
+	int64_t id;        /* assigned by the store */
+	char kind[16];     /* webhook | email */
+	char *target;      /* the URL or the address */
+	char *secret;      /* opaque (the sealed shared secret of a webhook); NULL none */
+	int64_t created_at; /* Unix ms */
+} tidm_store_sub;
+
 /* The operations of one engine. Callers use the tidm_store_* functions below. */
 typedef struct tidm_store_ops {
 	const char *engine;
@@ -78,6 +87,9 @@ typedef struct tidm_store_ops {
 	int (*event_append)(tidm_store *s, const char *job, tidm_store_event *ev);
 	int (*event_list)(tidm_store *s, const char *job, int64_t after, unsigned limit, tidm_store_event **out,
 			  size_t *n);
+	int (*sub_create)(tidm_store *s, tidm_store_sub *sub);
+	int (*sub_list)(tidm_store *s, tidm_store_sub **out, size_t *n);
+	int (*sub_delete)(tidm_store *s, int64_t id);
 } tidm_store_ops;
 
 /* Every engine's handle starts with this. */
@@ -109,6 +121,14 @@ int tidm_store_event_append(tidm_store *s, const char *job, tidm_store_event *ev
 /* Events of `job` with id > after, oldest first, at most `limit` (0: 100). */
 int tidm_store_event_list(tidm_store *s, const char *job, int64_t after, unsigned limit, tidm_store_event **out,
 			  size_t *n);
+
+/* Alert subscribers. create: sub->id receives the new id (kind, target, secret,
+ * created_at written). list: all, by id (tidm_store_subs_free). delete: TIDM_ENOTFOUND
+ * when there is none. */
+int tidm_store_sub_create(tidm_store *s, tidm_store_sub *sub);
+int tidm_store_sub_list(tidm_store *s, tidm_store_sub **out, size_t *n);
+int tidm_store_sub_delete(tidm_store *s, int64_t id);
+void tidm_store_subs_free(tidm_store_sub *subs, size_t n);
 
 void tidm_store_job_dispose(tidm_store_job *j);
 void tidm_store_jobs_free(tidm_store_job *jobs, size_t n);

@@ -55,6 +55,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN last_cause TEXT;"
 	"ALTER TABLE jobs ADD COLUMN resume_on_open INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX events_job_id ON events(job, id);",
+	/* 2 -> 3: alert subscribers (issue 15) */
+	"CREATE TABLE alert_subscriptions ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" kind TEXT NOT NULL,"
+	" target TEXT NOT NULL,"
+	" secret TEXT,"
+	" created_at INTEGER NOT NULL);",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TIDM_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
@@ -452,6 +459,87 @@ static int op_event_list(tidm_store *base, const char *job, int64_t after, unsig
 	return 0;
 }
 
+static int op_sub_create(tidm_store *base, tidm_store_sub *sub)
+{
+	sqlite_store *s = (sqlite_store *)base;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	if ((rc = prepare(s, &st,
+			  "INSERT INTO alert_subscriptions (kind, target, secret, created_at) VALUES (?1, ?2, ?3, ?4)")) == 0) {
+		bind_text(st, 1, sub->kind);
+		bind_text(st, 2, sub->target ? sub->target : "");
+		bind_text(st, 3, sub->secret);
+		sqlite3_bind_int64(st, 4, sub->created_at);
+		if ((rc = step_done(s, st, "adding an alert subscription")) == 0)
+			sub->id = sqlite3_last_insert_rowid(s->db);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static int op_sub_list(tidm_store *base, tidm_store_sub **out, size_t *n)
+{
+	sqlite_store *s = (sqlite_store *)base;
+	sqlite3_stmt *st = NULL;
+	tidm_store_sub *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->mu);
+	if ((rc = prepare(s, &st, "SELECT id, kind, target, secret, created_at FROM alert_subscriptions ORDER BY id")) ==
+	    0) {
+		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+			tidm_store_sub *e;
+			if (cnt == cap) {
+				cap = cap ? cap * 2 : 8;
+				v = realloc(v, cap * sizeof(*v));
+				if (!v)
+					abort();
+			}
+			e = &v[cnt++];
+			memset(e, 0, sizeof(*e));
+			e->id = sqlite3_column_int64(st, 0);
+			col_copy(st, 1, e->kind, sizeof(e->kind));
+			e->target = col_dup(st, 2);
+			e->secret = col_dup(st, 3);
+			e->created_at = sqlite3_column_int64(st, 4);
+		}
+		if (r != SQLITE_DONE)
+			rc = db_fail(s, "listing alert subscriptions");
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->mu);
+	if (rc < 0) {
+		tidm_store_subs_free(v, cnt);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int op_sub_delete(tidm_store *base, int64_t id)
+{
+	sqlite_store *s = (sqlite_store *)base;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	if ((rc = prepare(s, &st, "DELETE FROM alert_subscriptions WHERE id = ?1")) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		if ((rc = step_done(s, st, "removing an alert subscription")) == 0 && sqlite3_changes(s->db) == 0)
+			rc = tidm_err_set(TIDM_ENOTFOUND, "no alert subscription %lld", (long long)id);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
 static const tidm_store_ops sqlite_ops = {
 	.engine = "sqlite",
 	.close = op_close,
@@ -465,6 +553,9 @@ static const tidm_store_ops sqlite_ops = {
 	.job_delete = op_job_delete,
 	.event_append = op_event_append,
 	.event_list = op_event_list,
+	.sub_create = op_sub_create,
+	.sub_list = op_sub_list,
+	.sub_delete = op_sub_delete,
 };
 
 int tidm_store_sqlite_open_file(tidm_store **out, const char *path, int version)

@@ -216,6 +216,8 @@ static void test_job_config__defaults(void **state)
 	assert_false(cfg->max_txn_bytes_set); /* the target decides (sync/txn_split.h) */
 	assert_false(cfg->safe_mode);
 	assert_int_equal(cfg->safe_mode_seconds, 60);
+	assert_int_equal(cfg->alert_no_progress_s, 1200); /* alerts: defaults */
+	assert_int_equal(cfg->alert_lag_s, 0);
 	assert_string_equal(tidm_job_type_name(cfg->type), "full");
 	assert_string_equal(tidm_job_mode_name(cfg->mode), "logical");
 	tidm_job_config_free(cfg);
@@ -237,10 +239,13 @@ static void test_job_config__json_body(void **state)
 		" \"source\": {\"host\": \"s\", \"port\": 3306, \"user\": \"u\", \"password\": \"pw\"},\n"
 		" \"target\": {\"host\": \"t\", \"port\": 4000, \"user\": \"root\"},\n"
 		" \"objects\": {\"databases\": [\"shop\"], \"exclude\": [\"shop.tmp_*\"]},\n"
-		" \"spec\": {\"batch\": 500}, \"safe-mode\": false}";
+		" \"spec\": {\"batch\": 500}, \"safe-mode\": false,\n"
+		" \"alerts\": {\"no-progress-seconds\": 5, \"lag-seconds\": 30}}";
 
 	(void)state;
 	assert_int_equal(tidm_job_config_parse(&cfg, body, strlen(body), "request body"), 0);
+	assert_int_equal(cfg->alert_no_progress_s, 5);
+	assert_int_equal(cfg->alert_lag_s, 30);
 	assert_string_equal(cfg->path, "request body");
 	assert_string_equal(cfg->name, "api-job");
 	assert_int_equal(cfg->type, TIDM_JOB_INCREMENTAL);
@@ -260,7 +265,7 @@ static void test_job_config__json_body(void **state)
 	assert_null(cfg);
 	assert_string_equal(tidm_err_msg(),
 			    "request body:2:18: unknown key \"tpye\" in the job; expected one of name, type, mode, "
-			    "source, target, objects, start, spec, safe-mode, precheck");
+			    "source, target, objects, start, spec, safe-mode, precheck, alerts");
 	/* the text need not be NUL-terminated */
 	char not_terminated[] = {'n', 'a', 'm', 'e', ':', ' ', '1', 'X'};
 	assert_int_equal(tidm_job_config_parse(&cfg, not_terminated, 7, "body"), TIDM_EINVAL);
@@ -366,7 +371,7 @@ static void test_job_config__malformed_yaml(void **state)
 		     "job.yaml:4:8: invalid YAML: double-quoted scalar without closing quote");
 	expect_error("- name: a\n",
 		     "job.yaml:1:1: the job is a list; expected a mapping with keys name, type, mode, source, target, "
-		     "objects, start, spec, safe-mode, precheck");
+		     "objects, start, spec, safe-mode, precheck, alerts");
 	expect_error("name: &n a\ntype: *n\n",
 		     "job.yaml:2:7: type is an alias (anchors and aliases are not supported); expected one of full, "
 		     "incremental, all");
@@ -377,7 +382,7 @@ static void test_job_config__unknown_keys(void **state)
 	(void)state;
 	expect_error("name: a\n\ntpye: full\n",
 		     "job.yaml:3:1: unknown key \"tpye\" in the job; expected one of name, type, mode, source, target, "
-		     "objects, start, spec, safe-mode, precheck");
+		     "objects, start, spec, safe-mode, precheck, alerts");
 	expect_error("name: a\ntype: full\nsource:\n  hots: s\n",
 		     "job.yaml:4:3: unknown key \"hots\" in source; expected one of host, port, user, password, "
 		     "password-env, password-file, tls, connect-timeout, binlog, triggers");
@@ -470,6 +475,15 @@ static void test_job_config__bad_values(void **state)
 		     "job.yaml:3:16: host in source is empty; expected the host name or IP address of the server");
 	expect_error("name: a\nspec:\n  dump-threads: 65\n",
 		     "job.yaml:3:17: dump-threads in spec is \"65\"; expected a whole number from 1 to 64");
+	expect_error("name: a\nalerts:\n  no-progress-minutes: 0\n",
+		     "job.yaml:3:24: no-progress-minutes in alerts is \"0\"; expected a whole number from 1 to 10080");
+	expect_error("name: a\nalerts: {lag-seconds: x}\n",
+		     "job.yaml:2:23: lag-seconds in alerts is \"x\"; expected a whole number from 1 to 604800");
+	expect_error("name: a\nalerts: {no-progress-minutes: 5, no-progress-seconds: 5}\n",
+		     "job.yaml:2:34: alerts has both no-progress-minutes and no-progress-seconds; expected one of them");
+	expect_error("name: a\nalerts: [1]\n",
+		     "job.yaml:2:9: alerts is a list; expected a mapping with no-progress-minutes (or no-progress-seconds) "
+		     "and/or lag-seconds");
 	expect_error("name: a\nspec:\n  batch: 0\n",
 		     "job.yaml:3:10: batch in spec is \"0\"; expected a whole number from 1 to 100000");
 	expect_error("name: a\nspec:\n  chunk-rows: 999\n",

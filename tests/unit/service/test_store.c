@@ -223,7 +223,7 @@ static void test_store_sqlite__migration(void **state)
 
 	assert_int_equal(tidm_store_sqlite_open(&s, dir), 0);
 	assert_int_equal(tidm_store_schema_version(s, &v), 0);
-	assert_int_equal(v, 2);
+	assert_int_equal(v, 3);
 	assert_int_equal(tidm_store_job_get(s, "old", &j), 0);
 	assert_string_equal(j.state, "failed");
 	assert_string_equal(j.stage, "loading");
@@ -248,10 +248,47 @@ static void test_store_sqlite__migration(void **state)
 	assert_null(s);
 	char want[600];
 	snprintf(want, sizeof(want),
-		 "job store %s has schema version 99, written by a newer tidm (this one knows up to 2): use that "
+		 "job store %s has schema version 99, written by a newer tidm (this one knows up to 3): use that "
 		 "version, or another data directory",
 		 path);
 	assert_string_equal(tidm_err_msg(), want);
+}
+
+/* alert subscribers (schema 3): ids grow, the secret is kept as given, delete by id */
+static void test_store_sqlite__subscriptions(void **state)
+{
+	tidm_store *s = NULL;
+	tidm_store_sub a = {0}, b = {0}, *l = NULL;
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(tidm_store_sqlite_open(&s, dir), 0);
+	snprintf(a.kind, sizeof(a.kind), "webhook");
+	a.target = (char *)"http://127.0.0.1:9/hook";
+	a.secret = (char *)"sealed-text";
+	a.created_at = 11;
+	assert_int_equal(tidm_store_sub_create(s, &a), 0);
+	snprintf(b.kind, sizeof(b.kind), "email");
+	b.target = (char *)"ops@example.com";
+	b.created_at = 12;
+	assert_int_equal(tidm_store_sub_create(s, &b), 0);
+	assert_true(b.id > a.id);
+	assert_int_equal(tidm_store_sub_list(s, &l, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].kind, "webhook");
+	assert_string_equal(l[0].target, "http://127.0.0.1:9/hook");
+	assert_string_equal(l[0].secret, "sealed-text");
+	assert_int_equal(l[0].created_at, 11);
+	assert_string_equal(l[1].target, "ops@example.com");
+	assert_null(l[1].secret);
+	tidm_store_subs_free(l, n);
+	assert_int_equal(tidm_store_sub_delete(s, a.id), 0);
+	assert_int_equal(tidm_store_sub_delete(s, a.id), TIDM_ENOTFOUND);
+	assert_int_equal(tidm_store_sub_list(s, &l, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].id, b.id);
+	tidm_store_subs_free(l, n);
+	tidm_store_close(s);
 }
 
 static void test_store_sqlite__not_a_store(void **state)
@@ -276,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_sqlite__jobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_sqlite__events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_sqlite__migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_sqlite__subscriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_sqlite__not_a_store, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
