@@ -49,7 +49,15 @@ static int fake_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run
 	return TIDM_ECANCELED;
 }
 
-static const tidm_manager_hooks hooks = {.run = fake_run};
+/* The scripted jobs point at no server: no precheck (it is tested on its own). */
+static int fake_precheck(const tidm_job_config *cfg, void *payload)
+{
+	(void)cfg;
+	(void)payload;
+	return 0;
+}
+
+static const tidm_manager_hooks hooks = {.run = fake_run, .precheck = fake_precheck};
 
 static int setup(void **state)
 {
