@@ -11,8 +11,9 @@
 #  1. list latency: a `tidm server` on a fresh data dir; JOBS jobs (default 200, the
 #     store's limit) created through POST /api/v1/jobs (type full, pointing at the
 #     servers, not started); then CALLS calls (default 30) each of `tidm job list` (the
-#     wall time of the whole client process, table output) and of GET /api/v1/jobs (curl's
-#     time_total for one request on a new connection). Medians, goal < 50 ms each.
+#     wall time of the whole client process, table output), of GET /api/v1/jobs and of
+#     GET /metrics (curl's time_total for one request on a new connection). Medians, goal
+#     < 50 ms each.
 #  2. memory: another data dir; IDLE jobs (default 20) of type incremental, each on its
 #     own small source database, created with "start": true and waited for until every
 #     one is running in stage syncing; after SETTLE seconds (default 5) without writes, the
@@ -123,16 +124,19 @@ done
 n=$(curl -sS "$base/api/v1/jobs" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["jobs"]))')
 [ "$n" = "$jobs" ] || die "GET /api/v1/jobs lists $n jobs, expected $jobs"
 "$tidm" job list --server "$base" >/dev/null # warm
-list_t=() get_t=()
+list_t=() get_t=() met_t=()
 for ((i = 0; i < calls; i++)); do
 	t0=$(now)
 	"$tidm" job list --server "$base" >"$work/list.out"
 	list_t+=("$(ms "$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.6f", a - b }')")")
 	get_t+=("$(ms "$(curl -sS -o "$work/get.json" -w '%{time_total}' "$base/api/v1/jobs")")")
+	met_t+=("$(ms "$(curl -sS -o "$work/metrics.txt" -w '%{time_total}' "$base/metrics")")")
 done
+[ "$(grep -c '^tidm_job_info{' "$work/metrics.txt")" = "$jobs" ] || die "GET /metrics has $(grep -c '^tidm_job_info{' "$work/metrics.txt") jobs"
 [ "$(grep -c '^bench-list-' "$work/list.out")" = "$jobs" ] || die "tidm job list printed $(grep -c '^bench-list-' "$work/list.out") jobs"
 list_ms=$(median "${list_t[@]}")
 get_ms=$(median "${get_t[@]}")
+met_ms=$(median "${met_t[@]}")
 list_bytes=$(wc -c <"$work/get.json")
 rss_200=$(rss_kib "$pid")
 stop_server
@@ -193,6 +197,7 @@ printf '\n%-52s %12s %s\n' "tidm server ($(date +%F), $(nproc) cores)" value goa
 printf '%-52s %9s ms  < 50 ms %s\n' "tidm job list, $jobs jobs (median of $calls)" "$list_ms" "$(goal "$list_ms" 50)"
 printf '%-52s %9s ms  < 50 ms %s\n' "GET /api/v1/jobs, $jobs jobs (median of $calls)" "$get_ms" "$(goal "$get_ms" 50)"
 printf '%-52s %9s B\n' "GET /api/v1/jobs answer size" "$list_bytes"
+printf '%-52s %9s ms  < 50 ms %s\n' "GET /metrics, $jobs jobs (median of $calls)" "$met_ms" "$(goal "$met_ms" 50)"
 printf '%-52s %9s MiB\n' "daemon VmRSS, no job" "$(awk -v k="$rss_empty" 'BEGIN { printf "%.1f", k / 1024 }')"
 printf '%-52s %9s MiB\n' "daemon VmRSS, $jobs created jobs (after the calls)" "$(awk -v k="$rss_200" 'BEGIN { printf "%.1f", k / 1024 }')"
 printf '%-52s %9s MiB (%s threads)\n' "daemon VmRSS, $idle idle syncing jobs" "$(awk -v k="$rss_idle" 'BEGIN { printf "%.1f", k / 1024 }')" "$thr_idle"
