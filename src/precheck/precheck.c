@@ -510,7 +510,7 @@ int tidm_precheck_run(const tidm_job_config *cfg, const tidm_precheck_opts *opts
 	if (!o.threads)
 		o.threads = 6;
 	if (o.sample_seconds <= 0)
-		o.sample_seconds = 1.0;
+		o.sample_seconds = 0.5;
 	nth = o.threads > 16 ? 16 : o.threads;
 	out->items = calloc(N_ITEMS, sizeof(*out->items));
 	c = calloc(1, sizeof(*c));

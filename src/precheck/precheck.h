@@ -70,7 +70,7 @@ typedef struct tidm_precheck_opts {
 	unsigned timeout_s;       /* per item; 0 = 30 */
 	unsigned threads;         /* 0 = 6 */
 	bool ignore_warnings;     /* every warning counts as ignored */
-	double sample_seconds;    /* copy-rate sample of the runway item; 0 = 1.0 */
+	double sample_seconds;    /* copy-rate sample of the runway item; 0 = 0.5 */
 	bool restart;             /* the run starts the job over (migrate --restart): not resuming */
 } tidm_precheck_opts;
 

@@ -109,6 +109,8 @@ static double sample_rows_per_s(pc_ctx *c, const pc_table *t, double secs)
 PC_ITEM(pc_item_binlog_runway)
 {
 	bool assumed = false;
+	/* a type all job past its full phase (resumed in replication) has nothing to copy */
+	bool copying = pc_copies(c) && !(c->job_exists && !strcmp(c->job_stage, "sync"));
 	tidm_runway *rw = &c->runway;
 	tidm_conn *src;
 	const char *err;
@@ -142,7 +144,7 @@ PC_ITEM(pc_item_binlog_runway)
 	}
 
 	/* the full phase's size, and a copy-rate sample that also times the binlog rate */
-	if (pc_copies(c)) {
+	if (copying) {
 		if (pc_need_tables(c, k, &err) < 0) {
 			tidm_err_set(TIDM_ERROR, "%s", err);
 			pc_cannot(r, "the selected tables' sizes");
@@ -162,7 +164,7 @@ PC_ITEM(pc_item_binlog_runway)
 		return;
 	}
 	t0 = mono();
-	if (pc_copies(c)) {
+	if (copying) {
 		if (c->cfg->precheck_copy_rate) {
 			rw->copy_rate = (double)c->cfg->precheck_copy_rate;
 		} else if (big && big->bytes && big->rows) {
@@ -184,7 +186,7 @@ PC_ITEM(pc_item_binlog_runway)
 		rw->full_estimate_s = 0;
 	}
 	/* let the rate sample see at least a short interval */
-	while (mono() - t0 < 0.5)
+	while (mono() - t0 < 0.25)
 		nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
 	if (tidm_replica_status_read(src, &s2) == 0) {
 		double el = mono() - t0;
@@ -218,7 +220,7 @@ PC_ITEM(pc_item_binlog_runway)
 	tidm_precheck_fmt_duration(d_est, sizeof(d_est), rw->full_estimate_s);
 	snprintf(d_r, sizeof(d_r), "%.0f", w > 0 ? w : 0);
 
-	if (!pc_copies(c)) {
+	if (!copying) {
 		if (runway <= 0) {
 			pc_fail(r, "the start position will be purged any moment (%s)", rw->retention);
 			pc_fix(r, "Keep binary logs longer (see binlog-retention), or start from a newer position.");
