@@ -14,7 +14,7 @@
  *
  * Full-phase estimate: the selected tables' size in statistics bytes (DATA_LENGTH +
  * INDEX_LENGTH) over a copy rate: `precheck: {copy-rate: BYTES}` when the job file sets
- * one; otherwise a sample of the largest table is read on one connection for about a
+ * one; otherwise a sample of the largest table is read on one connection for about half a
  * second, its rows/s converted to statistics bytes/s through that table's bytes per row,
  * times the job's parallelism min(dump-threads, load-threads), halved because the target
  * writes (and indexes) more slowly than the source reads (tidm's own benches load at
