@@ -83,3 +83,14 @@ endforeach()
 # The house rules of the source tree: includes point down the layers, no file over 1,500 lines.
 add_test(NAME unit_layout COMMAND bash ${CMAKE_SOURCE_DIR}/tests/lint/test_layout.sh)
 set_tests_properties(unit_layout PROPERTIES LABELS unit TIMEOUT 60 ENVIRONMENT "${TIDM_TEST_ENV}")
+
+# Browser tests of the web console (tests/browser/test_*.sh, label "browser"): Debian's
+# chromium driven by playwright-core from tests/browser/node_modules (scripts/setup.sh
+# runs `npm ci` there), on the same throwaway servers as the integration tests.
+file(GLOB TIDM_BROWSER_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/browser/test_*.sh)
+foreach(src IN LISTS TIDM_BROWSER_TESTS)
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME browser_${name} COMMAND bash ${src})
+  set_tests_properties(browser_${name} PROPERTIES LABELS browser FIXTURES_REQUIRED testdb SKIP_RETURN_CODE 77
+                       RESOURCE_LOCK testdb TIMEOUT 600 ENVIRONMENT "${TIDM_TEST_ENV}")
+endforeach()

@@ -158,3 +158,22 @@ void http_api_jobs_events(http_req *rq, http_resp *rs)
 	rc = tidm_manager_events(rq->mgr, rq->name, after, (unsigned)limit, &out);
 	answer(rs, rc, 200, out);
 }
+
+void http_api_jobs_history(http_req *rq, http_resp *rs)
+{
+	json_t *out = NULL;
+	long long since;
+	int rc;
+
+	if (http_query_int(rq, rs, "since", 0, INT64_MAX, 0, &since) < 0)
+		return;
+	rc = tidm_manager_history(rq->mgr, rq->name, since, &out);
+	answer(rs, rc, 200, out);
+}
+
+void http_api_jobs_positions(http_req *rq, http_resp *rs)
+{
+	json_t *out = NULL;
+	int rc = tidm_manager_positions(rq->mgr, rq->name, &out);
+	answer(rs, rc, 200, out);
+}

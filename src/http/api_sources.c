@@ -154,3 +154,20 @@ out:
 	tidm_conn_close(c);
 	json_decref(body);
 }
+
+/* POST /files/tls: a TLS file as text -> the path the tls members then name. */
+void http_api_files_tls(http_req *rq, http_resp *rs)
+{
+	json_t *body = NULL, *out = NULL;
+	int rc;
+
+	if (http_body_object(rq, rs, false, &body) < 0)
+		return;
+	json_decref(body);
+	rc = tidm_manager_save_tls(rq->mgr, rq->body, rq->body_len, &out);
+	if (rc < 0) {
+		http_manager_error(rs, rc);
+		return;
+	}
+	http_ok(rs, 201, out);
+}

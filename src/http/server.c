@@ -25,6 +25,7 @@
 
 #include "http/http_int.h"
 #include "http/server.h"
+#include "http/web_assets.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -207,6 +208,57 @@ static enum MHD_Result send_metrics(tidm_http_server *s, struct MHD_Connection *
 	return ret;
 }
 
+/* GET / and GET /NAME: the console's files (web_assets.h). Returns MHD_NO + *served
+ * false when `url` is none of them. The pages hold no data and no secret: they are served
+ * without the token, and ask for it when the API answers 401. */
+static enum MHD_Result send_asset(struct MHD_Connection *c, const char *method, const char *url, bool *served)
+{
+	const tidm_web_asset *a;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char etag[24];
+	bool not_modified;
+
+	*served = false;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return MHD_NO;
+	if (!strcmp(url, "/"))
+		url = "/index.html";
+	for (a = tidm_web_assets; a->path; a++)
+		if (!strcmp(a->path, url))
+			break;
+	if (!a->path)
+		return MHD_NO;
+	*served = true;
+	{
+		/* the ETag is the bytes' FNV-1a hash: a reload asks and gets 304 when unchanged */
+		uint64_t hsh = 1469598103934665603ULL;
+		const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+		for (unsigned long i = 0; i < *a->len; i++)
+			hsh = (hsh ^ a->data[i]) * 1099511628211ULL;
+		snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)hsh);
+		not_modified = inm && strstr(inm, etag) != NULL;
+	}
+	r = not_modified ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+			 : MHD_create_response_from_buffer(*a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+	/* the program is the version: revalidate cheaply, never serve an old console */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+				"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+	ret = MHD_queue_response(c, not_modified ? 304 : 200, r);
+	MHD_destroy_response(r);
+	tidm_debug("http: %s %s -> %d", method, url, not_modified ? 304 : 200);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -257,6 +309,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_answer(c, method, url, &rs);
 	}
 	if (strncmp(url, API_PREFIX "/", sizeof(API_PREFIX)) != 0) {
+		bool served;
+		enum MHD_Result ar = send_asset(c, method, url, &served);
+		if (served)
+			return ar;
 		http_error(&rs, 404, "not_found", NULL, "no such route: %s %s (the API is under %s/)", method, url,
 			   API_PREFIX);
 		return send_answer(c, method, url, &rs);

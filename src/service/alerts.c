@@ -355,6 +355,7 @@ static void *watcher_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		pthread_mutex_lock(&a->m->mu);
 		watch_round(a, &ns, &nn, &capn);
+		mgr_history_round(a->m);
 		pthread_mutex_unlock(&a->m->mu);
 		if (nn)
 			enqueue(a, ns, nn);

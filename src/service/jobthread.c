@@ -293,9 +293,18 @@ void *mgr_job_main(void *arg)
 		failure_take(&f, rc, NULL);
 		goto out;
 	}
-	if (!j->cancel &&
-	    (rc = m->hooks.precheck ? m->hooks.precheck(cfg, m->hooks.payload) : run_precheck(cfg, &j->cancel, &j->prog)) < 0 &&
-	    !j->cancel) {
+	if (!j->cancel) {
+		char *pc_json = NULL;
+		rc = m->hooks.precheck ? m->hooks.precheck(cfg, m->hooks.payload)
+				       : run_precheck(cfg, &j->cancel, &j->prog, &pc_json);
+		if (pc_json) {
+			pthread_mutex_lock(&m->mu);
+			free(j->precheck);
+			j->precheck = pc_json;
+			pthread_mutex_unlock(&m->mu);
+		}
+	}
+	if (rc < 0 && !j->cancel) {
 		failure_take(&f, rc, cfg);
 		tidm_err_clear();
 		goto out;

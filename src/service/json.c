@@ -1,17 +1,19 @@
 /*
  * json.c - the job service's status answer for one job (GET /jobs/{name}, and each item of
  * GET /jobs). Shape (every key always present; null where not known):
- *   {"name", "type": "full|incremental|all", "state", "stage": "dumping|loading|syncing|done"|null,
+ *   {"name", "type": "full|incremental|all", "mode": "logical|physical", "state", "stage": "dumping|loading|syncing|done"|null,
  *    "created_at", "updated_at": RFC 3339 UTC,
  *    "progress": {"tables_total", "tables_done", "chunks_total", "chunks_done", "rows",
  *                 "rows_estimate", "bytes", "percent", "rows_per_s", "bytes_per_s", "eta_s"|null},
- *    "sync": {"events", "transactions", "rows", "ddls", "lag_s"|null, "safe_mode", "reconnects"},
+ *    "sync": {"events", "transactions", "rows", "ddls", "lag_s"|null, "safe_mode", "reconnects",
+ *             "apply_rows_per_s" (smoothed, while syncing)},
  *    "lag_s": the replication lag in seconds | null,
  *    "positions": {"snapshot": {"file","pos"}|null, "checkpoint": {"file","pos","gtid"}|null},
  *    "last_error": {"message", "cause"} | null,
  *    "retry": {"attempt", "at"} | null   (waiting to try again after a transient failure),
  *    "spec": {"dump-threads", "load-threads", "apply-workers", "batch"} as defined,
- *    "definition": the job as stored, without passwords  (detail only)}
+ *    "definition": the job as stored, without passwords  (detail only),
+ *    "precheck": the last precheck's answer (as POST /precheck) | null  (detail only)}
  * Progress figures are those of the current run (or of the last one once it stopped);
  * rates are averages since the run's start, the ETA from the rows left at that rate.
  * A password never reaches an answer: the stored definition has none.
@@ -76,11 +78,12 @@ static json_t *sync_json(const mgr_job *j, json_t **lag_out)
 	bool syncing = j->th_live && atomic_load(&j->prog.phase) == TIDM_PHASE_SYNC;
 
 	*lag_out = syncing && lag >= 0 ? json_integer(lag) : json_null();
-	return json_pack("{sI sI sI sI so sb sI}", "events", (json_int_t)atomic_load(&p->events), "transactions",
+	return json_pack("{sI sI sI sI so sb sI sf}", "events", (json_int_t)atomic_load(&p->events), "transactions",
 			 (json_int_t)atomic_load(&p->txns), "rows", (json_int_t)atomic_load(&p->rows), "ddls",
 			 (json_int_t)atomic_load(&p->ddls), "lag_s", syncing && lag >= 0 ? json_integer(lag) : json_null(),
 			 "safe_mode", atomic_load(&p->safe_mode) != 0, "reconnects",
-			 (json_int_t)atomic_load(&j->prog.reconnects));
+			 (json_int_t)atomic_load(&j->prog.reconnects), "apply_rows_per_s",
+			 syncing ? (double)(int64_t)(atomic_load(&p->apply_rate_milli) / 100) / 10.0 : 0.0);
 }
 
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch"};
@@ -94,6 +97,8 @@ void mgr_spec_cache(mgr_job *j)
 		json_t *v = spec ? json_object_get(spec, spec_keys[k]) : NULL;
 		j->spec[k] = json_is_integer(v) ? (int64_t)json_integer_value(v) : defaults[k];
 	}
+	snprintf(j->mode, sizeof(j->mode), "%s",
+		 json_is_string(json_object_get(def, "mode")) ? json_string_value(json_object_get(def, "mode")) : "logical");
 	json_decref(def);
 }
 
@@ -122,7 +127,8 @@ json_t *mgr_job_json(const tidm_manager *m, const mgr_job *j, bool detail)
 			j->have_checkpoint ? json_pack("{ss sI ss}", "file", j->checkpoint.file, "pos",
 						       (json_int_t)j->checkpoint.pos, "gtid", j->checkpoint.gtid)
 					   : json_null());
-	o = json_pack("{ss ss ss so so so}", "name", j->name, "type", tidm_job_type_name(j->type), "state", j->state,
+	o = json_pack("{ss ss ss ss so so so}", "name", j->name, "type", tidm_job_type_name(j->type), "mode", j->mode,
+		      "state", j->state,
 		      "stage", stage[0] ? json_string(stage) : json_null(), "created_at", mgr_time_json(j->created_at),
 		      "updated_at", mgr_time_json(j->updated_at));
 	json_object_set_new(o, "progress", progress_json(j, secs));
@@ -139,6 +145,8 @@ json_t *mgr_job_json(const tidm_manager *m, const mgr_job *j, bool detail)
 	json_object_set_new(o, "spec", spec_json(j));
 	if (detail && def)
 		json_object_set(o, "definition", def);
+	if (detail)
+		json_object_set_new(o, "precheck", j->precheck ? json_loads(j->precheck, 0, NULL) : json_null());
 	json_decref(def);
 	return o;
 }

@@ -256,6 +256,8 @@ static mgr_job *find(tidm_manager *m, const char *name)
 
 static void job_free(mgr_job *j)
 {
+	mgr_history_free(j->hist);
+	free(j->precheck);
 	free(j->def);
 	free(j->secrets);
 	free(j->last_error);
@@ -419,12 +421,15 @@ int tidm_manager_open(tidm_manager **out, const tidm_manager_opts *o)
 		m->retry_max_ms = m->retry_first_ms;
 	if (o->hooks)
 		m->hooks = *o->hooks;
+	if (!(m->data_dir = strdup(o->data_dir)))
+		abort();
 	if ((rc = tidm_secrets_open(&m->secrets, o->data_dir)) < 0 ||
 	    (rc = tidm_store_sqlite_open(&m->store, o->data_dir)) < 0 || (rc = tidm_store_job_list(m->store, &all, &n)) < 0) {
 		tidm_store_close(m->store);
 		tidm_secrets_close(m->secrets);
 		pthread_cond_destroy(&m->cv);
 		pthread_mutex_destroy(&m->mu);
+		free(m->data_dir);
 		free(m);
 		return rc;
 	}
@@ -473,6 +478,7 @@ void tidm_manager_close(tidm_manager *m)
 	tidm_secrets_close(m->secrets);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
+	free(m->data_dir);
 	free(m);
 }
 

@@ -89,6 +89,23 @@ int tidm_manager_alert_sub_create(tidm_manager *m, const char *body, size_t len,
 int tidm_manager_alert_sub_list(tidm_manager *m, json_t **out);
 int tidm_manager_alert_sub_delete(tidm_manager *m, const char *id);
 
+/* The job's recent lag and rates, one sample per step (history.c), newer than since_ms:
+ * {"name","step_s","columns":["time_ms","lag_s","apply_rows_per_s","copy_rows_per_s"],
+ *  "samples":[[t, lag|null, apply, copy], ...]} oldest first; the last 6 hours at most. */
+int tidm_manager_history(tidm_manager *m, const char *name, int64_t since_ms, json_t **out);
+
+/* Live positions (positions.c; opens one connection to each side, 5 s timeout):
+ * {"source": {"file","pos","gtid"}|null, "source_error": msg|null,
+ *  "checkpoint": {"file","pos"}|null (the target's lowest worker checkpoint), "target_error",
+ *  "snapshot": {"file","pos"}|null}. An unreachable side is null with its message. */
+int tidm_manager_positions(tidm_manager *m, const char *name, json_t **out);
+
+/* A TLS file given as text (the console's uploads): body {"kind":"ca|cert|key","pem":"..."}.
+ * Checks it is PEM of that kind, keeps it in DATA_DIR/tls/ (mode 0600, named by its hash,
+ * so the same file twice is one file) and answers {"path": "..."} for the tls members of
+ * a connection or a job. TIDM_EINVAL (field named) when it is not such a PEM. */
+int tidm_manager_save_tls(tidm_manager *m, const char *body, size_t len, json_t **out);
+
 struct tidm_buf;
 /* Appends the Prometheus text (job/metrics.h) of every job and of the process. */
 int tidm_manager_metrics(tidm_manager *m, struct tidm_buf *out);

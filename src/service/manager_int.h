@@ -37,6 +37,7 @@ typedef struct mgr_job {
 	enum tidm_job_type type;
 	char *def;     /* definition JSON, without passwords */
 	int64_t spec[4]; /* dump-threads, load-threads, apply-workers, batch of `def` (mgr_spec_cache) */
+	char mode[12];   /* "logical" | "physical" of `def` (mgr_spec_cache) */
 	char *secrets; /* sealed passwords: {"source": "...", "target": "..."} or NULL */
 	char state[16];
 	char stage[16]; /* as last recorded; while running the live stage comes from `prog` */
@@ -61,6 +62,11 @@ typedef struct mgr_job {
 	char snap_file[256]; /* the full phase's snapshot position */
 	uint64_t snap_pos;
 
+	/* the console's views: recent lag and rates (history.c), the last precheck's JSON
+	 * answer (tidm_precheck_json) as text, NULL before the first */
+	struct mgr_history *hist;
+	char *precheck;
+
 	/* API operations */
 	bool busy;
 	bool deleted;
@@ -79,6 +85,7 @@ struct tidm_manager {
 	size_t njobs, cap;
 	bool closing;
 	struct mgr_alerts *alerts; /* alerts.h; NULL when they could not start */
+	char *data_dir;
 };
 
 /* manager.c */
@@ -117,6 +124,12 @@ json_t *mgr_time_json(int64_t ms);
 
 /* precheck_call.c: THE call site of the precheck module (issue 13), one place to wire. */
 /* precheck_call.c; the runway it measured goes to p->runway_s / runway_at */
-int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel, tidm_run_progress *p);
+int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel, tidm_run_progress *p, char **json_out);
+
+/* history.c: one sampling round over every job (m->mu held; called by the alerts
+ * watcher), and a job's ring freed. */
+struct mgr_history;
+void mgr_history_round(tidm_manager *m);
+void mgr_history_free(struct mgr_history *h);
 
 #endif

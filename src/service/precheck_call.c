@@ -19,7 +19,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel, tidm_run_progress *p)
+int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel, tidm_run_progress *p, char **json_out)
 {
 	tidm_precheck_report rep;
 	tidm_precheck_opts o;
@@ -31,6 +31,11 @@ int run_precheck(const tidm_job_config *cfg, volatile sig_atomic_t *cancel, tidm
 	o.timeout_s = cfg->precheck_timeout;
 	if ((rc = tidm_precheck_run(cfg, &o, &rep)) < 0)
 		return rc;
+	if (json_out) {
+		json_t *js = tidm_precheck_json(&rep);
+		*json_out = js ? json_dumps(js, JSON_COMPACT) : NULL;
+		json_decref(js);
+	}
 	if (p && rep.runway.runway_s > 0 && !isinf(rep.runway.runway_s)) {
 		atomic_store(&p->runway_s, (int64_t)rep.runway.runway_s);
 		atomic_store(&p->runway_at, (int64_t)time(NULL));
