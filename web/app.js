@@ -157,6 +157,24 @@ const tidm = (() => {
     throw new ApiError(401, 'unauthorized', 'the server refused every token given', null);
   }
   const enc = encodeURIComponent;
+  /* The first view's data is asked for as soon as this script runs, while the other
+   * scripts still load; the view takes the answer once (api with {prefetched: true}). */
+  const early = new Map();
+  function prefetch(path) {
+    const p = api('GET', path);
+    p.catch(() => {});
+    early.set(path, p);
+  }
+  function firstGet(path) {
+    const p = early.get(path);
+    if (p) { early.delete(path); return p; }
+    return api('GET', path);
+  }
+  {
+    const m = (location.hash || '#/jobs').match(/^#\/jobs(?:\/([^/]+))?$/);
+    if (m && m[1]) prefetch(`/jobs/${m[1]}`);
+    else if (m || !location.hash) prefetch('/jobs');
+  }
 
   /* ---- router --------------------------------------------------------------------- */
   function route() {
@@ -364,10 +382,13 @@ const tidm = (() => {
       cells.type = h('td', { 'data-label': 'Type' });
       cells.mode = h('td', { 'data-label': 'Mode' });
       cells.state = h('td', { 'data-label': 'State' });
-      const bar = h('progress', { max: 100, value: 0, 'aria-label': `Progress of ${job.name}` });
+      // a div bar: 200 <progress> elements cost the first paint of the list more than their worth
+      const fill = h('span', { class: 'bar-fill' });
+      const bar = h('span', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0, 'aria-label': `Progress of ${job.name}` }, fill);
       const pct = h('span');
       cells.progress = h('td', { 'data-label': 'Progress' }, h('div', { class: 'progress' }, bar, pct));
       cells.bar = bar;
+      cells.fill = fill;
       cells.pct = pct;
       cells.rate = h('td', { class: 'num', 'data-label': 'Rate' });
       cells.eta = h('td', { class: 'num', 'data-label': 'ETA' });
@@ -387,7 +408,10 @@ const tidm = (() => {
         c.state.replaceChildren(stateBadge(job), h('span', { class: 'stage' }, stageText(job)));
       }
       const p = job.progress ? job.progress.percent : 0;
-      if (Number(c.bar.value) !== p) c.bar.value = p;
+      if (c.bar.getAttribute('aria-valuenow') !== String(p)) {
+        c.bar.setAttribute('aria-valuenow', String(p));
+        c.fill.style.width = `${p}%`;
+      }
       setText(c.pct, `${num(p)} %`);
       setText(c.rate, rateText(job));
       setText(c.eta, job.progress && job.progress.eta_s !== null ? duration(job.progress.eta_s) : '—');
@@ -404,22 +428,45 @@ const tidm = (() => {
         c.actions.replaceChildren(actionButtons(() => r.job, refresh, true));
       }
     }
+    /* The first fill: a screenful at once, then the rest in slices, so the list shows
+     * (and answers clicks) at once even with hundreds of jobs. */
+    let filling = null;
+    function fill(list, i) {
+      const frag = document.createDocumentFragment();
+      const end = Math.min(list.length, i + (i ? 100 : 30));
+      for (; i < end; i++) {
+        const r = makeRow(list[i]);
+        rows.set(list[i].name, r);
+        updateRow(r, list[i]);
+        frag.append(r.tr);
+      }
+      tbody.append(frag);
+      if (i < list.length) {
+        filling = setTimeout(() => fill(list, i), 0);
+      } else {
+        filling = null;
+        if (window.tidmLoad && window.tidmLoad.jobs && !window.tidmLoad.jobs.allRows) window.tidmLoad.jobs.allRows = Math.round(performance.now());
+      }
+    }
     function render() {
       const f = filter.value.trim().toLowerCase();
       const shown = jobs.filter((j) => !f || j.name.toLowerCase().includes(f));
-      const seen = new Set();
-      let prev = null;
-      for (const job of shown) {
-        seen.add(job.name);
-        let r = rows.get(job.name);
-        if (!r) { r = makeRow(job); rows.set(job.name, r); }
-        updateRow(r, job);
-        const want = prev ? prev.nextSibling : tbody.firstChild;
-        if (want !== r.tr) tbody.insertBefore(r.tr, want);
-        prev = r.tr;
-      }
+      const seen = new Set(shown.map((j) => j.name));
       for (const [name, r] of rows) {
         if (!seen.has(name)) { r.tr.remove(); rows.delete(name); }
+      }
+      if (filling) { clearTimeout(filling); filling = null; } // a newer answer: the loop below finishes the rows
+      if (!tbody.firstChild) fill(shown, 0);
+      else {
+        let prev = null;
+        for (const job of shown) {
+          let r = rows.get(job.name);
+          if (!r) { r = makeRow(job); rows.set(job.name, r); }
+          updateRow(r, job);
+          const want = prev ? prev.nextSibling : tbody.firstChild;
+          if (want !== r.tr) tbody.insertBefore(r.tr, want);
+          prev = r.tr;
+        }
       }
       empty.hidden = jobs.length !== 0;
       table.hidden = jobs.length === 0;
@@ -428,12 +475,18 @@ const tidm = (() => {
     async function refresh() {
       clearTimeout(timer);
       try {
-        const r = await api('GET', '/jobs');
+        const r = await firstGet('/jobs');
         if (stopped) return;
+        const tr = performance.now();
         jobs = r.jobs;
         err.hidden = true;
         render();
-        if (first) { first = false; loaded('jobs', t0); }
+        if (first) {
+          first = false;
+          loaded('jobs', t0);
+          window.tidmLoad.jobs.render = Math.round(performance.now() - tr);
+          if (!filling) window.tidmLoad.jobs.allRows = window.tidmLoad.jobs.sinceNav;
+        }
       } catch (e) {
         if (stopped) return;
         err.textContent = 'Cannot load the jobs: ' + e.message;
@@ -443,7 +496,7 @@ const tidm = (() => {
     }
     filter.addEventListener('input', render);
     refresh();
-    return () => { stopped = true; clearTimeout(timer); };
+    return () => { stopped = true; clearTimeout(timer); clearTimeout(filling); };
   }
   views.jobs = jobsView;
 
@@ -482,7 +535,19 @@ const tidm = (() => {
       }
     }
     if (typeof d.start === 'boolean') delete d.start;
-    return `# tidm migrate job file; set the password variables before running:\n#   TIDM_SOURCE_PASSWORD=... TIDM_TARGET_PASSWORD=... tidm migrate ${d.name || 'JOB'}.yaml` + toYaml(d).replace(/^\n/, '\n') + '\n';
+    const order = ['name', 'type', 'mode', 'source', 'target', 'objects', 'start', 'spec', 'safe-mode', 'precheck', 'alerts'];
+    const sorted = {};
+    for (const k of order) if (k in d) sorted[k] = d[k];
+    for (const k of Object.keys(d)) if (!(k in sorted)) sorted[k] = d[k];
+    for (const side of ['source', 'target']) {
+      const e = sorted[side];
+      if (e && typeof e === 'object') {
+        const o = {};
+        for (const k of ['host', 'port', 'user', 'password-env', 'password-file', 'tls']) if (k in e) o[k] = e[k];
+        sorted[side] = Object.assign(o, e);
+      }
+    }
+    return `# tidm migrate job file; set the password variables before running:\n#   TIDM_SOURCE_PASSWORD=... TIDM_TARGET_PASSWORD=... tidm migrate ${d.name || 'JOB'}.yaml` + toYaml(sorted) + '\n';
   }
 
   /* Precheck items (wizard and details). onIgnore(id, checked) makes warnings ignorable. */
@@ -518,6 +583,6 @@ const tidm = (() => {
   window.addEventListener('hashchange', route);
   window.addEventListener('DOMContentLoaded', route);
 
-  return { h, setText, id, num, bytes, duration, time, firstLine, announce, toast, api, enc, ApiError, views, focusHeading, loaded,
+  return { h, setText, id, num, firstGet, bytes, duration, time, firstLine, announce, toast, api, enc, ApiError, views, focusHeading, loaded,
     actionButtons, stateBadge, stageText, rateText, SPEC_FIELDS, jobYaml, precheckList, route };
 })();

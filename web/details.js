@@ -15,7 +15,7 @@
 'use strict';
 
 (() => {
-  const { h, setText, api, enc, num, bytes, duration, time, toast, focusHeading, loaded, actionButtons, stateBadge, stageText, jobYaml, precheckList } = tidm;
+  const { h, setText, api, firstGet, enc, num, bytes, duration, time, toast, focusHeading, loaded, actionButtons, stateBadge, stageText, jobYaml, precheckList } = tidm;
 
   /* A line chart of [t, v] points over the last `span` ms, as SVG. */
   function lineChart(points, span, label, unit) {
@@ -193,7 +193,7 @@
     }
     async function refresh() {
       try {
-        const j = await api('GET', `/jobs/${nEnc}`);
+        const j = await firstGet(`/jobs/${nEnc}`);
         if (stopped) return;
         notFound.hidden = true;
         renderStatus(j);

@@ -2,7 +2,7 @@
  * positions.c - where a job stands in the source's binary log, read live for the
  * console's job details: the source's current position (file, position, GTID set) and the
  * checkpoint the target holds (tidm_meta.sync_workers: the lowest worker checkpoint, where
- * replication would resume).
+ * replication would resume), and the snapshot the copy was taken at (tidm_meta.jobs).
  *
  * DESIGN
  * The status answer (json.c) stays free of I/O because it is polled for 200 jobs at a
@@ -59,15 +59,25 @@ static json_t *source_position(const tidm_job_config *cfg, json_t **err)
 	return o ? o : json_null();
 }
 
-static json_t *target_checkpoint(const tidm_job_config *cfg, json_t **err)
+/* The checkpoint, and the snapshot of the copy as tidm_meta.jobs records it (*snap). */
+static json_t *target_checkpoint(const tidm_job_config *cfg, json_t **err, json_t **snap)
 {
 	tidm_conn *c = open_side(&cfg->target, TIDM_ROLE_TARGET, err);
 	tidm_buf q = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
+	tidm_meta_job mj;
 	json_t *o = NULL;
 
 	if (!c)
 		return json_null();
+	memset(&mj, 0, sizeof(mj));
+	if (tidm_meta_job_get(c, cfg->name, &mj) == 0 && mj.exists && mj.snap_file[0]) {
+		json_decref(*snap);
+		*snap = json_pack("{ss sI ss}", "file", mj.snap_file, "pos", (json_int_t)mj.snap_pos, "gtid",
+				  mj.snap_gtid ? mj.snap_gtid : "");
+	}
+	tidm_meta_job_dispose(&mj);
+	tidm_err_clear();
 	tidm_buf_puts(&q, "SELECT `file`, `pos` FROM `" TIDM_META_DB "`.`sync_workers` WHERE `job` = ");
 	tidm_quote_string(&q, cfg->name, strlen(cfg->name));
 	tidm_buf_puts(&q, " AND `file` <> ''");
@@ -135,7 +145,7 @@ int tidm_manager_positions(tidm_manager *m, const char *name, json_t **out)
 		return rc;
 	}
 	src = source_position(cfg, &serr);
-	cp = target_checkpoint(cfg, &terr);
+	cp = target_checkpoint(cfg, &terr, &snap);
 	serr = scrubbed(serr, cfg);
 	terr = scrubbed(terr, cfg);
 	*out = json_pack("{so so so so so}", "source", src, "source_error", serr ? serr : json_null(), "checkpoint", cp,

@@ -62,7 +62,7 @@ rm -f "$shots"/console-*.png
 
 export CONSOLE_BASE=$base CONSOLE_TOKEN_BASE=$token_base CONSOLE_TOKEN="secret-console-token-$$"
 export CONSOLE_DB=$db CONSOLE_SKIPDB=$skipdb CONSOLE_TGT_USER=$tgt_user CONSOLE_TGT_PW=$tgt_pw
-export CONSOLE_SHOTS=$shots CONSOLE_CHROMIUM=$chromium
+export CONSOLE_SHOTS=$shots CONSOLE_CHROMIUM=$chromium CONSOLE_YAML_OUT=$TEST_TMP/console-job.yaml
 if ! node "$here/console.mjs"; then
 	echo "--- server log (last 40 lines)" >&2
 	tail -40 "$TEST_TMP/server.log" >&2
@@ -75,6 +75,20 @@ assert_eq "0" "$(tgt_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE T
 	"the unselected table items on the target"
 assert_eq "0" "$(tgt_sql "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='$skipdb'")" \
 	"the unselected database on the target"
+# The YAML the details page shows is a job file tidm accepts (TLS files and all): with the
+# passwords from the variables it names, its precheck connects to both sides (over mutual
+# TLS to the source) and finds only what is true now: the keyless table's rows are on the
+# target already (keyless-nonempty), the one item that fails.
+rc=0
+TIDM_SOURCE_PASSWORD=$TIDM_TEST_SOURCE_PASSWORD TIDM_TARGET_PASSWORD=$tgt_pw \
+	"$TIDM_BIN" precheck "$TEST_TMP/console-job.yaml" --format json >"$TEST_TMP/yaml-precheck.json" || rc=$?
+assert_eq 3 "$rc" "exit code of tidm precheck on the console's YAML ($(head -c 300 "$TEST_TMP/yaml-precheck.json"))"
+assert_eq "source-connection=pass target-connection=pass failing=keyless-nonempty" "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = {i["id"]: i["state"] for i in d["items"]}
+print("source-connection=%s target-connection=%s failing=%s" % (st["source-connection"], st["target-connection"],
+      ",".join(sorted(k for k, v in st.items() if v == "fail"))))' "$TEST_TMP/yaml-precheck.json")" "the precheck of the console's YAML"
 # No password in the server's log.
 for pw in "$TIDM_TEST_SOURCE_PASSWORD" "$tgt_pw" "secret-console-token-$$"; do
 	if grep -qF -- "$pw" "$TEST_TMP/server.log" "$TEST_TMP/server-token.log"; then
