@@ -4,11 +4,16 @@
 # Starts the throwaway source and target servers (scripts/testdb.sh), loads a small shop
 # database into the source (customers, products, orders, order_items, page_views without a
 # primary key, a view; ~117k rows with JSON and utf8mb4 text, generated in SQL), writes the
-# job file .tidm/demo-job.yaml, runs `tidm migrate` on it and prints the row counts of
-# both sides. The servers keep running afterwards; `bash scripts/testdb.sh stop` ends them.
+# job file .tidm/demo-job.yaml (type all), runs `tidm precheck` and
+# `tidm migrate --until-caught-up` on it and prints the row counts of both sides. Then it
+# starts `tidm server` (the job service and its web console) on the same servers with the
+# same job, which resumes from its checkpoint and keeps replicating, and prints the
+# console's URL. Everything keeps running afterwards; `bash scripts/demo.sh stop` ends the
+# server and `bash scripts/testdb.sh stop` the databases.
 #
 # Environment: TIDM_BIN (default build/tidm), TIDM_TESTDB_DIR (default .tidm/testdb),
-# DEMO_SCALE (default 1: row counts are multiplied by it).
+# DEMO_SCALE (default 1: row counts are multiplied by it), DEMO_PORT (default 8261: the
+# console's port; a free one is taken when it is busy).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,6 +21,23 @@ cd "$top"
 tidm=${TIDM_BIN:-$top/build/tidm}
 scale=${DEMO_SCALE:-1}
 job=$top/.tidm/demo-job.yaml
+server_dir=$top/.tidm/server
+server_pid=$top/.tidm/server.pid
+
+stop_server() {
+	if [ -r "$server_pid" ] && kill "$(cat "$server_pid")" 2>/dev/null; then
+		for _ in $(seq 1 100); do
+			kill -0 "$(cat "$server_pid")" 2>/dev/null || break
+			sleep 0.1
+		done
+		echo "demo: tidm server stopped"
+	fi
+	rm -f "$server_pid"
+}
+if [ "${1:-}" = stop ]; then
+	stop_server
+	exit 0
+fi
 
 if [ ! -x "$tidm" ]; then
 	echo "demo: $tidm not found; build first:" >&2
@@ -153,14 +175,16 @@ SQL
 total=$(src -e "SELECT SUM(table_rows) FROM information_schema.tables WHERE table_schema = 'shop' AND table_type = 'BASE TABLE'")
 echo "demo: source loaded in $((SECONDS - start_s))s (about $total rows)"
 
-# A fresh target: remove what an earlier demo left there (job checkpoints included).
+# A fresh target: remove what an earlier demo left there (its server, job checkpoints included).
+stop_server
+rm -rf "$server_dir"
 tgt -e "DROP DATABASE IF EXISTS shop; DROP DATABASE IF EXISTS tidm_meta"
 
 mkdir -p "$(dirname "$job")"
 cat >"$job" <<YAML
 # Written by scripts/demo.sh: the demo source and target of scripts/testdb.sh.
 name: shop-demo
-type: full
+type: all
 mode: logical
 source:
   host: $TIDM_TEST_SOURCE_HOST
@@ -186,10 +210,10 @@ echo "demo: job file $job"
 
 echo "demo: $tidm precheck $job"
 "$tidm" precheck "$job" || { rc=$?; echo "demo: the precheck stops the job (exit $rc)" >&2; exit "$rc"; }
-echo "demo: $tidm migrate $job"
+echo "demo: $tidm migrate --until-caught-up $job"
 start_s=$SECONDS
 rc=0
-"$tidm" migrate "$job" || rc=$?
+"$tidm" migrate --until-caught-up "$job" || rc=$?
 elapsed=$((SECONDS - start_s))
 if [ "$rc" -ne 0 ]; then
 	echo "demo: tidm migrate failed (exit $rc) after ${elapsed}s" >&2
@@ -219,9 +243,35 @@ else
 	ok=0
 fi
 echo
-echo "Look around:  bash scripts/testdb.sh sql target shop"
-echo "Stop servers: bash scripts/testdb.sh stop"
 if [ "$ok" -ne 1 ]; then
 	echo "demo: source and target differ" >&2
 	exit 1
 fi
+
+# The job service and its console, on the same job: it resumes from the checkpoint the
+# migration left in tidm_meta and keeps replicating.
+mkdir -p "$server_dir"
+port=${DEMO_PORT:-8261}
+start_server() {
+	setsid "$tidm" server --listen "127.0.0.1:$1" --data-dir "$server_dir/data" >"$server_dir/server.log" 2>&1 </dev/null &
+	echo $! >"$server_pid"
+	for _ in $(seq 1 100); do
+		grep -q 'serving the API on' "$server_dir/server.log" && return 0
+		kill -0 "$(cat "$server_pid")" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+if ! start_server "$port"; then
+	start_server 0 || { echo "demo: tidm server did not start: $(tail -3 "$server_dir/server.log")" >&2; exit 1; }
+fi
+url=$(sed -nE 's|.*serving the API on (https?://[^/]+)/.*|\1|p' "$server_dir/server.log" | head -1)
+"$tidm" job create "$job" --start --server "$url" >/dev/null
+echo "demo: the job keeps replicating under tidm server; the web console:"
+echo
+echo "    $url/"
+echo
+echo "Make a change and watch it arrive (the console's job page shows it):"
+echo "    bash scripts/testdb.sh sql source shop -e \"UPDATE products SET price = price + 1 WHERE id <= 10\""
+echo "Look around:  bash scripts/testdb.sh sql target shop     $tidm job list --server $url"
+echo "Stop:         bash scripts/demo.sh stop && bash scripts/testdb.sh stop"

@@ -19,11 +19,28 @@ packages=(
 	git coreutils util-linux procps
 )
 
-# Browser tests (label "browser") need Debian's Chromium and Node; only when they exist.
+# Browser tests (label "browser") need Debian's Chromium and Node.js with npm (a Node.js
+# from elsewhere that brings its own npm is kept: Debian's npm is added only when none is).
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -d "$top/tests/browser" ]; then
-	packages+=(chromium chromium-driver nodejs npm)
+	packages+=(chromium nodejs)
+	command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
+
+# The browser tests' npm packages (playwright-core, axe-core), pinned by
+# tests/browser/package-lock.json, into tests/browser/node_modules: `npm ci` when they are
+# missing or the lock file changed since. Never a browser download (Debian's chromium).
+npm_packages() {
+	local dir=$top/tests/browser stamp
+	[ -f "$dir/package-lock.json" ] || return 0
+	stamp=$dir/node_modules/.tidm-lock
+	if [ -d "$dir/node_modules" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
+		return 0
+	fi
+	echo "setup: npm ci in tests/browser"
+	(cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+	cp "$dir/package-lock.json" "$stamp"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -36,6 +53,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "setup: all ${#packages[@]} packages present"
+	npm_packages
 	exit 0
 fi
 
@@ -68,4 +86,5 @@ trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_packages
 echo "setup: done"

@@ -154,7 +154,8 @@
       const p = j.progress || {};
       fullBar.value = p.percent || 0;
       setText(kvFull.pct, `${num(p.percent || 0)} %`);
-      setText(kvFull.tables, `${num(p.tables_done)} of ${num(p.tables_total)}`);
+      const earlier = !p.tables_total && p.percent >= 100 && j.type !== 'incremental';
+      setText(kvFull.tables, earlier ? 'copied by an earlier run' : j.type === 'incremental' ? 'none (incremental job)' : `${num(p.tables_done)} of ${num(p.tables_total)}`);
       setText(kvFull.chunks, `${num(p.chunks_done)} of ${num(p.chunks_total)}`);
       setText(kvFull.rows, `${num(p.rows)}${p.rows_estimate ? ` of about ${num(p.rows_estimate)}` : ''}`);
       setText(kvFull.bytes, bytes(p.bytes));
