@@ -124,6 +124,7 @@ int tidm_manager_history(tidm_manager *m, const char *name, int64_t since_ms, js
 	json_t *arr;
 	int rc = 0;
 
+	mgr_err_begin();
 	*out = NULL;
 	pthread_mutex_lock(&m->mu);
 	for (size_t k = 0; k < m->njobs; k++) {

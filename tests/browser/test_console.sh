@@ -40,16 +40,7 @@ INSERT INTO \`$skipdb\`.t VALUES (1);"
 tgt_sql "DROP USER IF EXISTS '$tgt_user'@'%'; CREATE USER '$tgt_user'@'%' IDENTIFIED BY '$tgt_pw';
 GRANT SELECT ON *.* TO '$tgt_user'@'%';"
 
-start_server() { # LOG ARGS... -> $BASE, $spid
-	local log=$1 port
-	shift
-	"$TIDM_BIN" server --listen 127.0.0.1:0 "$@" 2>"$log" &
-	spid=$!
-	on_exit "kill $spid 2>/dev/null"
-	wait_for "grep -q 'serving the API on' '$log'" 60 "tidm server to listen ($log)"
-	port=$(sed -nE 's|.*serving the API on https?://127\.0\.0\.1:([0-9]+)/.*|\1|p' "$log" | head -1)
-	BASE=http://127.0.0.1:$port
-}
+. "$TIDM_SRC/tests/harness/api.sh"
 start_server "$TEST_TMP/server.log" --data-dir "$TEST_TMP/data"
 base=$BASE
 echo "secret-console-token-$$" >"$TEST_TMP/token"
