@@ -581,7 +581,14 @@ const tidm = (() => {
   }
 
   window.addEventListener('hashchange', route);
-  window.addEventListener('DOMContentLoaded', route);
+  window.addEventListener('DOMContentLoaded', () => {
+    // the skip link moves the focus; its #main must not reach the hash router
+    document.querySelector('a.skip').addEventListener('click', (ev) => {
+      ev.preventDefault();
+      document.getElementById('main').focus();
+    });
+    route();
+  });
 
   return { h, setText, id, num, firstGet, bytes, duration, time, firstLine, announce, toast, api, enc, ApiError, views, focusHeading, loaded,
     actionButtons, stateBadge, stageText, rateText, SPEC_FIELDS, jobYaml, precheckList, route };

@@ -119,6 +119,20 @@ try {
   check((await page.locator('text=No migration jobs yet.').count()) === 1, 'the empty list says so');
   await audit('jobs-empty');
 
+  /* ---- the keyboard alone: skip link, Tab to a link, Enter ------------------------------- */
+  await page.keyboard.press('Tab');
+  check((await page.evaluate(() => document.activeElement.textContent)) === 'Skip to content', 'Tab first reaches the skip link');
+  await page.keyboard.press('Enter');
+  check((await page.evaluate(() => document.activeElement.id)) === 'main', 'the skip link moves the focus to the content');
+  for (let i = 0; i < 10; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate(() => document.activeElement.getAttribute('href'))) === '#/new') break;
+  }
+  check((await page.evaluate(() => document.activeElement.textContent)) === 'Create migration job', 'Tab reaches "Create migration job"');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('body[data-loaded="new"]');
+  check((await page.evaluate(() => document.activeElement.tagName)) === 'H1', 'the new page puts the focus on its heading');
+
   /* ---- wizard step 1: connections ---------------------------------------------------- */
   await fullLoad(BASE + '/#/new', 'new', 'create-job wizard');
   await page.fill('#job-name', '9-bad name');
@@ -204,10 +218,15 @@ try {
   check(await page.isDisabled('#wizard-next'), 'Next is disabled while a warning is not ignored');
   check((await text('#precheck-why')).includes('warning'), `why Next is disabled: ${await text('#precheck-why')}`);
   await shot('wizard-4-precheck-warning');
-  for (const w of warnings) await page.check(`.check-item[data-id="${w}"] input[type=checkbox]`);
+  for (const w of warnings) { // by keyboard: focus the checkbox, Space
+    await page.focus(`.check-item[data-id="${w}"] input[type=checkbox]`);
+    await page.keyboard.press('Space');
+    check(await page.isChecked(`.check-item[data-id="${w}"] input[type=checkbox]`), `Space ticks "ignore ${w}"`);
+  }
   check(!(await page.isDisabled('#wizard-next')), 'Next is enabled once every warning is ignored');
   await shot('wizard-4-precheck-ignored');
-  await page.click('#wizard-next');
+  await page.focus('#wizard-next');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('body[data-step="Spec"]');
 
   /* ---- step 5: spec ---------------------------------------------------------------------- */
@@ -268,6 +287,11 @@ try {
   await head.locator('button[data-action=resume]').click();
   await until('running and syncing again', async () =>
     (await text('dd[data-k=state]')).startsWith('running') && (await text('dd[data-k=stage]')) === 'syncing', 60000, 300);
+  await head.locator('button[data-action=scale]').click();
+  await page.locator('#scale-dialog').waitFor({ state: 'visible' });
+  check((await page.evaluate(() => document.activeElement.id)) === 'scale-dump-threads', 'the dialog takes the focus');
+  await page.keyboard.press('Escape');
+  await page.locator('#scale-dialog').waitFor({ state: 'hidden' });
   await head.locator('button[data-action=scale]').click();
   await page.locator('#scale-dialog').waitFor({ state: 'visible' });
   await audit('scale-dialog');
