@@ -491,7 +491,13 @@
     for (const [key, label, hint, min, max] of SPEC_FIELDS) {
       const inp = h('input', { id: 'spec-' + key, type: 'number', min, max, step: 1, value: st.spec[key], required: true });
       const f = field(label, inp, `${hint} (${min}–${max})`);
-      inp.addEventListener('input', () => { st.spec[key] = inp.value; });
+      inp.addEventListener('input', () => {
+        st.spec[key] = inp.value;
+        if (inp.getAttribute('aria-invalid')) { // once shown, the error follows the typing
+          const v = Number(inp.value);
+          fieldError(inp, f.err, !Number.isInteger(v) || v < min || v > max ? `A whole number from ${min} to ${max}.` : null);
+        }
+      });
       fields[key] = { f, min, max };
       grid.append(f.el);
     }

@@ -54,10 +54,11 @@ page.on('pageerror', (e) => pageErrors.push(e.message));
 page.on('console', (m) => { if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push('console error: ' + m.text()); });
 
 async function shot(name, p = page) {
+  const dialog = /dialog|confirm/.test(name); // a modal: what the viewport shows
   for (const vp of [DESKTOP, PHONE]) {
     await p.setViewportSize(vp);
     await p.waitForTimeout(120);
-    await p.screenshot({ path: `${SHOTS}/console-${name}-${vp.width}x${vp.height}.png`, fullPage: true });
+    await p.screenshot({ path: `${SHOTS}/console-${name}-${vp.width}x${vp.height}.png`, fullPage: !dialog });
   }
   await p.setViewportSize(DESKTOP);
 }
