@@ -79,13 +79,47 @@ static int migrate_metrics(void *ctx, tidm_buf *out)
 	return 0;
 }
 
+static double now_s(void);
+
+/* Runs the job; a transient failure (job/runner.h: a lost or refused connection, a
+ * deadlock, a restarting server) is run again from the checkpoints, as the job service
+ * does, after 1 s doubling to 60 s (back to 1 s after a try that ran a minute), until it
+ * succeeds, fails for good, or the user stops it (Ctrl-C). Nothing to rerun by hand. */
 static void *job_thread(void *arg)
 {
 	migrate_run *m = arg;
+	unsigned attempt = 0;
 
-	m->rc = tidm_job_run(m->cfg, &m->opts, &m->rp, &m->rr);
-	if (m->rc < 0)
-		snprintf(m->err, sizeof(m->err), "%s", tidm_err_msg());
+	for (;;) {
+		double started = now_s(), delay = 1.0;
+
+		m->rc = tidm_job_run(m->cfg, &m->opts, &m->rp, &m->rr);
+		if (m->rc < 0)
+			snprintf(m->err, sizeof(m->err), "%s", tidm_err_msg());
+		if (m->rc >= 0 || m->rc == TIDM_ECANCELED || *m->opts.cancel ||
+		    !tidm_run_transient(m->rc, tidm_err_dberr()))
+			break;
+		if (now_s() - started >= 60)
+			attempt = 0;
+		for (unsigned k = 0; k < attempt && delay < 60; k++)
+			delay *= 2;
+		if (delay > 60)
+			delay = 60;
+		attempt++;
+		tidm_warn("job %s: a transient failure; trying again from the checkpoints in %.0f s (retry %u): %s",
+			  m->cfg->name, delay, attempt, m->err);
+		atomic_fetch_add(&m->rp.retries, 1);
+		for (double until = now_s() + delay; now_s() < until && !*m->opts.cancel;)
+			nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+		if (*m->opts.cancel) {
+			m->rc = TIDM_ECANCELED;
+			break;
+		}
+		m->opts.restart = false; /* a retry continues what the first try began */
+		tidm_run_result_dispose(&m->rr);
+		memset(&m->rr, 0, sizeof(m->rr));
+		tidm_run_progress_reset(&m->rp);
+	}
 	atomic_store(&m->finished, 1);
 	return NULL;
 }

@@ -121,6 +121,7 @@ static void g_skipped(const tidm_job_metrics *j, int64_t now, value *v) { (void)
 static void g_txns(const tidm_job_metrics *j, int64_t now, value *v) { (void)now; U(LD(j->p->sync.txns)); }
 static void g_ddls(const tidm_job_metrics *j, int64_t now, value *v) { (void)now; U(LD(j->p->sync.ddls)); }
 static void g_reconn(const tidm_job_metrics *j, int64_t now, value *v) { (void)now; U(LD(j->p->reconnects)); }
+static void g_retries(const tidm_job_metrics *j, int64_t now, value *v) { (void)now; U(LD(j->p->retries)); }
 static void g_safe(const tidm_job_metrics *j, int64_t now, value *v) { (void)now; U(LD(j->p->sync.safe_mode) ? 1 : 0); }
 static void g_queue(const tidm_job_metrics *j, int64_t now, value *v) { (void)now; U(LD(j->p->sync.queue_depth)); }
 static void g_rate(const tidm_job_metrics *j, int64_t now, value *v)
@@ -218,6 +219,7 @@ static const struct fam {
 	{"tidm_checkpoint_age_seconds", "gauge", "Seconds since the last checkpoint was committed.", g_ckpt_age},
 	{"tidm_checkpoint_timestamp_seconds", "gauge", "Unix time of the last checkpoint commit.", g_ckpt_time},
 	{"tidm_reconnects_total", "counter", "Reconnections of the binlog stream.", g_reconn},
+	{"tidm_job_retries_total", "counter", "Transient failures (lost connection, deadlock, restarting server) run again from the checkpoints.", g_retries},
 	{"tidm_sync_safe_mode", "gauge", "1 while safe mode (idempotent apply) is on.", g_safe},
 	{"tidm_sync_queue_depth", "gauge", "Row changes and boundaries queued to the apply workers.", g_queue},
 };

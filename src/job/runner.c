@@ -603,3 +603,57 @@ out:
 	tidm_conn_close(tgt);
 	return rc;
 }
+
+bool tidm_run_transient(int code, unsigned dberr)
+{
+	switch (code) {
+	case TIDM_EAUTH:
+	case TIDM_ENOTFOUND:
+	case TIDM_EDUPKEY:
+	case TIDM_EUNSUPPORTED:
+	case TIDM_EINVAL:
+	case TIDM_ECORRUPT:
+		return false;
+	case TIDM_ECONN:
+		return true;
+	default:
+		break;
+	}
+	switch (dberr) {
+	case 1040: /* too many connections */
+	case 1053: /* server shutdown in progress */
+	case 1205: /* lock wait timeout */
+	case 1213: /* deadlock */
+	case 1158: case 1159: case 1160: case 1161: /* network read/write errors */
+	case 2002: case 2003: case 2006: case 2013: case 2055: /* client: cannot connect, gone away, lost */
+	case 8022: case 8028: case 9007: /* TiDB: retryable transaction conflicts */
+	case 9001: case 9002: case 9005: /* TiDB: PD / TiKV unavailable or busy */
+		return true;
+	default:
+		return false;
+	}
+}
+
+void tidm_run_progress_reset(tidm_run_progress *p)
+{
+	atomic_store(&p->phase, TIDM_PHASE_START);
+	atomic_store(&p->full.stage, TIDM_FULL_CONNECTING);
+	atomic_store(&p->full.tables_total, 0);
+	atomic_store(&p->full.tables_done, 0);
+	atomic_store(&p->full.chunks_total, 0);
+	atomic_store(&p->full.chunks_done, 0);
+	atomic_store(&p->full.chunks_skipped, 0);
+	atomic_store(&p->full.rows_estimate, 0);
+	atomic_store(&p->full.rows_done, 0);
+	atomic_store(&p->full.rows_skipped, 0);
+	atomic_store(&p->full.bytes_done, 0);
+	atomic_store(&p->sync.events, 0);
+	atomic_store(&p->sync.txns, 0);
+	atomic_store(&p->sync.rows, 0);
+	atomic_store(&p->sync.skipped, 0);
+	atomic_store(&p->sync.ddls, 0);
+	atomic_store(&p->sync.last_ts, 0);
+	atomic_store(&p->sync.lag_s, -1);
+	atomic_store(&p->sync.safe_mode, 0);
+	atomic_store(&p->reconnects, 0);
+}

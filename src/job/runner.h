@@ -26,6 +26,7 @@ typedef struct tidm_run_progress {
 	tidm_full_progress full;
 	tidm_sync_progress sync;
 	_Atomic uint64_t reconnects;
+	_Atomic uint64_t retries; /* transient failures run again from the checkpoints (never reset) */
 	_Atomic uint64_t errors[TIDM_RUN_ERROR_CLASSES]; /* failed runs by class (never reset) */
 	/* the binlog runway the precheck measured (precheck/precheck.h): the seconds the needed
 	 * position had left at Unix time runway_at; 0 = not measured or unlimited. Set by
@@ -56,6 +57,15 @@ typedef struct tidm_run_result {
 } tidm_run_result;
 
 void tidm_run_result_dispose(tidm_run_result *r);
+
+/* A failure that a later try may not meet again (a lost or refused connection, a deadlock,
+ * a lock wait timeout, a restarting server, TiDB's retryable errors): the job service and
+ * `tidm migrate` run the job again from its checkpoints after a backoff. Anything else
+ * (access denied, a bad job, a duplicate key, corrupt data) is final. dberr: the server's
+ * or client's errno of the failure (tidm_err_dberr()), 0 when none. */
+bool tidm_run_transient(int code, unsigned dberr);
+/* Sets every counter of the current run back to its start (before a new try). */
+void tidm_run_progress_reset(tidm_run_progress *p);
 
 /* Run the job. 0 = done (full finished, or caught up), TIDM_ECANCELED = paused by the
  * user, other negative codes = failed (message set; recorded in tidm_meta.jobs). */

@@ -51,36 +51,6 @@ const char *mgr_live_stage(const mgr_job *j)
 	return j->stage;
 }
 
-bool mgr_transient(int code, unsigned dberr)
-{
-	switch (code) {
-	case TIDM_EAUTH:
-	case TIDM_ENOTFOUND:
-	case TIDM_EDUPKEY:
-	case TIDM_EUNSUPPORTED:
-	case TIDM_EINVAL:
-	case TIDM_ECORRUPT:
-		return false;
-	case TIDM_ECONN:
-		return true;
-	default:
-		break;
-	}
-	switch (dberr) {
-	case 1040: /* too many connections */
-	case 1053: /* server shutdown in progress */
-	case 1205: /* lock wait timeout */
-	case 1213: /* deadlock */
-	case 1158: case 1159: case 1160: case 1161: /* network read/write errors */
-	case 2002: case 2003: case 2006: case 2013: case 2055: /* client: cannot connect, gone away, lost */
-	case 8022: case 8028: case 9007: /* TiDB: retryable transaction conflicts */
-	case 9001: case 9002: case 9005: /* TiDB: PD / TiKV unavailable or busy */
-		return true;
-	default:
-		return false;
-	}
-}
-
 void mgr_scrub(char *msg, size_t size, const tidm_job_config *cfg)
 {
 	const char *pw[2] = {cfg ? cfg->source.password : NULL, cfg ? cfg->target.password : NULL};
@@ -100,30 +70,6 @@ void mgr_scrub(char *msg, size_t size, const tidm_job_config *cfg)
 			memcpy(at, "***", 3);
 		}
 	}
-}
-
-void mgr_progress_reset(tidm_run_progress *p)
-{
-	atomic_store(&p->phase, TIDM_PHASE_START);
-	atomic_store(&p->full.stage, TIDM_FULL_CONNECTING);
-	atomic_store(&p->full.tables_total, 0);
-	atomic_store(&p->full.tables_done, 0);
-	atomic_store(&p->full.chunks_total, 0);
-	atomic_store(&p->full.chunks_done, 0);
-	atomic_store(&p->full.chunks_skipped, 0);
-	atomic_store(&p->full.rows_estimate, 0);
-	atomic_store(&p->full.rows_done, 0);
-	atomic_store(&p->full.rows_skipped, 0);
-	atomic_store(&p->full.bytes_done, 0);
-	atomic_store(&p->sync.events, 0);
-	atomic_store(&p->sync.txns, 0);
-	atomic_store(&p->sync.rows, 0);
-	atomic_store(&p->sync.skipped, 0);
-	atomic_store(&p->sync.ddls, 0);
-	atomic_store(&p->sync.last_ts, 0);
-	atomic_store(&p->sync.lag_s, -1);
-	atomic_store(&p->sync.safe_mode, 0);
-	atomic_store(&p->reconnects, 0);
 }
 
 /* The thread's last error as a message (scrubbed) and a raw cause. */
@@ -187,7 +133,7 @@ static enum outcome run_loop(tidm_manager *m, mgr_job *j, const tidm_job_config 
 
 		memset(&res, 0, sizeof(res));
 		pthread_mutex_lock(&m->mu);
-		mgr_progress_reset(&j->prog);
+		tidm_run_progress_reset(&j->prog);
 		j->run_started = started;
 		pthread_mutex_unlock(&m->mu);
 
@@ -212,7 +158,7 @@ static enum outcome run_loop(tidm_manager *m, mgr_job *j, const tidm_job_config 
 			return OUT_FINISHED;
 		if (rc == TIDM_ECANCELED || j->cancel)
 			return OUT_STOPPED;
-		if (!mgr_transient(f->code, f->dberr))
+		if (!tidm_run_transient(f->code, f->dberr))
 			return OUT_FAILED;
 
 		pthread_mutex_lock(&m->mu);
@@ -224,6 +170,7 @@ static enum outcome run_loop(tidm_manager *m, mgr_job *j, const tidm_job_config 
 		if (delay > (int64_t)m->retry_max_ms)
 			delay = m->retry_max_ms;
 		j->attempt++;
+		atomic_fetch_add(&j->prog.retries, 1);
 		j->retry_at = mgr_now_ms() + delay;
 		mgr_set_state(m, j, "running", mgr_live_stage(j), f->msg, f->cause, false);
 		mgr_event(m, j, "warn", "retry", f->cause, "transient failure, try %u again from the checkpoints in %.1f s: %s",

@@ -301,7 +301,7 @@ static mgr_job *job_add(tidm_manager *m, const tidm_store_job *sj)
 	}
 	json_decref(d);
 	mgr_spec_cache(j);
-	mgr_progress_reset(&j->prog);
+	tidm_run_progress_reset(&j->prog);
 	return j;
 }
 
@@ -366,7 +366,7 @@ static int launch(tidm_manager *m, mgr_job *j, bool restart, bool replace, const
 	int e;
 
 	stop_thread(m, j, MGR_STOP_NONE);
-	mgr_progress_reset(&j->prog);
+	tidm_run_progress_reset(&j->prog);
 	j->cancel = 0;
 	j->stop = MGR_STOP_NONE;
 	j->restart = restart;

@@ -109,12 +109,8 @@ int mgr_job_config(tidm_manager *m, const mgr_job *j, const char *def, tidm_job_
 void *mgr_job_main(void *arg);
 /* The stage while the thread runs (from the progress counters), else the recorded one. */
 const char *mgr_live_stage(const mgr_job *j);
-/* A failure that a later try may not meet again (lost connection, deadlock, a restarting
- * target): retried with backoff; anything else fails the job. */
-bool mgr_transient(int code, unsigned dberr);
 /* Replaces every occurrence of the job's passwords in msg by "***". */
 void mgr_scrub(char *msg, size_t size, const tidm_job_config *cfg);
-void mgr_progress_reset(tidm_run_progress *p);
 
 /* json.c: the job's status object (detail: also its definition). m->mu held. */
 /* Fills j->spec from j->def (call whenever def changes). */
