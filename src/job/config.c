@@ -1210,6 +1210,23 @@ int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len
 	int rc;
 
 	*out = NULL;
+	{
+		/* a NUL byte would end the text early for the YAML parser: refuse it, located */
+		const char *nul = len ? memchr(text, '\0', len) : NULL;
+		if (nul) {
+			unsigned line = 1, col = 1;
+			for (const char *q = text; q < nul; q++) {
+				if (*q == '\n') {
+					line++;
+					col = 1;
+				} else {
+					col++;
+				}
+			}
+			return tidm_err_set(TIDM_EINVAL, "%s:%u:%u: a NUL byte; expected a job file (YAML text)",
+					    origin && *origin ? origin : "job", line, col);
+		}
+	}
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return tidm_err_set(TIDM_ENOMEM, "out of memory reading the job");
