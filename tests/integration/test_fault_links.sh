@@ -5,12 +5,13 @@
 # replication the binlog stream is cut and truncated mid-packet and the apply links are cut
 # and stalled, while the source keeps writing. tidm must carry on by itself - no rerun -
 # and end with the target equal to the source (checksums: a duplicate row in the keyed or
-# the keyless table would show), its retries logged and counted.
+# the keyless table would show), its retries logged and counted. Then the same cut in the
+# copy of a job run by `tidm server`: retried by itself, finished, equal.
 . "$(dirname "$0")/../harness/lib.sh"
 . "$TIDM_SRC/tests/harness/faults.sh"
 
 db=$(test_db)
-rows=60000
+rows=40000
 src_sql "CREATE DATABASE \`$db\`;
 USE \`$db\`;
 CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(200) NOT NULL);
@@ -48,14 +49,16 @@ retries_full=$(grep -c 'trying again from the checkpoints' "$log")
 [ "$retries_full" -ge 2 ] || fail "expected a retry for each cut in the full phase, saw $retries_full: $(grep -i 'warn\|error' "$log" | tail -5)"
 
 # --- replication: the source writes while every link is hit -----------------------------------
-writes() {
-	local i
+writes() { # FIRST_ID N: N transactions of four statements each, one client
+	local i sql=""
 	for i in $(seq 1 "$2"); do
-		src_sql "INSERT INTO \`$db\`.t VALUES ($(($1 + i)), $i, 'after the copy');
+		sql+="INSERT INTO \`$db\`.t VALUES ($(($1 + i)), $i, 'after the copy');
 UPDATE \`$db\`.t SET v = v + 1 WHERE id = $i;
 INSERT INTO \`$db\`.k VALUES ($i, 'keyless after');
-DELETE FROM \`$db\`.k WHERE b = 'keyless $((i * 7))' LIMIT 1"
+DELETE FROM \`$db\`.k WHERE b = 'keyless $((i * 7))' LIMIT 1;
+"
 	done
+	src_sql "$sql"
 }
 writes $rows 40
 proxy src cut >/dev/null        # the binlog stream
@@ -89,4 +92,32 @@ rc=0
 wait "$mpid" || rc=$?
 assert_eq 1 "$rc" "exit code of tidm migrate interrupted by SIGINT ($(tail -3 "$log"))"
 grep -q "job .* paused at mysql-bin" "$log" || fail "no 'paused at' line after SIGINT: $(tail -3 "$log")"
+
+# --- the job service: a dump link cut in the copy is tried again by itself --------------------
+db2=$(test_db svc)
+src_sql "CREATE DATABASE \`$db2\`; USE \`$db2\`;
+CREATE TABLE \`$db2\`.t (id INT PRIMARY KEY, pad VARCHAR(200) NOT NULL);
+INSERT INTO \`$db2\`.t SELECT seq, REPEAT('s', 150) FROM seq_1_to_30000;"
+. "$TIDM_SRC/tests/harness/api.sh"
+start_server "$TEST_TMP/server.log" --data-dir "$TEST_TMP/data"
+proxy src slow 1000000 >/dev/null
+python3 -c '
+import json, os, sys
+e = os.environ
+print(json.dumps({"name": "fault-svc", "type": "full", "start": True, "objects": {"databases": [sys.argv[1]]},
+  "source": {"host": "127.0.0.1", "port": int(sys.argv[2]), "user": e["TIDM_TEST_SOURCE_USER"], "password": e["TIDM_TEST_SOURCE_PASSWORD"]},
+  "target": {"host": "127.0.0.1", "port": int(sys.argv[3]), "user": e["TIDM_TEST_TARGET_USER"], "password": e["TIDM_TEST_TARGET_PASSWORD"]}}))' \
+	"$db2" "$sport" "$tport" >"$TEST_TMP/svc.json"
+call POST /jobs /jobs --data-binary "@$TEST_TMP/svc.json"
+expect 201
+on_exit "curl -sS -o /dev/null -X DELETE $BASE/api/v1/jobs/fault-svc"
+t2count() { tgt_sql "SELECT COUNT(*) FROM \`$db2\`.t" 2>/dev/null || echo 0; }
+wait_for "[ \"\$(t2count)\" -gt 0 ]" 60 "the service's copy to start writing"
+proxy src cut >/dev/null
+proxy src slow 0 >/dev/null
+svc_state() { curl -sS "$BASE/api/v1/jobs/fault-svc" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+wait_for '[ "$(svc_state)" = finished ]' 120 "the service's job to finish after the cut (state $(svc_state))"
+assert_tables_equal "$db2"
+curl -sS "$BASE/api/v1/jobs/fault-svc/events?limit=1000" | grep -q 'transient failure, try 2 again from the checkpoints' ||
+	fail "no retry event in the service's job: $(curl -sS "$BASE/api/v1/jobs/fault-svc/events?limit=1000" | head -c 1500)"
 echo "PASS: $TEST_NAME ($(grep -c 'trying again from the checkpoints' "$log") retries, $(grep -c 'reconnect' "$log") reconnect lines)"
