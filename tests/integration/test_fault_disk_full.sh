@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test_fault_disk_full.sh - the target runs out of storage in the middle of the copy
+# (issue 19, SPEC §6): the target table's tablespace lives on a 6 MiB tmpfs (DATA
+# DIRECTORY), the source table needs about three times that. tidm must stop with the
+# message that the target is out of storage (exit 1), and once space is freed (the tmpfs
+# grown) the same command resumes and ends equal to the source, no row twice.
+. "$(dirname "$0")/../harness/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "mounting a small filesystem needs root"
+fs=$TEST_TMP/fs
+mkdir -p "$fs"
+mount -t tmpfs -o size=6m tmpfs "$fs" || fail "cannot mount a tmpfs at $fs (the test needs root and mount)"
+on_exit "umount -l '$fs' 2>/dev/null"
+
+db=$(test_db)
+on_exit "tgt_sql \"DROP DATABASE IF EXISTS \\\`$db\\\`\" >/dev/null 2>&1"
+src_sql "CREATE DATABASE \`$db\`; USE \`$db\`;
+CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, pad VARCHAR(200) NOT NULL);
+INSERT INTO \`$db\`.t SELECT seq, REPEAT(CHAR(97 + seq % 26), 200) FROM seq_1_to_60000;"
+tgt_sql "CREATE DATABASE \`$db\`;
+CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, pad VARCHAR(200) NOT NULL) DATA DIRECTORY = '$fs';"
+
+job=$TEST_TMP/job.yaml
+write_job "$job" type=full "databases=$db"
+rc=0
+out=$("$TIDM_BIN" migrate "$job" 2>&1) || rc=$?
+assert_eq 1 "$rc" "exit code when the target is out of storage ($(tail -3 <<<"$out"))"
+assert_contains "$out" "the target database is out of storage; free space and resume"
+n=$(tgt_sql "SELECT COUNT(*) FROM \`$db\`.t")
+[ "$n" -lt 60000 ] || fail "self-check: the whole table fitted ($n rows)"
+echo "stopped with $n of 60000 rows on the target"
+
+mount -o remount,size=64m "$fs" || fail "cannot grow the tmpfs"
+"$TIDM_BIN" migrate "$job" >"$TEST_TMP/rerun.out" 2>&1 || fail "the rerun after freeing space failed: $(tail -5 "$TEST_TMP/rerun.out")"
+assert_tables_equal "$db"
+echo "PASS: $TEST_NAME"
