@@ -9,7 +9,7 @@
  * The table goes to stdout; --format json prints
  *   {"equal": bool, "online": bool, "seconds": n, "repair_statements": n,
  *    "tables": [{"table": "db.t", "state": "equal|different|unsettled|error", "keyless",
- *                "rows", "chunks", "differing_rows", "unsettled_rows", "error"?,
+ *                "rows", "chunks", "differing_rows", "unsettled_rows", "rechecked_rows", "error"?,
  *                "differences": [{"side": "missing|extra|changed", "key", "columns"?, "rows"}]}]}
  */
 #include <errno.h>
@@ -101,6 +101,7 @@ static void print_json(const tidm_verify_report *r)
 		json_object_set_new(o, "chunks", json_integer((json_int_t)t->chunks));
 		json_object_set_new(o, "differing_rows", json_integer((json_int_t)t->differing_rows));
 		json_object_set_new(o, "unsettled_rows", json_integer((json_int_t)t->unsettled_rows));
+		json_object_set_new(o, "rechecked_rows", json_integer((json_int_t)t->rechecked_rows));
 		if (t->error)
 			json_object_set_new(o, "error", json_string(t->error));
 		for (j = 0; j < t->ndiffs; j++) {

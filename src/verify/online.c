@@ -313,8 +313,10 @@ int vconfirm_keyed(vrun *r, vside *src, vside *tgt, const vtable *t, vcand *c, s
 			rc = confirm_batch(r, src, tgt, t, c, idx + i, open - i > LOOKUP_BATCH ? LOOKUP_BATCH : open - i);
 	}
 	for (i = 0; i < n && rc == 0; i++) {
-		if (c[i].settled_equal)
+		if (c[i].settled_equal) {
+			rep->rechecked_rows++;
 			continue;
+		}
 		if (c[i].differ_rounds >= need)
 			rc = vrepair_keyed(r, src, tgt, t, &c[i], rep);
 		else
@@ -496,8 +498,10 @@ int vcompare_keyless(vrun *r, vside *src, vside *tgt, const vtable *t, tidm_veri
 		free(a2);
 	}
 	for (i = 0; rc == 0 && i < ncand; i++) {
-		if (cand[i].equal)
+		if (cand[i].equal) {
+			rep->rechecked_rows++;
 			continue;
+		}
 		if (cand[i].differ_rounds >= need)
 			rc = vrepair_keyless(r, src, tgt, t, cand[i].h, cand[i].delta, rep);
 		else

@@ -67,6 +67,8 @@ typedef struct tidm_verify_table_report {
 	uint64_t rows_source;     /* rows counted on the source */
 	uint64_t differing_rows;  /* rows behind the differences */
 	uint64_t unsettled_rows;  /* online: candidates that never held still */
+	uint64_t rechecked_rows;  /* candidates (rows of differing chunks) found equal when looked
+				   * up again: online, mostly rows in flight in the applier */
 	char *error;              /* state ERROR: why (malloc'd) */
 	tidm_verify_diff *diffs;  /* the first TIDM_VERIFY_MAX_DIFFS differences */
 	size_t ndiffs;
