@@ -25,6 +25,7 @@
 #include "job/metrics.h"
 #include "job/config.h"
 #include "job/runner.h"
+#include "verify/verify.h"
 #include "precheck/precheck.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -241,6 +242,51 @@ static int usage(void)
 	return TIDM_EXIT_USAGE;
 }
 
+/* spec.verify: the results kept in tidm_meta.verify_tables, table by table when not equal. */
+static void print_verify(const tidm_job_config *cfg)
+{
+	tidm_conn_opts topts;
+	tidm_conn *tgt = NULL;
+	tidm_verify_result *v = NULL;
+	size_t n = 0, i, eq = 0;
+	uint64_t rows = 0;
+	unsigned pass = 0;
+
+	tidm_endpoint_conn_opts(&topts, &cfg->target, TIDM_ROLE_TARGET);
+	topts.retries = 1;
+	if (tidm_conn_open(&tgt, &topts) < 0 || tidm_verify_results_read(tgt, cfg->name, &v, &n) < 0) {
+		tidm_warn("cannot read verify's results: %s", tidm_err_msg());
+		tidm_conn_close(tgt);
+		return;
+	}
+	tidm_conn_close(tgt);
+	for (i = 0; i < n; i++) {
+		eq += !strcmp(v[i].state, "equal");
+		rows += v[i].differing_rows;
+		if (v[i].pass > pass)
+			pass = v[i].pass;
+	}
+	if (!n) {
+		printf("job %s: verify: no pass finished yet\n", cfg->name);
+		return;
+	}
+	printf("job %s: verify (pass %u): %zu of %zu tables equal, %llu rows differ\n", cfg->name, pass, eq, n,
+	       (unsigned long long)rows);
+	for (i = 0; i < n; i++) {
+		const char *d = v[i].detail ? v[i].detail : "";
+		const char *nl = strchr(d, '\n');
+		if (!strcmp(v[i].state, "equal"))
+			continue;
+		printf("  %s.%s  %s, %llu of %llu rows differ%s%.*s%s\n", v[i].db, v[i].table, v[i].state,
+		       (unsigned long long)v[i].differing_rows, (unsigned long long)v[i].rows_checked, *d ? ": " : "",
+		       (int)(nl ? (size_t)(nl - d) : strlen(d)), d, nl ? " ..." : "");
+	}
+	if (eq < n)
+		printf("  tidm verify %s lists every difference and writes the repair SQL (--repair-sql FILE)\n",
+		       cfg->path);
+	tidm_verify_results_free(v, n);
+}
+
 int tidm_cmd_migrate(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -450,6 +496,8 @@ int tidm_cmd_migrate(int argc, char **argv)
 			       (unsigned long long)atomic_load(&sp->ddls), (unsigned long long)atomic_load(&sp->skipped));
 		}
 	}
+	if (code == TIDM_EXIT_OK && cfg->verify != TIDM_VERIFY_OFF)
+		print_verify(cfg);
 	tidm_run_result_dispose(&m.rr);
 	tidm_job_config_free(cfg);
 	return code;

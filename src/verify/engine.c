@@ -773,6 +773,8 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	p.queue = calloc(plan.n + 1, sizeof(size_t));
 	if (!p.table_chunks_done || !p.queue)
 		abort();
+	if (o->store && !o->ntables && (rc = vstore_reset(&r, ctgt.c)) < 0)
+		goto out;
 	if (o->store)
 		for (i = 0; i < ntables; i++) {
 			uint64_t tot = 0;

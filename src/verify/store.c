@@ -6,7 +6,9 @@
  *  One row per (job, table), replaced as the table's state changes: running with its chunk
  *  counts while chunks are compared (every 2 s), then equal / different / unsettled /
  *  error with the rows checked, the differing rows and, in `detail`, the error or the
- *  first differences one per line ("missing `id`=5"). A new pass overwrites the last.
+ *  first differences one per line ("missing `id`=5"). A pass over all the job's tables
+ *  first removes the job's rows (a table no longer selected or dropped leaves none); a
+ *  pass over some (--tables) replaces theirs.
  */
 #include "verify/verify_int.h"
 
@@ -28,6 +30,18 @@ int vstore_ensure(tidm_conn *tgt)
 static void put_str(tidm_buf *b, const char *s)
 {
 	tidm_quote_string(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+int vstore_reset(vrun *r, tidm_conn *tgt)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	int rc;
+
+	tidm_buf_puts(&q, "DELETE FROM `" TIDM_META_DB "`.`verify_tables` WHERE `job` = ");
+	put_str(&q, r->cfg->name);
+	rc = tidm_conn_exec(tgt, q.data, q.len);
+	tidm_buf_dispose(&q);
+	return rc;
 }
 
 static const char *side_word(enum tidm_verify_side s)

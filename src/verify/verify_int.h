@@ -139,6 +139,8 @@ void vreport_add(tidm_verify_table_report *rep, enum tidm_verify_side side, cons
 
 /* store.c */
 int vstore_ensure(tidm_conn *tgt);
+/* Forget the job's stored results (a pass over every table of the job begins). */
+int vstore_reset(vrun *r, tidm_conn *tgt);
 int vstore_put(vrun *r, tidm_conn *tgt, const tidm_verify_table_report *rep, enum tidm_verify_state st,
 	       uint64_t chunks_total, uint64_t chunks_done, uint64_t rows_checked);
 

@@ -43,8 +43,10 @@ INSERT INTO nk SELECT seq % 100, seq % 7 / 3, CONCAT('s', seq % 40), UNHEX(MD5(s
 INSERT INTO nk VALUES (NULL, NULL, NULL, NULL, NULL, NULL, NULL), (NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 CREATE TABLE empty_t (id INT PRIMARY KEY);
 "
-write_job "$TEST_TMP/job.yaml" "databases=$db" spec.dump-threads=2 spec.verify-chunk-rows=1000
+write_job "$TEST_TMP/job.yaml" "databases=$db" spec.dump-threads=2 spec.verify-chunk-rows=1000 spec.verify=after-full
 tidm migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/migrate.out" 2>&1 || fail "migrate: $(cat "$TEST_TMP/migrate.out")"
+# spec.verify: after-full - the copy is verified, the summary says so (from tidm_meta)
+assert_contains "$(cat "$TEST_TMP/migrate.out")" "job verify: verify (pass 1): 4 of 4 tables equal, 0 rows differ"
 
 # 1. equal data: exit 0, every table equal
 out=$(tidm verify "$TEST_TMP/job.yaml" 2>"$TEST_TMP/err") || fail "verify of equal data exited $?: $out $(cat "$TEST_TMP/err")"

@@ -3,14 +3,16 @@
 # workload of tests/harness/workload.sh: transactions, key changes, unique swaps, deletes,
 # keyless duplicates, JSON): 20 passes in a row report no difference (exit 0, online);
 # then a row changed on the target behind tidm's back (a keyed table) and a row added
-# there (a keyless table) are both found by the next pass, and nothing else is.
+# there (a keyless table) are both found by the next pass, and nothing else is. The job's
+# own passes (spec.verify: continuous) run meanwhile: equal under load, then they find the
+# two rows too.
 . "$(dirname "$0")/../harness/lib.sh"
 . "$TIDM_SRC/tests/harness/workload.sh"
 
 db=$(test_db)
 src_sql "CREATE DATABASE \`$db\`"
 workload_setup "$db"
-write_job "$TEST_TMP/job.yaml" name=verify-online type=all "databases=$db" spec.apply-workers=4 spec.verify-chunk-rows=2000
+write_job "$TEST_TMP/job.yaml" name=verify-online type=all "databases=$db" spec.apply-workers=4 spec.verify-chunk-rows=2000 spec.verify=continuous
 "$TIDM_BIN" migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/migrate.log" 2>&1 &
 mpid=$!
 on_exit "kill $mpid 2>/dev/null || true"
@@ -37,6 +39,10 @@ echo "20 online passes equal; $rechecked rows in flight found equal when checked
 	"$(python3 -c 'import json,sys; print(" ".join("%.1f" % json.load(open(f))["seconds"] for f in sys.argv[1:]))' "$TEST_TMP"/pass*.json)"
 [ "$rechecked" -gt 0 ] || fail "no pass met a row in flight: the load did not test the online protocol"
 
+# the job's own passes (spec.verify: continuous) found nothing either
+assert_contains "$(cat "$TEST_TMP/migrate.log")" "verify pass 2: every table equal"
+if grep -q "rows differ" "$TEST_TMP/migrate.log"; then fail "the job's verify passes reported differences: $(grep "rows differ" "$TEST_TMP/migrate.log")"; fi
+
 # behind tidm's back: rows the load never writes
 tgt_sql "UPDATE \`$db\`.\`all types\` SET t_varchar = 'changed behind tidm' WHERE id = 1;
 INSERT INTO \`$db\`.\`no key\` (a, b) VALUES (99, 'extra behind tidm')"
@@ -54,6 +60,8 @@ assert [(x["side"], x["key"], x.get("columns")) for x in d] == [("changed", "`id
 d = bad[db + ".no key"]["differences"]
 assert [(x["side"], x["rows"]) for x in d] == [("extra", 1)] and "extra behind tidm" in d[0]["key"], d
 PY
+# ... and so does the job's next pass
+wait_for "grep -q 'tables equal, 2 rows differ' '$TEST_TMP/migrate.log'" 60 "the job's continuous verify finding the planted rows"
 kill "$wl" 2>/dev/null || true
 kill -INT "$mpid"
 wait "$mpid" || true
