@@ -131,8 +131,8 @@ out:
 	return rc;
 }
 
-/* COUNT/SUM/BIT_XOR of (lo, hi] on one side (source: in a snapshot; target: after it). */
-static int half_digest(vrun *r, vside *s, const vtable *t, const char *lo, const char *hi, vpos *at, char out[3][32])
+/* COUNT/SUM of (lo, hi] on one side (source: in a snapshot; target: after it). */
+static int half_digest(vrun *r, vside *s, const vtable *t, const char *lo, const char *hi, vpos *at, char out[2][32])
 {
 	tidm_buf q = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
@@ -150,7 +150,7 @@ static int half_digest(vrun *r, vside *s, const vtable *t, const char *lo, const
 	vrender_chunk_sql(&q, t, &s->d, lo, hi);
 	rc = tidm_conn_query(s->c, &res, q.data);
 	if (rc == 0 && tidm_res_next(res) == 1)
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 2; i++)
 			snprintf(out[i], 32, "%s", tidm_res_get(res, (unsigned)i) ? tidm_res_get(res, (unsigned)i) : "0");
 	tidm_res_free(res);
 	if (s->source)
@@ -208,12 +208,12 @@ static int bisect(vrun *r, vside *src, vside *tgt, const vtable *t, const char *
 		return leaf(r, src, tgt, t, lo, hi, cands, ncands);
 	for (h = 0; h < 2 && rc == 0; h++) {
 		const char *l = h ? mid : lo, *u = h ? hi : mid;
-		char s[3][32] = {{0}}, d[3][32] = {{0}};
+		char s[2][32] = {{0}}, d[2][32] = {{0}};
 		vpos at;
 		memset(&at, 0, sizeof(at));
 		if ((rc = half_digest(r, src, t, l, u, &at, s)) < 0 || (rc = half_digest(r, tgt, t, l, u, &at, d)) < 0)
 			break;
-		if (!strcmp(s[0], d[0]) && !strcmp(s[1], d[1]) && !strcmp(s[2], d[2]))
+		if (!strcmp(s[0], d[0]) && !strcmp(s[1], d[1]))
 			continue;
 		rc = bisect(r, src, tgt, t, l, u, strtoull(s[0], NULL, 10), strtoull(d[0], NULL, 10), depth + 1, cands,
 			    ncands);

@@ -33,6 +33,9 @@ typedef struct vtable {
 	size_t nkey;
 	bool key_is_int;
 	uint64_t est_rows;
+	/* per side (0 source, 1 target): every text column is utf8mb4 in one collation, so
+	 * their bytes go into the digest as they are (no CONVERT) */
+	bool plain_text[2];
 } vtable;
 
 void vtable_dispose(vtable *t);
@@ -44,16 +47,17 @@ void vtable_dispose(vtable *t);
 typedef struct vdialect {
 	enum tidm_flavor self;
 	enum tidm_flavor peer;
+	bool target; /* the statement runs on the target (vtable.plain_text[1]) */
 } vdialect;
 
-/* One column's contribution to the row string. */
-void vrender_col(tidm_buf *b, const vcol *c, const vdialect *d);
+/* One column's contribution to the row string (`plain`: text needs no CONVERT). */
+void vrender_col(tidm_buf *b, const vcol *c, const vdialect *d, bool plain);
 /* CRC32(CONCAT_WS('#', col..., null markers)): the row digest expression. */
 void vrender_row_hash(tidm_buf *b, const vtable *t, const vdialect *d);
 /* The key range (lo, hi] as a WHERE condition (no "WHERE"); lo/hi are comma-separated
  * literal lists (NULL = unbounded). Nothing when both are NULL. */
 void vrender_range(tidm_buf *b, const vtable *t, const char *lo, const char *hi);
-/* SELECT COUNT(*), SUM(h), BIT_XOR(h) over a range. */
+/* SELECT COUNT(*), SUM(h) over a range. */
 void vrender_chunk_sql(tidm_buf *b, const vtable *t, const vdialect *d, const char *lo, const char *hi);
 /* SELECT key..., h over a range (row digests). */
 void vrender_rows_sql(tidm_buf *b, const vtable *t, const vdialect *d, const char *lo, const char *hi);

@@ -45,8 +45,8 @@ static vtable fam_table(void)
 static void test_verify_render__row_hash_per_flavour(void **state)
 {
 	vtable t = fam_table();
-	vdialect maria = {TIDM_FLAVOR_MARIADB, TIDM_FLAVOR_MARIADB}, tidb = {TIDM_FLAVOR_TIDB, TIDM_FLAVOR_MARIADB},
-		 mysql = {TIDM_FLAVOR_MYSQL, TIDM_FLAVOR_TIDB};
+	vdialect maria = {TIDM_FLAVOR_MARIADB, TIDM_FLAVOR_MARIADB, false},
+		 tidb = {TIDM_FLAVOR_TIDB, TIDM_FLAVOR_MARIADB, true}, mysql = {TIDM_FLAVOR_MYSQL, TIDM_FLAVOR_TIDB, false};
 	tidm_buf b = TIDM_BUF_INIT;
 
 	(void)state;
@@ -70,7 +70,7 @@ static void test_verify_render__chunk_single_key_tidb(void **state)
 {
 	vcol cols[] = {{"id", VF_EXACT, false, false}, {"c", VF_STRING, false, false}};
 	vtable t;
-	vdialect tidb = {TIDM_FLAVOR_TIDB, TIDM_FLAVOR_MYSQL};
+	vdialect tidb = {TIDM_FLAVOR_TIDB, TIDM_FLAVOR_MYSQL, false};
 	tidm_buf b = TIDM_BUF_INIT;
 
 	(void)state;
@@ -81,9 +81,16 @@ static void test_verify_render__chunk_single_key_tidb(void **state)
 	t.ncols = 2;
 	t.nkey = 1;
 	vrender_chunk_sql(&b, &t, &tidb, "1000", "2000");
-	assert_string_equal(b.data, "SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('#', `id`, CONVERT(`c` USING utf8mb4)))), 0), "
-				    "COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', `id`, CONVERT(`c` USING utf8mb4)))), 0) FROM "
-				    "`sbtest`.`sbtest1` WHERE `id` > 1000 AND `id` <= 2000");
+	assert_string_equal(b.data, "SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('#', `id`, CONVERT(`c` USING utf8mb4)))), 0) "
+				    "FROM `sbtest`.`sbtest1` WHERE `id` > 1000 AND `id` <= 2000");
+	/* on the target, where every text column is utf8mb4 in one collation: no CONVERT */
+	t.plain_text[1] = true;
+	tidm_buf_clear(&b);
+	tidb.target = true;
+	vrender_chunk_sql(&b, &t, &tidb, "1000", "2000");
+	assert_string_equal(b.data, "SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('#', `id`, `c`))), 0) "
+				    "FROM `sbtest`.`sbtest1` WHERE `id` > 1000 AND `id` <= 2000");
+	tidb.target = false;
 	tidm_buf_clear(&b);
 	vrender_chunk_sql(&b, &t, &tidb, NULL, "-5");
 	assert_non_null(strstr(b.data, " FROM `sbtest`.`sbtest1` WHERE `id` <= -5"));
@@ -112,7 +119,7 @@ static void test_verify_render__composite_key_ranges(void **state)
 {
 	vcol cols[] = {{"a", VF_STRING, false, false}, {"b`b", VF_EXACT, false, false}, {"v", VF_BINARY, true, false}};
 	vtable t;
-	vdialect maria = {TIDM_FLAVOR_MARIADB, TIDM_FLAVOR_TIDB};
+	vdialect maria = {TIDM_FLAVOR_MARIADB, TIDM_FLAVOR_TIDB, false};
 	tidm_buf b = TIDM_BUF_INIT;
 
 	(void)state;
@@ -146,7 +153,7 @@ static void test_verify_render__keyless_multiset(void **state)
 {
 	vcol cols[] = {{"a", VF_EXACT, true, false}, {"s", VF_STRING, true, false}};
 	vtable t;
-	vdialect tidb = {TIDM_FLAVOR_TIDB, TIDM_FLAVOR_MARIADB};
+	vdialect tidb = {TIDM_FLAVOR_TIDB, TIDM_FLAVOR_MARIADB, true};
 	uint32_t hs[] = {1, 4294967295u};
 	tidm_buf b = TIDM_BUF_INIT;
 
