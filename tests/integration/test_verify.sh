@@ -4,7 +4,8 @@
 # family (integers, DECIMAL, FLOAT, DOUBLE, strings of several charsets and a _ci key,
 # BLOB, JSON, temporal, BIT, ENUM/SET) are each reported with table, key, side and
 # columns (exit 1); the repair SQL applied to the target makes the tables equal
-# (assert_tables_equal) and verify exit 0 again; usage errors exit 2.
+# (assert_tables_equal) and verify exit 0 again; usage errors exit 2; the rows-per-second
+# cap slows a pass; a table missing on the target is that table's error.
 . "$(dirname "$0")/../harness/lib.sh"
 
 db=$(test_db)
@@ -147,4 +148,19 @@ for args in "" "--format xml $TEST_TMP/job.yaml" "$TEST_TMP/job.yaml --tables no
 done
 out=$("$TIDM_BIN" verify "$TEST_TMP/job.yaml" --tables "$db.nosuch" 2>&1 || true)
 assert_contains "$out" "--tables: $db.nosuch is not a table of the job verify on the source"
+# 6. the load cap: 5,003 rows at 2,500 rows/s take two seconds or more (0.3 s without)
+write_job "$TEST_TMP/slow.yaml" name=verify-slow "databases=$db" spec.verify-chunk-rows=1000 spec.verify-rows-per-second=2500
+out=$(tidm verify "$TEST_TMP/slow.yaml" --tables "$db.fam" --format json 2>&1) || fail "verify with a cap: $out"
+python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["seconds"] >= 2.0 and r["equal"], r' <<<"$out" ||
+	fail "spec.verify-rows-per-second: 2500 did not slow the pass: $out"
+
+# 7. a table missing on the target: that table's error, the others compared
+tgt_sql "DROP TABLE \`$db\`.empty_t"
+rc=0
+out=$("$TIDM_BIN" verify "$TEST_TMP/job.yaml" 2>&1) || rc=$?
+assert_eq 1 "$rc" "exit code with a table missing on the target"
+assert_contains "$out" "$db.empty_t                   error"
+assert_contains "$out" "error: on the target: target query failed"
+assert_contains "$out" "Table '$db.empty_t' doesn't exist"
+assert_contains "$out" "2 equal, 1 different (1 rows), 1 unsettled or in error"  # ck changed in 5.
 echo "ok"
