@@ -65,7 +65,8 @@ static void print_table(const tidm_verify_report *r)
 		if (t->ndiffs == TIDM_VERIFY_MAX_DIFFS)
 			printf("  (the first %d differences are shown)\n", TIDM_VERIFY_MAX_DIFFS);
 		if (t->unsettled_rows)
-			printf("  %" PRIu64 " rows kept changing while the job synced: neither equal nor different proven\n",
+			printf("  %" PRIu64 " rows neither proven equal nor different while the job synced (still changing, "
+			       "or the applier behind: see the log)\n",
 			       t->unsettled_rows);
 		if (t->state == TIDM_VERIFY_EQUAL)
 			eq++;

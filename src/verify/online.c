@@ -23,7 +23,8 @@
  *      sides is done. One that differs while the source did not change between P and P'
  *      is a conclusive difference for that round: the target must have held the source's
  *      (unchanged) state, and does not. A round where the source changed, or the applier
- *      did not pass P within the wait, proves nothing.
+ *      did not pass P within the wait, proves nothing (after one wait timed out, later
+ *      ones give up at once: a job that stopped uncleanly still says "running").
  *   4. A difference is reported once CONFIRM rounds were conclusive (3, so a row that went
  *      A -> B -> A on the source during one round cannot be reported); a candidate still
  *      unproven after MAX_ROUNDS rounds (a row written all the time) is counted as
@@ -168,10 +169,11 @@ int vwait_applied(vrun *r, tidm_conn *tgt, const vpos *at, double timeout_s, boo
 		return 0;
 	for (;;) {
 		vpos cur;
-		bool fresh;
+		bool fresh, stalled;
 		pthread_mutex_lock(&r->mu);
 		cur = r->applied;
 		fresh = vnow() - r->applied_at < 0.1;
+		stalled = r->stalled;
 		pthread_mutex_unlock(&r->mu);
 		if (cur.file[0] && vpos_cmp(&cur, at) >= 0) {
 			*passed = true;
@@ -189,8 +191,19 @@ int vwait_applied(vrun *r, tidm_conn *tgt, const vpos *at, double timeout_s, boo
 				return 0;
 			}
 		}
-		if (vnow() >= until || vcancelled(r))
+		if (vnow() >= until || vcancelled(r) || stalled) {
+			pthread_mutex_lock(&r->mu);
+			if (!r->stalled && !vcancelled(r)) {
+				r->stalled = true;
+				tidm_warn("verify: the job's applier did not pass the source's position %s:%llu within %.0f s "
+					  "(it is at %s:%llu); is the job still running? Rows that differ are reported as "
+					  "unsettled",
+					  at->file, (unsigned long long)at->pos, timeout_s, cur.file[0] ? cur.file : "-",
+					  (unsigned long long)cur.pos);
+			}
+			pthread_mutex_unlock(&r->mu);
 			return 0;
+		}
 		nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
 	}
 }

@@ -161,6 +161,7 @@ struct vrun {
 	/* the applier's position last read (online), guarded by mu */
 	vpos applied;
 	double applied_at;
+	bool stalled; /* a wait timed out: later waits give up at once (warned once) */
 	uint64_t chunk_rows; /* rows per chunk */
 	uint64_t leaf_rows;  /* a range this small is read as row digests (chunk_rows / 8) */
 	FILE *repair;
