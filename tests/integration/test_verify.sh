@@ -154,12 +154,19 @@ out=$(tidm verify "$TEST_TMP/slow.yaml" --tables "$db.fam" --format json 2>&1) |
 python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["seconds"] >= 2.0 and r["equal"], r' <<<"$out" ||
 	fail "spec.verify-rows-per-second: 2500 did not slow the pass: $out"
 
-# 7. a table missing on the target: that table's error, the others compared
+# 7. spec.verify: after-full on a type all job run --until-caught-up: one pass, in the summary
+write_job "$TEST_TMP/all.yaml" name=verify-all type=all "tables=$db.fam" spec.verify=after-full
+src_sql "UPDATE \`$db\`.fam SET i = i + 1 WHERE id < 10"
+out=$(tidm migrate "$TEST_TMP/all.yaml" --until-caught-up 2>"$TEST_TMP/all.err") || fail "migrate type all: $(cat "$TEST_TMP/all.err")"
+assert_contains "$out" "job verify-all: verify (pass 1): 1 of 1 tables equal, 0 rows differ"
+assert_contains "$(cat "$TEST_TMP/all.err")" "verify pass 1: every table equal (1 tables"
+
+# 8. a table missing on the target: that table's error, the others compared
 tgt_sql "DROP TABLE \`$db\`.empty_t"
 rc=0
 out=$("$TIDM_BIN" verify "$TEST_TMP/job.yaml" 2>&1) || rc=$?
 assert_eq 1 "$rc" "exit code with a table missing on the target"
-assert_contains "$out" "$db.empty_t                   error"
+grep -Eq "^$db\.empty_t +error " <<<"$out" || fail "empty_t is not in error: $out"
 assert_contains "$out" "error: on the target: target query failed"
 assert_contains "$out" "Table '$db.empty_t' doesn't exist"
 assert_contains "$out" "2 equal, 1 different (1 rows), 1 unsettled or in error"  # ck changed in 5.
