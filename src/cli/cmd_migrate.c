@@ -163,11 +163,23 @@ static void sync_line(char *out, size_t n, migrate_run *m, double started, uint6
 		tidm_precheck_fmt_duration(d, sizeof(d), left > 0 ? left : 0);
 		snprintf(lagbuf + strlen(lagbuf), sizeof(lagbuf) - strlen(lagbuf), " (binlog runway %s)", d);
 	}
-	snprintf(out, n, "[syncing] events %llu  txns %llu  rows %llu (%.0f/s)  ddl %llu  lag %s%s%s",
+	char vbuf[96] = "";
+	if (m->cfg->verify != TIDM_VERIFY_OFF) {
+		/* spec.verify: the pass in progress (or the last one's number) */
+		tidm_verify_progress *vp = &m->rp.verify;
+		uint64_t done = atomic_load(&vp->chunks_done), total = atomic_load(&vp->chunks_total);
+		unsigned passes = atomic_load(&m->rp.verify_passes);
+		if (total && done < total)
+			snprintf(vbuf, sizeof(vbuf), "  verify pass %u %llu/%llu chunks", passes + 1,
+				 (unsigned long long)done, (unsigned long long)total);
+		else if (passes)
+			snprintf(vbuf, sizeof(vbuf), "  verified %u passes", passes);
+	}
+	snprintf(out, n, "[syncing] events %llu  txns %llu  rows %llu (%.0f/s)  ddl %llu  lag %s%s%s%s",
 		 (unsigned long long)atomic_load(&p->events), (unsigned long long)atomic_load(&p->txns),
 		 (unsigned long long)rows, el > 0 ? (double)(rows - rows0) / el : 0.0,
 		 (unsigned long long)atomic_load(&p->ddls), lagbuf, atomic_load(&p->safe_mode) ? "  safe-mode" : "",
-		 atomic_load(&m->rp.reconnects) ? "  (reconnected)" : "");
+		 atomic_load(&m->rp.reconnects) ? "  (reconnected)" : "", vbuf);
 }
 
 /*

@@ -80,7 +80,12 @@ static int verify_pass(const tidm_job_config *cfg, tidm_run_progress *p, tidm_ru
 	vo.cancel = cancel;
 	vo.progress = &p->verify;
 	vo.rows_per_second = cfg->verify_rows_per_second ? cfg->verify_rows_per_second : VERIFY_DEFAULT_RPS;
-	memset(&p->verify, 0, sizeof(p->verify));
+	atomic_store(&p->verify.tables_total, 0);
+	atomic_store(&p->verify.tables_done, 0);
+	atomic_store(&p->verify.chunks_total, 0);
+	atomic_store(&p->verify.chunks_done, 0);
+	atomic_store(&p->verify.rows_done, 0);
+	atomic_store(&p->verify.differing_rows, 0);
 	rc = tidm_verify_run(&rep, &vo);
 	if (rc < 0) {
 		if (rc != TIDM_ECANCELED)

@@ -14,9 +14,10 @@
  *  records) and hands the chunk to the target workers, which compute the target's digest
  *  (online: once the job's applier has passed that position, online.c). Both servers thus
  *  work at once and only three numbers per chunk and side cross the network.
- *  Then, table by table, the coordinator narrows each differing chunk to candidate keys
- *  (narrow.c), confirms them by key lookups on both sides (online.c) and records every
- *  difference with its repair SQL (repair.c); a differing keyless table is compared as a
+ *  Then the workers, a table at a time each (on their own connections, so that online the
+ *  waits for the applier overlap), narrow each differing chunk to candidate keys
+ *  (narrow.c), confirm them by key lookups on both sides (online.c) and record every
+ *  difference with its repair SQL (repair.c, kept per table and written in table order); a differing keyless table is compared as a
  *  multiset of row digests (online.c). Results go to tidm_meta.verify_tables (store.c) as
  *  each table ends; progress is written every 2 s while chunks run.
  *  Errors of one table (missing on the target, a column it lacks) are that table's result;
@@ -725,6 +726,59 @@ static void chunk_error_text(vrun *r, vside *src, vside *tgt, vtable *t, vchunk 
 	tidm_err_clear();
 }
 
+/* The tables' finishing (narrow, confirm, report) on worker threads. */
+typedef struct vfinish {
+	vrun *r;
+	vtable *tables;
+	vplan *plan;
+	tidm_verify_report *rep;
+	size_t ntables;
+	_Atomic size_t next;
+	/* guarded by r->mu */
+	bool fatal;
+	int fatal_code;
+	char fatal_msg[1024];
+} vfinish;
+
+typedef struct vfworker {
+	vfinish *f;
+	vside *src, *tgt;
+	pthread_t th;
+} vfworker;
+
+static void *finish_main(void *arg)
+{
+	vfworker *w = arg;
+	vfinish *f = w->f;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&f->next, 1), j;
+		tidm_verify_table_report *tr;
+		int rc;
+
+		if (i >= f->ntables || vcancelled(f->r))
+			break;
+		tr = &f->rep->tables[i];
+		for (j = 0; j < f->plan->n; j++)
+			if (f->plan->c[j].table == i && f->plan->c[j].err) {
+				chunk_error_text(f->r, w->src, w->tgt, &f->tables[i], &f->plan->c[j], tr);
+				break;
+			}
+		if ((rc = finish_table(f->r, w->src, w->tgt, &f->tables[i], f->plan, i, tr)) < 0) {
+			pthread_mutex_lock(&f->r->mu);
+			if (!f->fatal) {
+				f->fatal = true;
+				f->fatal_code = tidm_err_code() ? tidm_err_code() : rc;
+				snprintf(f->fatal_msg, sizeof(f->fatal_msg), "%s", tidm_err_msg());
+			}
+			pthread_mutex_unlock(&f->r->mu);
+			atomic_store(&f->next, f->ntables); /* the others stop after their table */
+			break;
+		}
+	}
+	return NULL;
+}
+
 static void repair_header(vrun *r)
 {
 	if (!r->repair)
@@ -744,6 +798,9 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	size_t ntables = 0, i;
 	vside csrc = {0}, ctgt = {0};
 	vworker *sw = NULL, *tw = NULL;
+	vfworker *fw = NULL;
+	vfinish fin;
+	vrepair_out *reps = NULL;
 	unsigned nth = o->threads ? o->threads : (o->cfg->dump_threads ? o->cfg->dump_threads : 4), k;
 	unsigned started_s = 0, started_t = 0;
 	tidm_verify_report *rep = calloc(1, sizeof(*rep));
@@ -755,6 +812,7 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
 	memset(&p, 0, sizeof(p));
+	memset(&fin, 0, sizeof(fin));
 	r.o = o;
 	r.cfg = o->cfg;
 	r.repair = o->repair;
@@ -779,7 +837,8 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	if ((rc = discover(&r, csrc.c, &tables, &ntables)) < 0)
 		goto out;
 	rep->tables = calloc(ntables + 1, sizeof(*rep->tables));
-	if (!rep->tables)
+	reps = calloc(ntables + 1, sizeof(*reps));
+	if (!rep->tables || !reps)
 		abort();
 	rep->ntables = ntables;
 	for (i = 0; i < ntables; i++) {
@@ -787,6 +846,7 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 		rep->tables[i].table = vstrdup(tables[i].name);
 		rep->tables[i].keyless = tables[i].nkey == 0;
 		rep->tables[i].state = TIDM_VERIFY_RUNNING;
+		tables[i].rep = &reps[i];
 		if ((rc = text_plain(csrc.c, &tables[i], &tables[i].plain_text[0])) < 0 ||
 		    (rc = text_plain(ctgt.c, &tables[i], &tables[i].plain_text[1])) < 0)
 			goto out;
@@ -820,7 +880,8 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	p.plan = &plan;
 	sw = calloc(nth, sizeof(*sw));
 	tw = calloc(nth, sizeof(*tw));
-	if (!sw || !tw)
+	fw = calloc(nth, sizeof(*fw));
+	if (!sw || !tw || !fw)
 		abort();
 	for (k = 0; k < nth; k++) {
 		sw[k].p = &p;
@@ -882,26 +943,41 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 		rc = tidm_err_set(TIDM_ECANCELED, "verify interrupted");
 		goto out;
 	}
-	/* narrow, confirm and report, table by table */
+	/* narrow, confirm and report: tables in parallel on the workers' connections (online,
+	 * each waits for the applier), then stored and written out in table order */
+	fin.r = &r;
+	fin.tables = tables;
+	fin.plan = &plan;
+	fin.rep = rep;
+	fin.ntables = ntables;
+	for (k = 0; k < nth; k++) {
+		fw[k].f = &fin;
+		fw[k].src = &sw[k].side;
+		fw[k].tgt = &tw[k].side;
+		if (pthread_create(&fw[k].th, NULL, finish_main, &fw[k]) != 0)
+			abort();
+	}
+	for (k = 0; k < nth; k++)
+		pthread_join(fw[k].th, NULL);
+	if (fin.fatal) {
+		rc = tidm_err_set(fin.fatal_code, "%s", fin.fatal_msg);
+		goto out;
+	}
+	if (vcancelled(&r)) {
+		rc = tidm_err_set(TIDM_ECANCELED, "verify interrupted");
+		goto out;
+	}
 	for (i = 0; i < ntables; i++) {
 		tidm_verify_table_report *tr = &rep->tables[i];
-		size_t j;
-		for (j = 0; j < plan.n; j++)
-			if (plan.c[j].table == i && plan.c[j].err) {
-				chunk_error_text(&r, &csrc, &ctgt, &tables[i], &plan.c[j], tr);
-				break;
-			}
-		if ((rc = finish_table(&r, &csrc, &ctgt, &tables[i], &plan, i, tr)) < 0)
-			goto out;
-		if (r.repair && (r.rep_del.len || r.rep_put.len)) {
+		vrepair_out *ro = &reps[i];
+		if (r.repair && (ro->del.len || ro->put.len)) {
 			fprintf(r.repair, "-- `%s`.`%s`\n", tables[i].db, tables[i].name);
-			if (r.rep_del.len)
-				fwrite(r.rep_del.data, 1, r.rep_del.len, r.repair);
-			if (r.rep_put.len)
-				fwrite(r.rep_put.data, 1, r.rep_put.len, r.repair);
+			if (ro->del.len)
+				fwrite(ro->del.data, 1, ro->del.len, r.repair);
+			if (ro->put.len)
+				fwrite(ro->put.data, 1, ro->put.len, r.repair);
 		}
-		tidm_buf_clear(&r.rep_del);
-		tidm_buf_clear(&r.rep_put);
+		rep->repair_statements += ro->stmts;
 		if (o->progress) {
 			atomic_fetch_add(&o->progress->tables_done, 1);
 			atomic_fetch_add(&o->progress->differing_rows, tr->differing_rows);
@@ -909,7 +985,6 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 		if (o->store && (rc = vstore_put(&r, ctgt.c, tr, tr->state, tr->chunks, tr->chunks, tr->rows_source)) < 0)
 			goto out;
 	}
-	rep->repair_statements = r.repair_stmts;
 	rep->seconds = vnow() - t0;
 	*out = rep;
 	rep = NULL;
@@ -930,6 +1005,12 @@ out:
 		tidm_conn_close(tw[k].side.c);
 	free(sw);
 	free(tw);
+	free(fw);
+	for (i = 0; reps && i < ntables; i++) {
+		tidm_buf_dispose(&reps[i].del);
+		tidm_buf_dispose(&reps[i].put);
+	}
+	free(reps);
 	for (i = 0; i < plan.n; i++) {
 		free(plan.c[i].lo);
 		free(plan.c[i].hi);
@@ -945,7 +1026,5 @@ out:
 	tidm_verify_report_free(rep);
 	pthread_cond_destroy(&p.ready);
 	pthread_mutex_destroy(&r.mu);
-	tidm_buf_dispose(&r.rep_del);
-	tidm_buf_dispose(&r.rep_put);
 	return rc;
 }

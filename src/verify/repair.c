@@ -133,9 +133,9 @@ static void put_value(tidm_buf *b, const frow *f, size_t i)
 	}
 }
 
-static void put_insert(vrun *r, const vtable *t, const frow *f, bool replace)
+static void put_insert(const vtable *t, const frow *f, bool replace)
 {
-	tidm_buf *b = &r->rep_put;
+	tidm_buf *b = &t->rep->put;
 	size_t i;
 	bool first = true;
 
@@ -161,7 +161,7 @@ static void put_insert(vrun *r, const vtable *t, const frow *f, bool replace)
 		put_value(b, f, i);
 	}
 	tidm_buf_puts(b, ");\n");
-	r->repair_stmts++;
+	t->rep->stmts++;
 }
 
 /* A short text of a keyless row for the report: "`a`=1, `b`='x'" (first 200 bytes). */
@@ -215,23 +215,23 @@ int vrepair_keyed(vrun *r, vside *src, vside *tgt, const vtable *t, const vcand 
 	if (r->repair) {
 		if (side == TIDM_VERIFY_EXTRA) {
 			const char *starts = c->key;
-			tidm_buf_puts(&r->rep_del, "DELETE FROM ");
-			tidm_quote_qualified(&r->rep_del, t->db, t->name);
-			tidm_buf_puts(&r->rep_del, " WHERE ");
+			tidm_buf_puts(&t->rep->del, "DELETE FROM ");
+			tidm_quote_qualified(&t->rep->del, t->db, t->name);
+			tidm_buf_puts(&t->rep->del, " WHERE ");
 			for (i = 0; i < t->nkey; i++) {
 				const char *e = strchr(starts, ',');
 				size_t len = e ? (size_t)(e - starts) : strlen(starts);
 				if (i)
-					tidm_buf_puts(&r->rep_del, " AND ");
-				tidm_quote_ident(&r->rep_del, t->cols[t->key[i]].name);
-				tidm_buf_puts(&r->rep_del, " = ");
-				tidm_buf_put(&r->rep_del, starts, len);
+					tidm_buf_puts(&t->rep->del, " AND ");
+				tidm_quote_ident(&t->rep->del, t->cols[t->key[i]].name);
+				tidm_buf_puts(&t->rep->del, " = ");
+				tidm_buf_put(&t->rep->del, starts, len);
 				starts = e ? e + 1 : starts + len;
 			}
-			tidm_buf_puts(&r->rep_del, " LIMIT 1;\n");
-			r->repair_stmts++;
+			tidm_buf_puts(&t->rep->del, " LIMIT 1;\n");
+			t->rep->stmts++;
 		} else if (a.has) {
-			put_insert(r, t, &a, true);
+			put_insert(t, &a, true);
 		}
 	}
 out:
@@ -244,9 +244,9 @@ out:
 }
 
 typedef struct ins_ctx {
-	vrun *r;
 	const vtable *t;
 	tidm_buf *text;
+	bool write; /* an INSERT per row into the repair */
 } ins_ctx;
 
 static int insert_each(frow *f, void *payload)
@@ -254,8 +254,8 @@ static int insert_each(frow *f, void *payload)
 	ins_ctx *x = payload;
 	if (!x->text->len)
 		row_text(x->text, x->t, f);
-	if (x->r->repair)
-		put_insert(x->r, x->t, f, false);
+	if (x->write)
+		put_insert(x->t, f, false);
 	return 0;
 }
 
@@ -267,23 +267,20 @@ int vrepair_keyless(vrun *r, vside *src, vside *tgt, const vtable *t, uint32_t h
 	int rc;
 
 	if (delta > 0) {
-		ins_ctx x = {r, t, &text};
+		ins_ctx x = {t, &text, r->repair != NULL};
 		vrender_fetch_hash_sql(&q, t, &src->d, h, n);
 		rc = fetch(src, q.data, insert_each, &x);
 	} else {
-		ins_ctx x = {NULL, t, &text};
-		vrun none = *r;
-		none.repair = NULL;
-		x.r = &none;
+		ins_ctx x = {t, &text, false};
 		vrender_fetch_hash_sql(&q, t, &tgt->d, h, 1);
 		rc = fetch(tgt, q.data, insert_each, &x);
 		if (rc == 0 && r->repair) {
-			tidm_buf_puts(&r->rep_del, "DELETE FROM ");
-			tidm_quote_qualified(&r->rep_del, t->db, t->name);
-			tidm_buf_puts(&r->rep_del, " WHERE ");
-			vrender_row_hash(&r->rep_del, t, &tgt->d);
-			tidm_buf_printf(&r->rep_del, " = %" PRIu32 " LIMIT %" PRIu64 ";\n", h, n);
-			r->repair_stmts++;
+			tidm_buf_puts(&t->rep->del, "DELETE FROM ");
+			tidm_quote_qualified(&t->rep->del, t->db, t->name);
+			tidm_buf_puts(&t->rep->del, " WHERE ");
+			vrender_row_hash(&t->rep->del, t, &tgt->d);
+			tidm_buf_printf(&t->rep->del, " = %" PRIu32 " LIMIT %" PRIu64 ";\n", h, n);
+			t->rep->stmts++;
 		}
 	}
 	if (rc == 0) {

@@ -24,6 +24,13 @@ typedef struct vcol {
 	bool generated; /* computed by the server: compared, never written by a repair */
 } vcol;
 
+/* A table's repair statements, written to the repair file in table order at the end. */
+typedef struct vrepair_out {
+	tidm_buf del; /* DELETEs first, */
+	tidm_buf put; /* then REPLACE / INSERT */
+	uint64_t stmts;
+} vrepair_out;
+
 typedef struct vtable {
 	char *db;
 	char *name;
@@ -36,6 +43,7 @@ typedef struct vtable {
 	/* per side (0 source, 1 target): every text column is utf8mb4 in one collation, so
 	 * their bytes go into the digest as they are (no CONVERT) */
 	bool plain_text[2];
+	vrepair_out *rep; /* owned by the run; written by the one thread finishing the table */
 } vtable;
 
 void vtable_dispose(vtable *t);
@@ -133,8 +141,8 @@ typedef struct vrow {
 int vrows_read(vrun *r, vside *s, const char *sql, const vtable *t, vrow **out, size_t *n);
 
 /* repair.c */
-/* Record one difference (and its repair statements when a repair file is open). `src_row`/
- * `tgt_row`: fetched rows (NULL when absent). Thread: the coordinator only. */
+/* Record one difference (and its repair statements in t->rep when a repair file is open).
+ * Thread: the one finishing the table. */
 int vrepair_keyed(vrun *r, vside *src, vside *tgt, const vtable *t, const vcand *c, tidm_verify_table_report *rep);
 int vrepair_keyless(vrun *r, vside *src, vside *tgt, const vtable *t, uint32_t h, int64_t delta,
 		    tidm_verify_table_report *rep);
@@ -165,9 +173,6 @@ struct vrun {
 	uint64_t chunk_rows; /* rows per chunk */
 	uint64_t leaf_rows;  /* a range this small is read as row digests (chunk_rows / 8) */
 	FILE *repair;
-	uint64_t repair_stmts;
-	tidm_buf rep_del; /* the current table's repair: DELETEs first, then REPLACE/INSERT */
-	tidm_buf rep_put;
 };
 bool vcancelled(vrun *r);
 /* Take `rows` from the source budget, sleeping as needed. */
