@@ -288,6 +288,37 @@ static int text_plain(tidm_conn *c, vtable *t, bool *out)
 	return rc;
 }
 
+/* Between two flavours, a column that is JSON on either side is compared in the client
+ * (render.c): VF_JSON_CLIENT. */
+static int json_client(tidm_conn *tgt, vtable *t)
+{
+	tidm_buf q = TIDM_BUF_INIT;
+	tidm_res *res = NULL;
+	size_t i;
+	int rc;
+
+	tidm_buf_puts(&q, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE LOWER(DATA_TYPE) = 'json' AND "
+			  "TABLE_SCHEMA = ");
+	put_str(&q, t->db);
+	tidm_buf_puts(&q, " AND TABLE_NAME = ");
+	put_str(&q, t->name);
+	if ((rc = tidm_conn_query(tgt, &res, q.data)) < 0)
+		goto out;
+	while (tidm_res_next(res) == 1)
+		for (i = 0; i < t->ncols; i++)
+			if (!strcmp(t->cols[i].name, tidm_res_get(res, 0)))
+				t->cols[i].fam = VF_JSON;
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].fam == VF_JSON) {
+			t->cols[i].fam = VF_JSON_CLIENT;
+			t->njson_client++;
+		}
+out:
+	tidm_res_free(res);
+	tidm_buf_dispose(&q);
+	return rc;
+}
+
 /* "db.t" in the --tables list? (db and table split at the first dot) */
 static bool in_list(const tidm_verify_opts *o, const char *db, const char *name, bool *used)
 {
@@ -673,7 +704,7 @@ static int finish_table(vrun *r, vside *src, vside *tgt, vtable *t, vplan *plan,
 			table_error(rep, "a chunk's digest failed");
 			continue;
 		}
-		if (!strcmp(c->s[0], c->t[0]) && !strcmp(c->s[1], c->t[1]))
+		if (!strcmp(c->s[0], c->t[0]) && !strcmp(c->s[1], c->t[1]) && !(t->njson_client && t->nkey))
 			continue;
 		if (t->nkey == 0) {
 			keyless_diff = true;
@@ -848,7 +879,8 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 		rep->tables[i].state = TIDM_VERIFY_RUNNING;
 		tables[i].rep = &reps[i];
 		if ((rc = text_plain(csrc.c, &tables[i], &tables[i].plain_text[0])) < 0 ||
-		    (rc = text_plain(ctgt.c, &tables[i], &tables[i].plain_text[1])) < 0)
+		    (rc = text_plain(ctgt.c, &tables[i], &tables[i].plain_text[1])) < 0 ||
+		    (csrc.d.self != ctgt.d.self && (rc = json_client(ctgt.c, &tables[i])) < 0))
 			goto out;
 		if ((rc = plan_table(&r, csrc.c, &tables[i], i, r.chunk_rows, &plan)) < 0)
 			goto out;

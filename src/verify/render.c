@@ -27,9 +27,14 @@
  *             (MySQL 8 and TiDB shortest round-trip, MariaDB %g, exponents as e+20 or
  *             e20), and a value that went through text may differ in its last binary
  *             digit; the digits kept are what FLOAT and DOUBLE can represent;
- *   JSON      MySQL and TiDB: CAST(c AS CHAR), the canonical text (sorted keys, ", " and
- *             ": "); MariaDB stores JSON as text, compared as written (MariaDB to
- *             MariaDB copies the text unchanged);
+ *   JSON      between servers of one flavour: MySQL and TiDB CAST(c AS CHAR), their
+ *             canonical text; MariaDB stores JSON as text, compared as written (a copy
+ *             keeps it). Between flavours each prints JSON its own way (MariaDB as
+ *             written, MySQL keys by length then bytes, TiDB by bytes, numbers
+ *             differently): such a column (JSON on either side) is left out of the
+ *             servers' digest but for its NULL marker, and compared in the client in one
+ *             canonical form (vjson_canon) for every row of a keyed table; a keyless
+ *             table compares only whether it is NULL;
  *   temporal  as the server prints them: every tidm session has time_zone '+00:00', so
  *             TIMESTAMP is UTC on both sides; fractional digits follow the column;
  *   numbers   as printed (integers and DECIMAL print exactly).
@@ -39,6 +44,8 @@
 #include "verify/verify_int.h"
 
 #include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +126,10 @@ void vrender_col(tidm_buf *b, const vcol *c, const vdialect *d, bool plain)
 		break;
 	case VF_DOUBLE:
 		put_float(b, c->name, 15);
+		break;
+	case VF_JSON_CLIENT:
+		/* compared in the client: nothing here (the NULL marker stays) */
+		tidm_buf_puts(b, "NULL");
 		break;
 	case VF_JSON:
 		if (d->self == TIDM_FLAVOR_MARIADB && plain) {
@@ -267,12 +278,24 @@ void vrender_chunk_sql(tidm_buf *b, const vtable *t, const vdialect *d, const ch
 	put_where_range(b, t, lo, hi);
 }
 
+/* The client-compared JSON columns, after the hash. */
+static void put_json_client(tidm_buf *b, const vtable *t)
+{
+	size_t i;
+	for (i = 0; t->njson_client && i < t->ncols; i++)
+		if (t->cols[i].fam == VF_JSON_CLIENT) {
+			tidm_buf_puts(b, ", ");
+			tidm_quote_ident(b, t->cols[i].name);
+		}
+}
+
 void vrender_rows_sql(tidm_buf *b, const vtable *t, const vdialect *d, const char *lo, const char *hi)
 {
 	tidm_buf_puts(b, "SELECT ");
 	put_key_list(b, t);
 	tidm_buf_puts(b, ", ");
 	vrender_row_hash(b, t, d);
+	put_json_client(b, t);
 	tidm_buf_puts(b, " FROM ");
 	tidm_quote_qualified(b, t->db, t->name);
 	put_where_range(b, t, lo, hi);
@@ -319,6 +342,7 @@ void vrender_lookup_sql(tidm_buf *b, const vtable *t, const vdialect *d, const c
 	put_key_list(b, t);
 	tidm_buf_puts(b, ", ");
 	vrender_row_hash(b, t, d);
+	put_json_client(b, t);
 	tidm_buf_puts(b, " FROM ");
 	tidm_quote_qualified(b, t->db, t->name);
 	put_where_keys(b, t, keys, n);
@@ -424,4 +448,49 @@ void vrender_key_text(tidm_buf *b, const vtable *t, const char *key)
 			tidm_buf_put(b, s, len);
 		}
 	}
+}
+
+/* Integral reals (within 2^53) become integers, recursively: servers print 1 and 1.0. */
+static json_t *canon_numbers(json_t *v)
+{
+	if (json_is_real(v)) {
+		double x = json_real_value(v);
+		if (isfinite(x) && x == floor(x) && fabs(x) < 9007199254740992.0) {
+			json_t *i = json_integer((json_int_t)x);
+			json_decref(v);
+			return i;
+		}
+		return v;
+	}
+	if (json_is_array(v)) {
+		size_t i;
+		for (i = 0; i < json_array_size(v); i++)
+			json_array_set_new(v, i, canon_numbers(json_incref(json_array_get(v, i))));
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		void *tmp;
+		json_object_foreach_safe(v, tmp, k, x) json_object_set_new(v, k, canon_numbers(json_incref(x)));
+	}
+	return v;
+}
+
+void vjson_canon(tidm_buf *out, const char *text, size_t n)
+{
+	json_error_t e;
+	json_t *v = json_loadb(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+	char *s;
+
+	if (!v) {
+		tidm_buf_put(out, text, n);
+		return;
+	}
+	v = canon_numbers(v);
+	s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	if (s)
+		tidm_buf_puts(out, s);
+	else
+		tidm_buf_put(out, text, n);
+	free(s);
+	json_decref(v);
 }

@@ -205,6 +205,14 @@ int vrepair_keyed(vrun *r, vside *src, vside *tgt, const vtable *t, const vcand 
 		for (i = 0; i < t->ncols && i < a.n && i < b.n; i++) {
 			bool same = (!a.v[i] && !b.v[i]) ||
 				    (a.v[i] && b.v[i] && a.len[i] == b.len[i] && !memcmp(a.v[i], b.v[i], a.len[i]));
+			if (!same && a.v[i] && b.v[i] && t->cols[i].fam == VF_JSON_CLIENT) {
+				tidm_buf x = TIDM_BUF_INIT, y = TIDM_BUF_INIT;
+				vjson_canon(&x, a.v[i], a.len[i]);
+				vjson_canon(&y, b.v[i], b.len[i]);
+				same = x.len == y.len && (!x.len || !memcmp(x.data, y.data, x.len));
+				tidm_buf_dispose(&x);
+				tidm_buf_dispose(&y);
+			}
 			if (same)
 				continue;
 			if (cols.len)

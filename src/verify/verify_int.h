@@ -15,7 +15,10 @@
 #include "verify/verify.h"
 
 /* What a column's type asks of its digest (render.c says how each is rendered). */
-enum vfam { VF_EXACT, VF_STRING, VF_BINARY, VF_BIT, VF_FLOAT, VF_DOUBLE, VF_JSON };
+/* VF_JSON_CLIENT: JSON on one side of two different flavours (each prints JSON its own
+ * way): left out of the servers' digests (its NULL marker stays) and compared row by row
+ * in the client, canonicalised (vjson_canon). */
+enum vfam { VF_EXACT, VF_STRING, VF_BINARY, VF_BIT, VF_FLOAT, VF_DOUBLE, VF_JSON, VF_JSON_CLIENT };
 
 typedef struct vcol {
 	char *name;
@@ -43,6 +46,7 @@ typedef struct vtable {
 	/* per side (0 source, 1 target): every text column is utf8mb4 in one collation, so
 	 * their bytes go into the digest as they are (no CONVERT) */
 	bool plain_text[2];
+	size_t njson_client; /* columns of family VF_JSON_CLIENT */
 	vrepair_out *rep; /* owned by the run; written by the one thread finishing the table */
 } vtable;
 
@@ -67,7 +71,7 @@ void vrender_row_hash(tidm_buf *b, const vtable *t, const vdialect *d);
 void vrender_range(tidm_buf *b, const vtable *t, const char *lo, const char *hi);
 /* SELECT COUNT(*), SUM(h) over a range. */
 void vrender_chunk_sql(tidm_buf *b, const vtable *t, const vdialect *d, const char *lo, const char *hi);
-/* SELECT key..., h over a range (row digests). */
+/* SELECT key..., h [, client-compared JSON columns] over a range (row digests). */
 void vrender_rows_sql(tidm_buf *b, const vtable *t, const vdialect *d, const char *lo, const char *hi);
 /* SELECT key..., h of the rows whose keys are in `keys` (n literal lists, NUL-separated). */
 void vrender_lookup_sql(tidm_buf *b, const vtable *t, const vdialect *d, const char *keys, size_t n);
@@ -80,6 +84,9 @@ void vrender_mid_sql(tidm_buf *b, const vtable *t, const char *lo, const char *h
 void vrender_multiset_sql(tidm_buf *b, const vtable *t, const vdialect *d, const uint32_t *hashes, size_t n);
 /* Keyless: SELECT every compared column of up to `limit` rows whose digest is `hash`. */
 void vrender_fetch_hash_sql(tidm_buf *b, const vtable *t, const vdialect *d, uint32_t hash, uint64_t limit);
+/* JSON text in one canonical form (keys sorted by bytes, no spaces, integral numbers as
+ * integers, others with 15 significant digits); text that is no JSON is copied as it is. */
+void vjson_canon(tidm_buf *out, const char *text, size_t n);
 /* A streamed value as an SQL literal (number as is, text as _utf8mb4 X'..', bytes as X'..'). */
 void vrender_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n);
 /* "`a`=1, `b`='x'" from a key literal list (for reports). */
@@ -133,7 +140,8 @@ int vcompare_keyless(vrun *r, vside *src, vside *tgt, const vtable *t, tidm_veri
 /* narrow.c: the candidate keys of a differing range (bisection, then row digests). */
 int vnarrow(vrun *r, vside *src, vside *tgt, const vtable *t, const char *lo, const char *hi, uint64_t srows,
 	    uint64_t trows, vcand **cands, size_t *ncands);
-/* Row digests of a range on one side: key literal list -> hash (appends to out). */
+/* Row digests of a range on one side: key literal list -> hash (appends to out); the
+ * client-compared JSON columns after the hash are folded into it. */
 typedef struct vrow {
 	char *key;
 	uint32_t h;

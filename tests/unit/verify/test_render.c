@@ -198,6 +198,55 @@ static void test_verify_render__literals(void **state)
 	tidm_buf_dispose(&b);
 }
 
+static void canon(tidm_buf *b, const char *text)
+{
+	vjson_canon(b, text, strlen(text));
+}
+
+/* Between flavours JSON is compared in the client: out of the servers' digest (its NULL
+ * marker stays), selected after the hash, canonicalised the same whichever server printed it. */
+static void test_verify_render__json_between_flavours(void **state)
+{
+	vcol cols[] = {{"id", VF_EXACT, false, false}, {"j", VF_JSON_CLIENT, true, false}};
+	vtable t;
+	vdialect tidb = {TIDM_FLAVOR_TIDB, TIDM_FLAVOR_MARIADB, true};
+	tidm_buf b = TIDM_BUF_INIT, m = TIDM_BUF_INIT, y = TIDM_BUF_INIT, tb = TIDM_BUF_INIT;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.db = "d";
+	t.name = "docs";
+	t.cols = cols;
+	t.ncols = 2;
+	t.nkey = 1;
+	t.njson_client = 1;
+	vrender_rows_sql(&b, &t, &tidb, "0", "10");
+	assert_string_equal(b.data, "SELECT `id`, CRC32(CONCAT_WS('#', `id`, NULL, CONCAT(ISNULL(`j`)))), `j` FROM `d`.`docs` "
+				    "WHERE `id` > 0 AND `id` <= 10");
+	tidm_buf_clear(&b);
+	vrender_lookup_sql(&b, &t, &tidb, "7\0", 1);
+	assert_string_equal(b.data, "SELECT `id`, CRC32(CONCAT_WS('#', `id`, NULL, CONCAT(ISNULL(`j`)))), `j` FROM `d`.`docs` "
+				    "WHERE `id` IN (7)");
+	/* MariaDB keeps the text as written; MySQL sorts keys by length, TiDB by bytes */
+	canon(&m, "{\"b\":1.0, \"aa\" : [1.50, \"x\", null, 1e2], \"a\": {\"z\": true}}");
+	canon(&y, "{\"b\": 1, \"a\": {\"z\": true}, \"aa\": [1.5, \"x\", null, 100.0]}");
+	canon(&tb, "{\"a\": {\"z\": true}, \"aa\": [1.5, \"x\", null, 100], \"b\": 1}");
+	assert_string_equal(m.data, "{\"a\":{\"z\":true},\"aa\":[1.5,\"x\",null,100],\"b\":1}");
+	assert_string_equal(y.data, m.data);
+	assert_string_equal(tb.data, m.data);
+	/* a different value stays different; text that is no JSON is kept as it is */
+	tidm_buf_clear(&y);
+	canon(&y, "{\"b\": 2}");
+	assert_string_equal(y.data, "{\"b\":2}");
+	tidm_buf_clear(&y);
+	canon(&y, "not json");
+	assert_string_equal(y.data, "not json");
+	tidm_buf_dispose(&b);
+	tidm_buf_dispose(&m);
+	tidm_buf_dispose(&y);
+	tidm_buf_dispose(&tb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_verify_render__composite_key_ranges),
 		cmocka_unit_test(test_verify_render__keyless_multiset),
 		cmocka_unit_test(test_verify_render__literals),
+		cmocka_unit_test(test_verify_render__json_between_flavours),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
