@@ -282,8 +282,12 @@ static void print_verify(const tidm_job_config *cfg)
 		printf("job %s: verify: no pass finished yet\n", cfg->name);
 		return;
 	}
-	printf("job %s: verify (pass %u): %zu of %zu tables equal, %llu rows differ\n", cfg->name, pass, eq, n,
-	       (unsigned long long)rows);
+	if (pass)
+		printf("job %s: verify (pass %u): %zu of %zu tables equal, %llu rows differ\n", cfg->name, pass, eq, n,
+		       (unsigned long long)rows);
+	else /* only tidm verify has run */
+		printf("job %s: verify (by tidm verify): %zu of %zu tables equal, %llu rows differ\n", cfg->name, eq, n,
+		       (unsigned long long)rows);
 	for (i = 0; i < n; i++) {
 		const char *d = v[i].detail ? v[i].detail : "";
 		const char *nl = strchr(d, '\n');

@@ -81,6 +81,10 @@ int vonline_detect(vrun *r, tidm_conn *tgt)
 		return 0;
 	}
 	r->online = j.exists && !strcmp(j.state, "running") && !strcmp(j.stage, "sync");
+	if (j.exists && !strcmp(j.state, "running") && strcmp(j.stage, "sync") != 0)
+		tidm_warn("verify: job %s is still copying (stage %s): the target is not complete yet, tables being "
+			  "copied will differ",
+			  r->cfg->name, j.stage);
 	tidm_meta_job_dispose(&j);
 	return 0;
 }
