@@ -175,11 +175,16 @@ static int describe(tidm_conn *src, vtable *t)
 {
 	tidm_buf q = TIDM_BUF_INIT;
 	tidm_res *res = NULL;
-	char *best = NULL;
+	char *best = NULL, *int_cols = NULL;
 	bool best_ok = false;
+	size_t ntext = 0, nutf8 = 0, k;
+	const char *coll1 = NULL;
+	bool one_coll = true;
 	int rc;
 
-	tidm_buf_puts(&q, "SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE, EXTRA "
+	/* columns, and from the same rows: which are integers (the key's chunking) and whether
+	 * the text columns are utf8mb4 in one collation (plain_text[0]) */
+	tidm_buf_puts(&q, "SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME "
 			  "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
 	put_str(&q, t->db);
 	tidm_buf_puts(&q, " AND TABLE_NAME = ");
@@ -188,16 +193,33 @@ static int describe(tidm_conn *src, vtable *t)
 	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
 		goto out;
 	t->cols = calloc(tidm_res_rows(res) + 1, sizeof(*t->cols));
-	if (!t->cols)
+	int_cols = calloc(tidm_res_rows(res) + 1, 1);
+	if (!t->cols || !int_cols)
 		abort();
 	while (tidm_res_next(res) == 1) {
-		vcol *c = &t->cols[t->ncols++];
-		const char *extra = tidm_res_get(res, 3);
+		vcol *c = &t->cols[t->ncols];
+		const char *extra = tidm_res_get(res, 3), *type = tidm_res_get(res, 1);
+		const char *cs = tidm_res_get(res, 4), *coll = tidm_res_get(res, 5);
+		static const char *const ints[] = {"tinyint", "smallint", "mediumint", "int", "bigint", NULL};
+		for (k = 0; ints[k]; k++)
+			if (!strcmp(type, ints[k]))
+				int_cols[t->ncols] = 1;
 		c->name = vstrdup(tidm_res_get(res, 0));
-		c->fam = family_of(tidm_res_get(res, 1));
+		c->fam = family_of(type);
 		c->nullable = !strcmp(tidm_res_get(res, 2), "YES");
 		c->generated = extra && strstr(extra, "GENERATED");
+		if (cs) {
+			ntext++;
+			nutf8 += !strcmp(cs, "utf8mb4");
+			if (coll1 && (!coll || strcmp(coll1, coll)))
+				one_coll = false;
+			if (!coll1)
+				coll1 = coll ? coll : "";
+		}
+		t->ncols++;
 	}
+	t->plain_text[0] = ntext && ntext == nutf8 && one_coll;
+	coll1 = NULL;
 	tidm_res_free(res);
 	res = NULL;
 	if (!t->ncols) {
@@ -218,7 +240,6 @@ static int describe(tidm_conn *src, vtable *t)
 	while (tidm_res_next(res) == 1) {
 		const char *idx = tidm_res_get(res, 0), *col = tidm_res_get(res, 1);
 		bool usable = !strcmp(tidm_res_get(res, 2), "NO") && tidm_res_get(res, 3) == NULL;
-		size_t k;
 
 		if (best && strcmp(best, idx) != 0) {
 			if (best_ok)
@@ -240,33 +261,18 @@ static int describe(tidm_conn *src, vtable *t)
 	}
 	if (!best_ok)
 		t->nkey = 0;
-	if (t->nkey == 1) {
-		/* an integer key: chunks by arithmetic */
-		tidm_buf_clear(&q);
-		tidm_buf_puts(&q, "SELECT LOWER(DATA_TYPE) IN ('tinyint','smallint','mediumint','int','bigint') "
-				  "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
-		put_str(&q, t->db);
-		tidm_buf_puts(&q, " AND TABLE_NAME = ");
-		put_str(&q, t->name);
-		tidm_buf_puts(&q, " AND COLUMN_NAME = ");
-		put_str(&q, t->cols[t->key[0]].name);
-		{
-			char *v = NULL;
-			if ((rc = tidm_conn_query_value(src, &v, q.data)) < 0)
-				goto out;
-			t->key_is_int = v && !strcmp(v, "1");
-			free(v);
-		}
-	}
+	/* an integer key: chunks by arithmetic */
+	t->key_is_int = t->nkey == 1 && int_cols[t->key[0]];
 out:
+	free(int_cols);
 	free(best);
 	tidm_res_free(res);
 	tidm_buf_dispose(&q);
 	return rc;
 }
 
-/* plain_text[side]: every text column of the table on that side is utf8mb4 in one
- * collation (JSON on MariaDB counts as text). */
+/* plain_text[1]: every text column of the table on the target is utf8mb4 in one collation
+ * (JSON on MariaDB counts as text); the source's comes with describe(). */
 static int text_plain(tidm_conn *c, vtable *t, bool *out)
 {
 	tidm_buf q = TIDM_BUF_INIT;
@@ -572,9 +578,10 @@ static int digest(vside *s, const vtable *t, const char *lo, const char *hi, cha
 	return rc;
 }
 
-static void chunk_error(vchunk *c, int rc, const char *side)
+/* A statement error of one chunk: its table's error (the message is read again after the
+ * compare, chunk_error_text: the worker's thread error is gone by then). */
+static void chunk_error(vchunk *c, int rc)
 {
-	(void)side;
 	c->err = rc;
 }
 
@@ -593,7 +600,8 @@ static void *src_worker(void *arg)
 		if (i >= p->plan->n || atomic_load(&p->fatal) || vcancelled(r))
 			break;
 		c = &p->plan->c[i];
-		vthrottle(r, step);
+		/* a keyless table is one chunk: all its rows */
+		vthrottle(r, p->tables[c->table].nkey ? step : p->tables[c->table].est_rows + 1);
 		if ((rc = vread_begin(r, &w->side, &c->at)) == 0) {
 			rc = digest(&w->side, &p->tables[c->table], c->lo, c->hi, c->s);
 			vread_end(r, &w->side);
@@ -603,8 +611,7 @@ static void *src_worker(void *arg)
 				set_fatal(p);
 				break;
 			}
-			tidm_err_prefix("source: ");
-			chunk_error(c, rc, "source");
+			chunk_error(c, rc);
 		}
 		c->src_done = true;
 		pthread_mutex_lock(&r->mu);
@@ -651,8 +658,7 @@ static void *tgt_worker(void *arg)
 					set_fatal(p);
 					break;
 				}
-				tidm_err_prefix("target: ");
-				chunk_error(c, rc, "target");
+				chunk_error(c, rc);
 			}
 		}
 		c->tgt_done = true;
@@ -878,8 +884,7 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 		rep->tables[i].keyless = tables[i].nkey == 0;
 		rep->tables[i].state = TIDM_VERIFY_RUNNING;
 		tables[i].rep = &reps[i];
-		if ((rc = text_plain(csrc.c, &tables[i], &tables[i].plain_text[0])) < 0 ||
-		    (rc = text_plain(ctgt.c, &tables[i], &tables[i].plain_text[1])) < 0 ||
+		if ((rc = text_plain(ctgt.c, &tables[i], &tables[i].plain_text[1])) < 0 ||
 		    (csrc.d.self != ctgt.d.self && (rc = json_client(ctgt.c, &tables[i])) < 0))
 			goto out;
 		if ((rc = plan_table(&r, csrc.c, &tables[i], i, r.chunk_rows, &plan)) < 0)
