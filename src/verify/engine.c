@@ -227,19 +227,19 @@ static int describe(tidm_conn *src, vtable *t)
 		goto out;
 	}
 	tidm_buf_clear(&q);
-	tidm_buf_puts(&q, "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.IS_NULLABLE, s.SUB_PART "
-			  "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
-			  "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME "
-			  "AND c.COLUMN_NAME = s.COLUMN_NAME WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA = ");
+	/* the unique keys (nullability from the columns above: no join of information_schema
+	 * tables, which the server may not filter by table) */
+	tidm_buf_puts(&q, "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS "
+			  "WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA = ");
 	put_str(&q, t->db);
-	tidm_buf_puts(&q, " AND s.TABLE_NAME = ");
+	tidm_buf_puts(&q, " AND TABLE_NAME = ");
 	put_str(&q, t->name);
-	tidm_buf_puts(&q, " ORDER BY s.INDEX_NAME <> 'PRIMARY', s.INDEX_NAME, s.SEQ_IN_INDEX");
+	tidm_buf_puts(&q, " ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX");
 	if ((rc = tidm_conn_query(src, &res, q.data)) < 0)
 		goto out;
 	while (tidm_res_next(res) == 1) {
 		const char *idx = tidm_res_get(res, 0), *col = tidm_res_get(res, 1);
-		bool usable = !strcmp(tidm_res_get(res, 2), "NO") && tidm_res_get(res, 3) == NULL;
+		bool usable = tidm_res_get(res, 2) == NULL; /* no prefix */
 
 		if (best && strcmp(best, idx) != 0) {
 			if (best_ok)
@@ -254,7 +254,7 @@ static int describe(tidm_conn *src, vtable *t)
 		}
 		for (k = 0; k < t->ncols && strcmp(t->cols[k].name, col); k++)
 			;
-		if (!usable || k == t->ncols || t->nkey >= 16)
+		if (!usable || k == t->ncols || t->cols[k].nullable || t->nkey >= 16)
 			best_ok = false;
 		else
 			t->key[t->nkey++] = k;
