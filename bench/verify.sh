@@ -5,7 +5,9 @@
 #                    nothing of which rows differ;
 #   full reads       mydumper-style: mydumper -t N of the source and of the target at the
 #                    same time (every row read out of both servers), then the dumps
-#                    compared file by file (cmp): row-exact, but every byte crosses;
+#                    compared file by file (cmp): row-exact, but every byte crosses
+#                    (the dumps are removed and synced to disk untimed, so that their
+#                    write-back does not slow the contender after them);
 #   tidm verify      THREADS connections per side, chunk digests computed on each server.
 # Goal of issue 18: tidm verify <= 1.5 x CHECKSUM TABLE, while being row-exact.
 #
@@ -124,7 +126,9 @@ run_fullread() {
 	done
 	t1=$(now)
 	wall=$(sub "$t1" "$t0")
+	# untimed: the dumps' write-back must not slow whatever runs next
 	rm -rf "$work/dump-source" "$work/dump-target"
+	sync
 }
 
 run_tidm() {
