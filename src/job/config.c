@@ -899,7 +899,7 @@ static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 			cfg->verify = (enum tidm_verify_mode)ival;
 			break;
 		case 11: rc = get_uint(c, k, val, what, 1, 1000000000, &cfg->verify_rows_per_second); break;
-		case 12: rc = get_uint(c, k, val, what, 100, 10000000, &cfg->verify_chunk_rows); break;
+		case 12: rc = get_uint(c, k, val, what, 100, 1000000, &cfg->verify_chunk_rows); break;
 		case 7:
 			rc = get_enum(c, k, val, what, load_method_names, &ival);
 			cfg->load_method = (enum tidm_load_method)ival;

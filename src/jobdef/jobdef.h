@@ -72,7 +72,7 @@ typedef struct tidm_job_config {
 	uint64_t verify_rows_per_second;  /* cap on the rows verify reads from the source per
 					   * second (`spec: verify-rows-per-second`); 0 = unset:
 					   * none for tidm verify, 100000 for the job's own passes */
-	uint64_t verify_chunk_rows;       /* rows per verify chunk (`spec: verify-chunk-rows`), default 10000 */
+	uint64_t verify_chunk_rows;       /* rows per verify chunk (`spec: verify-chunk-rows`), default 50000 */
 	bool safe_mode;
 	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
 	/* precheck (`precheck: {ignore: [id, ...], copy-rate: BYTES, timeout: SECONDS}`):

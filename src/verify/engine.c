@@ -36,7 +36,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
-#define DEFAULT_CHUNK_ROWS 10000
+#define DEFAULT_CHUNK_ROWS 50000
 
 char *vstrdup(const char *s)
 {
@@ -857,6 +857,8 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	pthread_cond_init(&p.ready, NULL);
 	r.bucket_at = vnow();
 	r.chunk_rows = o->chunk_rows ? o->chunk_rows : o->cfg->verify_chunk_rows ? o->cfg->verify_chunk_rows : DEFAULT_CHUNK_ROWS;
+	if (r.chunk_rows > TIDM_VERIFY_CHUNK_ROWS_MAX)
+		r.chunk_rows = TIDM_VERIFY_CHUNK_ROWS_MAX;
 	r.leaf_rows = r.chunk_rows / 8 > 64 ? r.chunk_rows / 8 : 64;
 	tidm_endpoint_conn_opts(&r.sopts, &o->cfg->source, TIDM_ROLE_SOURCE);
 	tidm_endpoint_conn_opts(&r.topts, &o->cfg->target, TIDM_ROLE_TARGET);

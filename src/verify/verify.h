@@ -2,9 +2,8 @@
  * verify.h - `tidm verify`: proves the target equal to the source, row by row, also while
  * the job keeps replicating (SPEC §7.2, issue 18).
  *
- * Every selected table is compared in key-range chunks whose digests (COUNT(*), SUM and
- * BIT_XOR of a CRC32 per row) are computed on each server: only digests cross the
- * network. A chunk whose digests differ is halved (bisection at the source's middle key)
+ * Every selected table is compared in key-range chunks whose digests (COUNT(*) and the
+ * SUM of a CRC32 per row) are computed on each server: only digests cross the network. A chunk whose digests differ is halved (bisection at the source's middle key)
  * until a range holds few rows, whose per-row digests are then compared; every candidate
  * row is finally looked up by its key on both sides (verify/online.c explains how this
  * also makes the check exact while the job is syncing). Tables without a usable key are
@@ -75,6 +74,8 @@ typedef struct tidm_verify_table_report {
 } tidm_verify_table_report;
 
 #define TIDM_VERIFY_MAX_DIFFS 1000
+/* The largest chunk (spec: verify-chunk-rows): its digest's sum stays exact (render.c). */
+#define TIDM_VERIFY_CHUNK_ROWS_MAX 1000000
 
 typedef struct tidm_verify_report {
 	tidm_verify_table_report *tables;
@@ -102,7 +103,7 @@ typedef struct tidm_verify_opts {
 	size_t ntables;
 	FILE *repair;            /* when set: SQL that makes the target equal is written here */
 	unsigned threads;        /* connections per side; 0 = cfg->dump_threads */
-	uint64_t chunk_rows;     /* rows per chunk; 0 = cfg->verify_chunk_rows, else 10000 */
+	uint64_t chunk_rows;     /* rows per chunk; 0 = cfg->verify_chunk_rows, else 50000 */
 	uint64_t rows_per_second; /* cap on rows read from the source; 0 = none */
 	int online;              /* 1 on, 0 off, -1 (default) decided from the job's record */
 	unsigned pass;           /* pass number stored with the results (continuous mode) */
