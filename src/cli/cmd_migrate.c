@@ -25,6 +25,7 @@
 #include "job/metrics.h"
 #include "job/config.h"
 #include "job/runner.h"
+#include "verify/verify.h"
 #include "precheck/precheck.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -196,11 +197,23 @@ static void sync_line(char *out, size_t n, migrate_run *m, double started, uint6
 		tidm_precheck_fmt_duration(d, sizeof(d), left > 0 ? left : 0);
 		snprintf(lagbuf + strlen(lagbuf), sizeof(lagbuf) - strlen(lagbuf), " (binlog runway %s)", d);
 	}
-	snprintf(out, n, "[syncing] events %llu  txns %llu  rows %llu (%.0f/s)  ddl %llu  lag %s%s%s",
+	char vbuf[96] = "";
+	if (m->cfg->verify != TIDM_VERIFY_OFF) {
+		/* spec.verify: the pass in progress (or the last one's number) */
+		tidm_verify_progress *vp = &m->rp.verify;
+		uint64_t done = atomic_load(&vp->chunks_done), total = atomic_load(&vp->chunks_total);
+		unsigned passes = atomic_load(&m->rp.verify_passes);
+		if (total && done < total)
+			snprintf(vbuf, sizeof(vbuf), "  verify pass %u %llu/%llu chunks", passes + 1,
+				 (unsigned long long)done, (unsigned long long)total);
+		else if (passes)
+			snprintf(vbuf, sizeof(vbuf), "  verified %u passes", passes);
+	}
+	snprintf(out, n, "[syncing] events %llu  txns %llu  rows %llu (%.0f/s)  ddl %llu  lag %s%s%s%s",
 		 (unsigned long long)atomic_load(&p->events), (unsigned long long)atomic_load(&p->txns),
 		 (unsigned long long)rows, el > 0 ? (double)(rows - rows0) / el : 0.0,
 		 (unsigned long long)atomic_load(&p->ddls), lagbuf, atomic_load(&p->safe_mode) ? "  safe-mode" : "",
-		 atomic_load(&m->rp.reconnects) ? "  (reconnected)" : "");
+		 atomic_load(&m->rp.reconnects) ? "  (reconnected)" : "", vbuf);
 }
 
 /*
@@ -273,6 +286,55 @@ static int usage(void)
 	      "                    [--metrics-listen HOST:PORT] [--log-format text|json]\n",
 	      stderr);
 	return TIDM_EXIT_USAGE;
+}
+
+/* spec.verify: the results kept in tidm_meta.verify_tables, table by table when not equal. */
+static void print_verify(const tidm_job_config *cfg)
+{
+	tidm_conn_opts topts;
+	tidm_conn *tgt = NULL;
+	tidm_verify_result *v = NULL;
+	size_t n = 0, i, eq = 0;
+	uint64_t rows = 0;
+	unsigned pass = 0;
+
+	tidm_endpoint_conn_opts(&topts, &cfg->target, TIDM_ROLE_TARGET);
+	topts.retries = 1;
+	if (tidm_conn_open(&tgt, &topts) < 0 || tidm_verify_results_read(tgt, cfg->name, &v, &n) < 0) {
+		tidm_warn("cannot read verify's results: %s", tidm_err_msg());
+		tidm_conn_close(tgt);
+		return;
+	}
+	tidm_conn_close(tgt);
+	for (i = 0; i < n; i++) {
+		eq += !strcmp(v[i].state, "equal");
+		rows += v[i].differing_rows;
+		if (v[i].pass > pass)
+			pass = v[i].pass;
+	}
+	if (!n) {
+		printf("job %s: verify: no pass finished yet\n", cfg->name);
+		return;
+	}
+	if (pass)
+		printf("job %s: verify (pass %u): %zu of %zu tables equal, %llu rows differ\n", cfg->name, pass, eq, n,
+		       (unsigned long long)rows);
+	else /* only tidm verify has run */
+		printf("job %s: verify (by tidm verify): %zu of %zu tables equal, %llu rows differ\n", cfg->name, eq, n,
+		       (unsigned long long)rows);
+	for (i = 0; i < n; i++) {
+		const char *d = v[i].detail ? v[i].detail : "";
+		const char *nl = strchr(d, '\n');
+		if (!strcmp(v[i].state, "equal"))
+			continue;
+		printf("  %s.%s  %s, %llu of %llu rows differ%s%.*s%s\n", v[i].db, v[i].table, v[i].state,
+		       (unsigned long long)v[i].differing_rows, (unsigned long long)v[i].rows_checked, *d ? ": " : "",
+		       (int)(nl ? (size_t)(nl - d) : strlen(d)), d, nl ? " ..." : "");
+	}
+	if (eq < n)
+		printf("  tidm verify %s lists every difference and writes the repair SQL (--repair-sql FILE)\n",
+		       cfg->path);
+	tidm_verify_results_free(v, n);
 }
 
 int tidm_cmd_migrate(int argc, char **argv)
@@ -484,6 +546,8 @@ int tidm_cmd_migrate(int argc, char **argv)
 			       (unsigned long long)atomic_load(&sp->ddls), (unsigned long long)atomic_load(&sp->skipped));
 		}
 	}
+	if (code == TIDM_EXIT_OK && cfg->verify != TIDM_VERIFY_OFF)
+		print_verify(cfg);
 	tidm_run_result_dispose(&m.rr);
 	tidm_job_config_free(cfg);
 	return code;

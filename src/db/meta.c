@@ -63,6 +63,19 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `snap` LONGBLOB NOT NULL,"
 		" `conn_id` BIGINT UNSIGNED NOT NULL DEFAULT 0"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+		/* verify/verify.h: the results of `tidm verify` and of spec.verify, per table */
+		"CREATE TABLE IF NOT EXISTS " M ".`verify_tables` ("
+		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
+		" `state` VARCHAR(16) NOT NULL,"
+		" `chunks_total` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" `chunks_done` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" `rows_checked` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" `differing_rows` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+		" `pass` INT UNSIGNED NOT NULL DEFAULT 0,"
+		" `detail` LONGTEXT NULL,"
+		" `updated_at` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,"
+		" PRIMARY KEY (`job`, `db`, `tbl`)"
+		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		"CREATE TABLE IF NOT EXISTS " M ".`sync_workers` ("
 		" `job` VARCHAR(64) NOT NULL, `worker` INT UNSIGNED NOT NULL,"
 		" `file` VARCHAR(255) NOT NULL DEFAULT '', `pos` BIGINT UNSIGNED NOT NULL DEFAULT 0,"
@@ -205,7 +218,7 @@ int tidm_meta_job_set_state(tidm_conn *c, const char *name, const char *state, c
 
 int tidm_meta_job_delete(tidm_conn *c, const char *name)
 {
-	static const char *tables[] = {"jobs", "tables", "chunks", "osc", "sync_workers", "ddl_guard"};
+	static const char *tables[] = {"jobs", "tables", "chunks", "osc", "sync_workers", "ddl_guard", "verify_tables"};
 	tidm_buf q = TIDM_BUF_INIT;
 	size_t i;
 	int rc = 0;

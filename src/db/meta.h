@@ -15,6 +15,8 @@
  *          snap_file, snap_pos)          snap_*: the snapshot a done chunk was copied under
  *   sync_workers(job, worker, file, pos, nworkers, txn_row)   replication checkpoints
  *     (txn_row > 0: that many rows of the transaction starting at file:pos are applied)
+ *   verify_tables(job, db, tbl, state, chunks_total, chunks_done, rows_checked, differing_rows,
+ *          pass, detail, updated_at)    the results of tidm verify / spec.verify (verify/verify.h)
  *   ddl_guard(job, file, pos, stmt_no, snap, conn_id)   the replicated DDL statement in progress
  *                                        (sync/ddl_guard.h), cleared with the checkpoint after it
  */

@@ -77,7 +77,8 @@ static const char *const alerts_keys[] = {"no-progress-minutes", "no-progress-se
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
-					"keyless-nonempty", "max-txn-bytes", NULL};
+					"keyless-nonempty", "max-txn-bytes", "verify", "verify-rows-per-second", "verify-chunk-rows", NULL};
+static const char *const verify_names[] = {"off", "after-full", "continuous", NULL};
 static const char *const load_method_names[] = {"auto", "load-data", "insert", NULL};
 static const char *const triggers_names[] = {"refuse", "allow", NULL};
 static const char *const keyless_nonempty_names[] = {"refuse", "append", NULL};
@@ -893,6 +894,12 @@ static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 			rc = get_uint(c, k, val, what, 0, 1099511627776ull, &cfg->max_txn_bytes);
 			cfg->max_txn_bytes_set = rc == 0;
 			break;
+		case 10:
+			rc = get_enum(c, k, val, what, verify_names, &ival);
+			cfg->verify = (enum tidm_verify_mode)ival;
+			break;
+		case 11: rc = get_uint(c, k, val, what, 1, 1000000000, &cfg->verify_rows_per_second); break;
+		case 12: rc = get_uint(c, k, val, what, 100, 1000000, &cfg->verify_chunk_rows); break;
 		case 7:
 			rc = get_enum(c, k, val, what, load_method_names, &ival);
 			cfg->load_method = (enum tidm_load_method)ival;

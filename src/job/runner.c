@@ -15,10 +15,20 @@
  * workers' checkpoints move too; at the end the applier is flushed.
  * Lag is the age of the last event read while events flow, and 0 when the stream is idle
  * at a boundary (heartbeats arrive with nothing to apply).
+ *
+ * Verification (spec.verify, verify/verify.h): type full verifies once after the copy. With
+ * replication, a thread of its own runs verify's online protocol while the job syncs:
+ * `after-full` one pass once replication runs, `continuous` a pass every VERIFY_PAUSE_S
+ * after the last. The sync path itself is untouched (verify reads the checkpoints the
+ * applier commits). When replication stops because it caught up (--until-caught-up)
+ * before a pass finished, one pass runs then, offline: the target holds still, and rows
+ * the source writes meanwhile would show as differences. Differences are reported (log,
+ * summary, tidm_meta) but never fail the job.
  */
 #include "job/runner.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +47,90 @@
 void tidm_run_result_dispose(tidm_run_result *r)
 {
 	tidm_full_result_dispose(&r->full);
+}
+
+static double now_s(void);
+
+#define VERIFY_PAUSE_S 10
+#define VERIFY_DEFAULT_RPS 100000
+
+typedef struct verify_thread {
+	const tidm_job_config *cfg;
+	tidm_run_progress *p;
+	tidm_run_result *out;
+	volatile sig_atomic_t stop;
+	pthread_t th;
+	bool started;
+} verify_thread;
+
+/* One verify pass of the job; the result goes to the log and *out. */
+static int verify_pass(const tidm_job_config *cfg, tidm_run_progress *p, tidm_run_result *out, int online,
+		       volatile sig_atomic_t *cancel)
+{
+	tidm_verify_opts vo = TIDM_VERIFY_OPTS_INIT;
+	tidm_verify_report *rep = NULL;
+	unsigned pass = atomic_load(&p->verify_passes) + 1;
+	size_t i, eq = 0;
+	uint64_t diff = 0;
+	int rc;
+
+	vo.cfg = cfg;
+	vo.online = online;
+	vo.pass = pass;
+	vo.cancel = cancel;
+	vo.progress = &p->verify;
+	vo.rows_per_second = cfg->verify_rows_per_second ? cfg->verify_rows_per_second : VERIFY_DEFAULT_RPS;
+	atomic_store(&p->verify.tables_total, 0);
+	atomic_store(&p->verify.tables_done, 0);
+	atomic_store(&p->verify.chunks_total, 0);
+	atomic_store(&p->verify.chunks_done, 0);
+	atomic_store(&p->verify.rows_done, 0);
+	atomic_store(&p->verify.differing_rows, 0);
+	rc = tidm_verify_run(&rep, &vo);
+	if (rc < 0) {
+		if (rc != TIDM_ECANCELED)
+			tidm_warn("verify pass %u did not finish: %s", pass, tidm_err_msg());
+		tidm_err_clear();
+		return rc;
+	}
+	for (i = 0; i < rep->ntables; i++) {
+		eq += rep->tables[i].state == TIDM_VERIFY_EQUAL;
+		diff += rep->tables[i].differing_rows;
+	}
+	out->verify_passes = pass;
+	out->verify_equal = tidm_verify_report_equal(rep);
+	out->verify_differing_rows = diff;
+	atomic_store(&p->verify_passes, pass);
+	if (out->verify_equal)
+		tidm_info("verify pass %u: every table equal (%zu tables, %.1f s%s)", pass, rep->ntables, rep->seconds,
+			  rep->online ? ", online" : "");
+	else
+		tidm_warn("verify pass %u: %zu of %zu tables equal, %llu rows differ; tidm verify %s lists them and writes "
+			  "the repair SQL (--repair-sql FILE)",
+			  pass, eq, rep->ntables, (unsigned long long)diff, cfg->path);
+	tidm_verify_report_free(rep);
+	return 0;
+}
+
+static void *verify_main(void *arg)
+{
+	verify_thread *v = arg;
+
+	tidm_log_set_thread_job(v->cfg->name);
+	for (;;) {
+		double until;
+		while (!v->stop && atomic_load(&v->p->phase) != TIDM_PHASE_SYNC)
+			nanosleep(&(struct timespec){0, 200 * 1000000L}, NULL);
+		if (v->stop)
+			break;
+		if (verify_pass(v->cfg, v->p, v->out, 1, &v->stop) == 0 && v->cfg->verify == TIDM_VERIFY_AFTER_FULL)
+			break;
+		for (until = now_s() + VERIFY_PAUSE_S; !v->stop && now_s() < until;)
+			nanosleep(&(struct timespec){0, 200 * 1000000L}, NULL);
+		if (v->stop)
+			break;
+	}
+	return NULL;
 }
 
 static double now_s(void)
@@ -500,8 +594,10 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 	tidm_meta_job job;
 	tidm_snapshot_pos snap;
 	bool have_snap = false;
+	verify_thread vt;
 	int rc;
 
+	memset(&vt, 0, sizeof(vt));
 	memset(&job, 0, sizeof(job));
 	memset(&snap, 0, sizeof(snap));
 	tidm_endpoint_conn_opts(&sopts, &cfg->source, TIDM_ROLE_SOURCE);
@@ -549,6 +645,8 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 			goto out;
 		if (cfg->type == TIDM_JOB_FULL) {
 			atomic_store(&p->phase, TIDM_PHASE_DONE);
+			if (cfg->verify != TIDM_VERIFY_OFF)
+				verify_pass(cfg, p, out, 0, o->cancel);
 			goto out;
 		}
 		snap = out->full.snapshot;
@@ -582,7 +680,28 @@ int tidm_job_run(const tidm_job_config *cfg, const tidm_run_opts *o, tidm_run_pr
 	}
 	/* remember "running" (an unclean stop from here on means safe mode next time) -
 	 * after the applier has read the previous state */
+	if (cfg->verify != TIDM_VERIFY_OFF) {
+		vt.cfg = cfg;
+		vt.p = p;
+		vt.out = out;
+		vt.started = pthread_create(&vt.th, NULL, verify_main, &vt) == 0;
+	}
 	rc = run_sync(cfg, o, p, &tgt, &topts, have_snap ? &snap : NULL, out);
+	if (vt.started) {
+		saved_err se;
+		err_save(&se);
+		vt.stop = 1;
+		pthread_join(vt.th, NULL);
+		vt.started = false;
+		if (rc < 0 && rc != TIDM_ECANCELED)
+			err_restore(&se, rc);
+		else
+			tidm_err_clear();
+	}
+	if (rc == 0 && cfg->verify != TIDM_VERIFY_OFF && !out->verify_passes) {
+		/* caught up before a pass finished: one now, with the target holding still */
+		verify_pass(cfg, p, out, 0, o->cancel);
+	}
 	if ((rc == 0 || rc == TIDM_ECANCELED) && tgt)
 		tidm_meta_job_set_state(tgt, cfg->name, "paused", "sync", NULL);
 out:

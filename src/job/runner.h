@@ -16,6 +16,7 @@
 #include "dump/full.h"
 #include "job/config.h"
 #include "sync/apply.h"
+#include "verify/verify.h"
 
 enum tidm_run_phase { TIDM_PHASE_START, TIDM_PHASE_FULL, TIDM_PHASE_SYNC, TIDM_PHASE_DONE };
 
@@ -33,6 +34,9 @@ typedef struct tidm_run_progress {
 	 * whoever ran the precheck (tidm migrate, the job service); read by the metrics. */
 	_Atomic int64_t runway_s;
 	_Atomic int64_t runway_at;
+	/* spec.verify: the pass in progress and the passes finished in this run */
+	tidm_verify_progress verify;
+	_Atomic unsigned verify_passes;
 } tidm_run_progress;
 
 /* The class of a failure's code (index into errors[] and tidm_run_error_classes):
@@ -54,6 +58,10 @@ typedef struct tidm_run_result {
 	char finished_at[32];   /* then: when it finished (target's clock) */
 	tidm_sync_pos stopped_at; /* replication: the last checkpoint */
 	bool sync_ran;
+	/* spec.verify: the last finished pass (results in tidm_meta.verify_tables) */
+	unsigned verify_passes;
+	bool verify_equal;
+	uint64_t verify_differing_rows;
 } tidm_run_result;
 
 void tidm_run_result_dispose(tidm_run_result *r);

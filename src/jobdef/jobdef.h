@@ -23,6 +23,9 @@ enum tidm_load_method { TIDM_LOAD_AUTO, TIDM_LOAD_DATA, TIDM_LOAD_INSERT };
 /* A target table without a key that already holds rows tidm did not write
  * (`spec: keyless-nonempty`): refuse the job before anything is written, or add the rows. */
 enum tidm_keyless_nonempty { TIDM_KEYLESS_REFUSE, TIDM_KEYLESS_APPEND };
+/* Verification as part of the job (`spec: verify`, verify/verify.h): never, once after the
+ * full phase (type all: once replication has started), or pass after pass while syncing. */
+enum tidm_verify_mode { TIDM_VERIFY_OFF, TIDM_VERIFY_AFTER_FULL, TIDM_VERIFY_CONTINUOUS };
 
 typedef struct tidm_endpoint {
 	char *host;
@@ -65,6 +68,11 @@ typedef struct tidm_job_config {
 	bool max_txn_bytes_set;
 	enum tidm_load_method load_method; /* default auto: LOAD DATA LOCAL when the target allows it */
 	enum tidm_keyless_nonempty keyless_nonempty; /* default refuse */
+	enum tidm_verify_mode verify;     /* default off */
+	uint64_t verify_rows_per_second;  /* cap on the rows verify reads from the source per
+					   * second (`spec: verify-rows-per-second`); 0 = unset:
+					   * none for tidm verify, 100000 for the job's own passes */
+	uint64_t verify_chunk_rows;       /* rows per verify chunk (`spec: verify-chunk-rows`), default 50000 */
 	bool safe_mode;
 	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
 	/* precheck (`precheck: {ignore: [id, ...], copy-rate: BYTES, timeout: SECONDS}`):

@@ -327,7 +327,7 @@ _tidm_job_seen() {
 _tidm_forget_job() {
 	local t col name
 	name=$(_sql_str "$1")
-	for t in jobs tables chunks sync_workers osc; do
+	for t in jobs tables chunks sync_workers osc verify_tables; do
 		col=job
 		[ "$t" = jobs ] && col=name
 		tgt_sql "DELETE FROM tidm_meta.\`$t\` WHERE \`$col\` = $name" >/dev/null 2>&1 || true

@@ -122,6 +122,9 @@ static void test_job_config__full_file(void **state)
 		"  load-method: insert\n"
 		"  keyless-nonempty: append\n"
 		"  max-txn-bytes: 8388608\n"
+		"  verify: continuous\n"
+		"  verify-rows-per-second: 5000\n"
+		"  verify-chunk-rows: 2000\n"
 		"safe-mode: true\n";
 	char expect[512];
 
@@ -134,6 +137,9 @@ static void test_job_config__full_file(void **state)
 	assert_string_equal(cfg->name, "shop-to-tidb");
 	assert_int_equal(cfg->load_method, TIDM_LOAD_INSERT);
 	assert_int_equal(cfg->keyless_nonempty, TIDM_KEYLESS_APPEND);
+	assert_int_equal(cfg->verify, TIDM_VERIFY_CONTINUOUS);
+	assert_int_equal(cfg->verify_rows_per_second, 5000);
+	assert_int_equal(cfg->verify_chunk_rows, 2000);
 	assert_int_equal(cfg->type, TIDM_JOB_INCREMENTAL);
 	assert_int_equal(cfg->mode, TIDM_MODE_PHYSICAL);
 	assert_string_equal(cfg->source.host, "127.0.0.1");
@@ -192,6 +198,8 @@ static void test_job_config__defaults(void **state)
 	assert_string_equal(cfg->name, "a");
 	assert_int_equal(cfg->type, TIDM_JOB_FULL);
 	assert_int_equal(cfg->keyless_nonempty, TIDM_KEYLESS_REFUSE);
+	assert_int_equal(cfg->verify, TIDM_VERIFY_OFF);
+	assert_int_equal(cfg->verify_rows_per_second, 0);
 	assert_int_equal(cfg->mode, TIDM_MODE_LOGICAL);
 	assert_int_equal(cfg->source.port, 3306);
 	assert_int_equal(cfg->target.port, 3306);
@@ -391,7 +399,11 @@ static void test_job_config__unknown_keys(void **state)
 	expect_error("name: a\ntype: full\nspec:\n  threads: 4\n",
 		     "job.yaml:4:3: unknown key \"threads\" in spec; expected one of dump-threads, load-threads, "
 		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method, "
-		     "keyless-nonempty, max-txn-bytes");
+		     "keyless-nonempty, max-txn-bytes, verify, verify-rows-per-second, verify-chunk-rows");
+	expect_error("name: a\ntype: full\nspec:\n  verify: sometimes\n",
+		     "job.yaml:4:11: verify in spec is \"sometimes\"; expected one of off, after-full, continuous");
+	expect_error("name: a\ntype: full\nspec:\n  verify-rows-per-second: 0\n",
+		     "job.yaml:4:27: verify-rows-per-second in spec is \"0\"; expected a whole number from 1 to 1000000000");
 	expect_error("name: a\nobjects:\n  database: [shop]\n",
 		     "job.yaml:3:3: unknown key \"database\" in objects; expected one of databases, tables, exclude");
 	expect_error("name: a\nstart: {gtid: 0-1-5, pos: 4}\n",
