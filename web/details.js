@@ -2,7 +2,8 @@
  * details.js - one job in the tidm console: state and stage with its actions, progress per
  * phase (tables, rows, bytes, %, rate, ETA), charts of the replication lag and the apply
  * rate (GET /jobs/{name}/history), positions of the source and the checkpoint (GET
- * /jobs/{name}/positions), the event log, the last error with a hint, the last precheck,
+ * /jobs/{name}/positions), the verification results per table (GET /jobs/{name}/verify),
+ * the event log, the last error with a hint, the last precheck,
  * alert subscriptions, and the job as YAML for `tidm migrate`.
  *
  * DESIGN
@@ -110,6 +111,13 @@
       h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Positions (scrolls sideways)' }, h('table', { id: 'positions-table' },
         h('thead', null, h('tr', null, ['', 'Binlog file', 'Position', 'GTID set'].map((c, i) => h('th', { scope: 'col' }, i ? c : h('span', { class: 'visually-hidden' }, 'Where'))))), posBody)), posNote);
 
+    const verBody = h('tbody');
+    const verNote = h('p', { class: 'hint', id: 'verify-note' });
+    const verify = h('section', { 'aria-labelledby': 's-verify' }, h('h2', { id: 's-verify' }, 'Verification'),
+      h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Verification results (scrolls sideways)' },
+        h('table', { id: 'verify-table', class: 'cards-on-phone' },
+          h('thead', null, h('tr', null, ['Table', 'State', 'Chunks', 'Rows checked', 'Differing rows', 'Pass', 'Updated', 'Detail'].map((c) => h('th', { scope: 'col' }, c)))), verBody)), verNote);
+
     const evBody = h('tbody');
     const events = h('section', { 'aria-labelledby': 's-events' }, h('h2', { id: 's-events' }, 'Event log'),
       h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Event log (scrolls sideways)' }, h('table', { id: 'events-table', class: 'cards-on-phone' },
@@ -126,7 +134,7 @@
     const yaml = h('section', { 'aria-labelledby': 's-yaml' }, h('h2', { id: 's-yaml' }, 'The job as a file for tidm migrate'), yamlPre, h('div', { class: 'actions' }, copyBtn));
 
     main.append(h('p', null, h('a', { href: '#/jobs' }, '← All migration jobs')),
-      h('div', { class: 'page-head' }, title, badge, actions), notFound, err, panels, charts, positions, events, prechecks, alerts, yaml);
+      h('div', { class: 'page-head' }, title, badge, actions), notFound, err, panels, charts, positions, verify, events, prechecks, alerts, yaml);
     focusHeading(main);
 
     let job = null;
@@ -243,6 +251,24 @@
         posNote.textContent = notes.length ? notes.join(' · ') : 'Read live from both servers every 10 seconds. Replication resumes at the checkpoint.';
       } catch (e) { posNote.textContent = 'Cannot read the positions: ' + e.message; }
     }
+    async function refreshVerify() {
+      try {
+        const r = await api('GET', `/jobs/${nEnc}/verify`);
+        if (stopped) return;
+        verBody.replaceChildren(...r.tables.map((t) => h('tr', { dataset: { table: `${t.db}.${t.table}`, state: t.state } },
+          h('td', { 'data-label': 'Table', class: 'mono' }, `${t.db}.${t.table}`),
+          h('td', { 'data-label': 'State' }, h('span', { class: 'badge ' + (t.differing_rows ? 'fail' : t.state === 'equal' ? 'pass' : 'info') }, t.state)),
+          h('td', { 'data-label': 'Chunks' }, `${num(t.chunks_done)} of ${num(t.chunks_total)}`),
+          h('td', { 'data-label': 'Rows checked', class: 'num' }, num(t.rows_checked)),
+          h('td', { 'data-label': 'Differing rows', class: 'num' }, num(t.differing_rows)),
+          h('td', { 'data-label': 'Pass', class: 'num' }, String(t.pass)),
+          h('td', { 'data-label': 'Updated' }, t.updated_at || '—'),
+          h('td', { 'data-label': 'Detail' }, t.detail || '—'))));
+        verNote.textContent = r.error ? `Cannot read the results on the target: ${r.error}`
+          : r.tables.length ? 'Row by row, on both servers, while the job runs (spec.verify in the job, or tidm verify JOB.yaml).'
+            : 'No verification has run for this job: set spec.verify (after-full or continuous) in the job, or run tidm verify JOB.yaml.';
+      } catch (e) { verNote.textContent = 'Cannot read the verification results: ' + e.message; }
+    }
     async function refreshEvents() {
       try {
         const r = await api('GET', `/jobs/${nEnc}/events?after=${lastEvent}&limit=200`);
@@ -314,7 +340,9 @@
     refreshEvents();
     refreshHistory();
     refreshPositions();
+    refreshVerify();
     timers.push(setInterval(() => { refresh(); refreshEvents(); }, 2000));
+    timers.push(setInterval(refreshVerify, 10000));
     timers.push(setInterval(refreshHistory, 10000));
     timers.push(setInterval(refreshPositions, 10000));
     return () => { stopped = true; timers.forEach(clearInterval); };

@@ -177,3 +177,10 @@ void http_api_jobs_positions(http_req *rq, http_resp *rs)
 	int rc = tidm_manager_positions(rq->mgr, rq->name, &out);
 	answer(rs, rc, 200, out);
 }
+
+void http_api_jobs_verify(http_req *rq, http_resp *rs)
+{
+	json_t *out = NULL;
+	int rc = tidm_manager_verify(rq->mgr, rq->name, &out);
+	answer(rs, rc, 200, out);
+}

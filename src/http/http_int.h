@@ -76,6 +76,7 @@ void http_api_jobs_delete(http_req *rq, http_resp *rs);
 void http_api_jobs_events(http_req *rq, http_resp *rs);
 void http_api_jobs_history(http_req *rq, http_resp *rs);
 void http_api_jobs_positions(http_req *rq, http_resp *rs);
+void http_api_jobs_verify(http_req *rq, http_resp *rs);
 void http_api_files_tls(http_req *rq, http_resp *rs);
 void http_api_sources_objects(http_req *rq, http_resp *rs);
 void http_api_connections_check(http_req *rq, http_resp *rs);

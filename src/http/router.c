@@ -29,6 +29,7 @@ static const struct route {
 	{"GET", "/jobs/{name}/events", http_api_jobs_events},
 	{"GET", "/jobs/{name}/history", http_api_jobs_history},
 	{"GET", "/jobs/{name}/positions", http_api_jobs_positions},
+	{"GET", "/jobs/{name}/verify", http_api_jobs_verify},
 	{"POST", "/files/tls", http_api_files_tls},
 	{"GET", "/sources/objects", http_api_sources_objects},
 	{"POST", "/sources/objects", http_api_sources_objects},

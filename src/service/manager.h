@@ -99,6 +99,11 @@ int tidm_manager_history(tidm_manager *m, const char *name, int64_t since_ms, js
  *  "checkpoint": {"file","pos"}|null (the target's lowest worker checkpoint), "target_error",
  *  "snapshot": {"file","pos"}|null}. An unreachable side is null with its message. */
 int tidm_manager_positions(tidm_manager *m, const char *name, json_t **out);
+/* The job's verification results as the target's tidm_meta holds them (verify/verify.h;
+ * written by spec.verify and by tidm verify): {"tables": [{"db","table","state",
+ * "chunks_total","chunks_done","rows_checked","differing_rows","pass","updated_at",
+ * "detail"|null}], "error": msg|null (the target could not be read)}. */
+int tidm_manager_verify(tidm_manager *m, const char *name, json_t **out);
 
 /* A TLS file given as text (the console's uploads): body {"kind":"ca|cert|key","pem":"..."}.
  * Checks it is PEM of that kind, keeps it in DATA_DIR/tls/ (mode 0600, named by its hash,

@@ -2,7 +2,8 @@
  * positions.c - where a job stands in the source's binary log, read live for the
  * console's job details: the source's current position (file, position, GTID set) and the
  * checkpoint the target holds (tidm_meta.sync_workers: the lowest worker checkpoint, where
- * replication would resume), and the snapshot the copy was taken at (tidm_meta.jobs).
+ * replication would resume), and the snapshot the copy was taken at (tidm_meta.jobs); and
+ * the job's verification results (tidm_meta, verify/verify.h).
  *
  * DESIGN
  * The status answer (json.c) stays free of I/O because it is polled for 200 jobs at a
@@ -21,6 +22,7 @@
 #include "db/quote.h"
 #include "db/replica.h"
 #include "service/manager_int.h"
+#include "verify/verify.h"
 #include "sync/apply.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -150,6 +152,52 @@ int tidm_manager_positions(tidm_manager *m, const char *name, json_t **out)
 	terr = scrubbed(terr, cfg);
 	*out = json_pack("{so so so so so}", "source", src, "source_error", serr ? serr : json_null(), "checkpoint", cp,
 			 "target_error", terr ? terr : json_null(), "snapshot", snap);
+	tidm_job_config_free(cfg);
+	return 0;
+}
+
+int tidm_manager_verify(tidm_manager *m, const char *name, json_t **out)
+{
+	tidm_job_config *cfg = NULL;
+	tidm_verify_result *r = NULL;
+	json_t *err = NULL, *tables;
+	tidm_conn *c;
+	mgr_job *j = NULL;
+	size_t n = 0;
+	int rc;
+
+	mgr_err_begin();
+	*out = NULL;
+	pthread_mutex_lock(&m->mu);
+	for (size_t k = 0; k < m->njobs; k++)
+		if (!m->jobs[k]->deleted && !strcmp(m->jobs[k]->name, name))
+			j = m->jobs[k];
+	if (!j) {
+		pthread_mutex_unlock(&m->mu);
+		return tidm_err_set(TIDM_ENOTFOUND, "no job named %s", name);
+	}
+	rc = mgr_job_config(m, j, NULL, &cfg);
+	pthread_mutex_unlock(&m->mu);
+	if (rc < 0)
+		return rc;
+	tables = json_array();
+	if ((c = open_side(&cfg->target, TIDM_ROLE_TARGET, &err)) != NULL) {
+		if (tidm_verify_results_read(c, cfg->name, &r, &n) < 0)
+			err = json_string(tidm_err_msg());
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(tables, json_pack("{ss ss ss sI sI sI sI si ss ss?}", "db", r[i].db, "table",
+								r[i].table, "state", r[i].state, "chunks_total",
+								(json_int_t)r[i].chunks_total, "chunks_done",
+								(json_int_t)r[i].chunks_done, "rows_checked",
+								(json_int_t)r[i].rows_checked, "differing_rows",
+								(json_int_t)r[i].differing_rows, "pass", (int)r[i].pass,
+								"updated_at", r[i].updated_at, "detail", r[i].detail));
+		tidm_verify_results_free(r, n);
+		tidm_conn_close(c);
+	}
+	err = scrubbed(err, cfg);
+	*out = json_pack("{so so}", "tables", tables, "error", err ? err : json_null());
 	tidm_job_config_free(cfg);
 	return 0;
 }

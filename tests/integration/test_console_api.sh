@@ -3,7 +3,8 @@
 # the console's files at / (compiled in, CSP, ETag and 304), the TLS upload
 # (POST /files/tls: PEM checked, kept 0600 by hash, usable by a connection check), a job's
 # history (samples move while it syncs), its live positions (source, checkpoint, snapshot;
-# an unreachable side is null with its message), its last precheck in GET /jobs/{name};
+# an unreachable side is null with its message), its verification results (those
+# `tidm verify` wrote), its last precheck in GET /jobs/{name};
 # every answer checked against docs/openapi.json, no answer holding a password.
 . "$(dirname "$0")/../harness/lib.sh"
 
@@ -103,6 +104,24 @@ expect 200
 assert_eq '[]' "$(jget "$bf" samples)" "no sample after the newest"
 call GET /jobs/{name}/history "/jobs/cons-api/history?since=x"
 expect 400
+# verification results: none yet, then those `tidm verify` writes for this job
+call GET /jobs/{name}/verify /jobs/cons-api/verify
+expect 200
+assert_eq '[]' "$(jget "$bf" tables)" "verification results before any verify"
+# (written by hand: write_job would clear the running job's rows in tidm_meta)
+cat >"$TEST_TMP/verify.yaml" <<EOF
+name: cons-api
+type: all
+source: {host: $TIDM_TEST_SOURCE_HOST, port: $TIDM_TEST_SOURCE_PORT, user: $TIDM_TEST_SOURCE_USER, password-env: TIDM_TEST_SOURCE_PASSWORD}
+target: {host: $TIDM_TEST_TARGET_HOST, port: $TIDM_TEST_TARGET_PORT, user: $TIDM_TEST_TARGET_USER, password-env: TIDM_TEST_TARGET_PASSWORD}
+objects: {databases: ["$db"]}
+EOF
+"$TIDM_BIN" verify "$TEST_TMP/verify.yaml" >"$TEST_TMP/verify.out" 2>&1 || fail "tidm verify: $(tail -5 "$TEST_TMP/verify.out")"
+call GET /jobs/{name}/verify /jobs/cons-api/verify
+expect 200
+assert_eq "$db.t equal 40 0" "$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["tables"][0]; print(t["db"]+"."+t["table"], t["state"], t["rows_checked"], t["differing_rows"])' "$bf")" "the verification result of the table"
+call GET /jobs/{name}/verify /jobs/nope/verify
+expect 404 not_found
 call GET /jobs/{name}/positions /jobs/cons-api/positions
 expect 200
 src_file=$(src_sql "SHOW MASTER STATUS" | cut -f1)
