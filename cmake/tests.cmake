@@ -81,7 +81,6 @@ endforeach()
 # fixed database names, e.g. what a fixture binlog creates) share a RESOURCE_LOCK instead.
 # tests/harness/lib.sh's header says the same for whoever writes a test.
 set(TIDM_EXCLUSIVE_TESTS
-    integration_test_alerts               # FLUSH TABLES WITH READ LOCK on the target
     integration_test_binlog_types         # SET GLOBAL binlog_row_metadata ..., FLUSH BINARY LOGS
     integration_test_full_nonempty        # SET GLOBAL local_infile; drops a tidm_meta column
     integration_test_precheck_binlog      # SET GLOBAL binlog_format, binlog_row_image, binlog_expire_logs_seconds

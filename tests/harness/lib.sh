@@ -22,6 +22,8 @@
 #   assert_eq EXPECTED ACTUAL [what]     assert_contains HAYSTACK NEEDLE [what]
 #   wait_for "command" TIMEOUT_S [what]  poll every 0.2 s until the command succeeds
 #   fail MESSAGE     skip MESSAGE     on_exit "command"     tidm ARGS (runs $TIDM_BIN)
+#                    (in the background run "$TIDM_BIN" ... & instead: $! is then tidm itself,
+#                    not a subshell whose kill would leave tidm running after the test)
 #   $TEST_NAME, $TEST_TMP (a scratch directory, removed at exit when the test passed)
 #
 # Concurrency: CTest runs integration tests side by side (ctest -j2) on the same two
