@@ -66,6 +66,54 @@ foreach(src IN LISTS TIDM_FUZZ_TARGETS)
 endforeach()
 
 # Integration tests share one pair of throwaway servers, started and stopped by CTest fixtures.
+#
+# Concurrency (ctest -j2 and more): an integration or browser test is ISOLATED, and runs
+# beside other tests, when everything it touches is its own: databases from test_db, job
+# names and their tidm_meta rows (by name), users and roles with names no other test
+# uses or lists, extra servers (start_extra_server) and fake primaries, and it asserts
+# nothing about server-wide state another test's work moves (other sessions, Threads_
+# connected, the binlog file list, positions beyond "where my writes are"). Anything else
+# makes it EXCLUSIVE, listed below: SET GLOBAL, FLUSH/PURGE BINARY LOGS, FLUSH TABLES WITH
+# READ LOCK, killing other sessions or Binlog Dump threads, stopping or restarting the
+# source/target, changing tidm_meta's tables, timing limits that a busy machine breaks.
+# EXCLUSIVE tests run alone (RUN_SERIAL: no other test of any label at the same time).
+# When in doubt, EXCLUSIVE. Tests that are isolated from all but each other (the same
+# fixed database names, e.g. what a fixture binlog creates) share a RESOURCE_LOCK instead.
+# tests/harness/lib.sh's header says the same for whoever writes a test.
+set(TIDM_EXCLUSIVE_TESTS
+    integration_test_binlog_types         # SET GLOBAL binlog_row_metadata ..., FLUSH BINARY LOGS
+    integration_test_full_nonempty        # SET GLOBAL local_infile; drops a tidm_meta column
+    integration_test_precheck_binlog      # SET GLOBAL binlog_format, binlog_row_image, binlog_expire_logs_seconds
+    integration_test_repl_stream          # kills and restarts the source; PURGE BINARY LOGS
+    integration_test_sync_big_txn         # SET GLOBAL on the target; kills every Binlog Dump; alters tidm_meta
+    integration_test_sync_errors          # FLUSH and PURGE BINARY LOGS
+    integration_test_sync_format          # SET GLOBAL binlog_format = MIXED on the source
+    integration_test_sync_source_restart  # restarts the source
+    integration_test_sync_target_lost     # kills the target's root sessions, restarts the target
+    browser_test_console)                 # load-time limits (300 ms) that a busy machine breaks
+# Tests that create databases with fixed names on the target (the fixture binlogs' own).
+set(TIDM_FIXED_DB_TESTS integration_test_sync_fake_fixtures integration_test_sync_fake_primary)
+
+# The slowest isolated tests (seconds, roughly) start first, so that the last minutes of a
+# -j2 run are not one long test alone (CTest's own cost data, once a build tree has run
+# the tests, takes over).
+set(TIDM_SLOW_TESTS integration_test_sync_ddl_race:120 integration_test_sync_fake_fixtures:110
+    integration_test_precheck_servers:60 integration_test_full_shapes:40 integration_test_service_daemon:40
+    integration_test_precheck_fake:40 integration_test_full_types:36)
+
+function(tidm_integration_concurrency t)
+  foreach(slow IN LISTS TIDM_SLOW_TESTS)
+    if(slow MATCHES "^${t}:([0-9]+)$")
+      set_tests_properties(${t} PROPERTIES COST ${CMAKE_MATCH_1})
+    endif()
+  endforeach()
+  if(t IN_LIST TIDM_EXCLUSIVE_TESTS)
+    set_tests_properties(${t} PROPERTIES RUN_SERIAL TRUE)
+  elseif(t IN_LIST TIDM_FIXED_DB_TESTS)
+    set_tests_properties(${t} PROPERTIES RESOURCE_LOCK tidm_fixed_dbs)
+  endif()
+endfunction()
+
 file(GLOB TIDM_INTEGRATION_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/test_*.sh)
 add_test(NAME integration_servers_start COMMAND ${CMAKE_SOURCE_DIR}/scripts/testdb.sh start)
 add_test(NAME integration_servers_stop COMMAND ${CMAKE_SOURCE_DIR}/scripts/testdb.sh stop)
@@ -77,7 +125,8 @@ foreach(src IN LISTS TIDM_INTEGRATION_TESTS)
   get_filename_component(name ${src} NAME_WE)
   add_test(NAME integration_${name} COMMAND bash ${src})
   set_tests_properties(integration_${name} PROPERTIES LABELS integration FIXTURES_REQUIRED testdb SKIP_RETURN_CODE 77
-                       RESOURCE_LOCK testdb TIMEOUT 900 ENVIRONMENT "${TIDM_TEST_ENV}")
+                       TIMEOUT 900 ENVIRONMENT "${TIDM_TEST_ENV}")
+  tidm_integration_concurrency(integration_${name})
 endforeach()
 
 # The house rules of the source tree: includes point down the layers, no file over 1,500 lines.
@@ -92,5 +141,6 @@ foreach(src IN LISTS TIDM_BROWSER_TESTS)
   get_filename_component(name ${src} NAME_WE)
   add_test(NAME browser_${name} COMMAND bash ${src})
   set_tests_properties(browser_${name} PROPERTIES LABELS browser FIXTURES_REQUIRED testdb SKIP_RETURN_CODE 77
-                       RESOURCE_LOCK testdb TIMEOUT 600 ENVIRONMENT "${TIDM_TEST_ENV}")
+                       TIMEOUT 600 ENVIRONMENT "${TIDM_TEST_ENV}")
+  tidm_integration_concurrency(browser_${name})
 endforeach()

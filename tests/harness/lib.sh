@@ -22,7 +22,21 @@
 #   assert_eq EXPECTED ACTUAL [what]     assert_contains HAYSTACK NEEDLE [what]
 #   wait_for "command" TIMEOUT_S [what]  poll every 0.2 s until the command succeeds
 #   fail MESSAGE     skip MESSAGE     on_exit "command"     tidm ARGS (runs $TIDM_BIN)
+#                    (in the background run "$TIDM_BIN" ... & instead: $! is then tidm itself,
+#                    not a subshell whose kill would leave tidm running after the test)
 #   $TEST_NAME, $TEST_TMP (a scratch directory, removed at exit when the test passed)
+#
+# Concurrency: CTest runs integration tests side by side (ctest -j2) on the same two
+# servers. A test is ISOLATED when everything it touches is its own: databases from
+# test_db, its job names (write_job's tidm_meta cleanup removes rows by job name only),
+# users/roles with names no other test uses or lists, extra servers, fake primaries; and
+# it asserts nothing another test's work moves (PROCESSLIST rows: filter by your database;
+# Threads_connected; the binlog file list; binlog bytes beyond your own writes). Anything
+# else - SET GLOBAL, FLUSH/PURGE BINARY LOGS, FLUSH TABLES WITH READ LOCK, KILL of sessions
+# not your own, stopping or restarting the source/target, altering tidm_meta's tables, a
+# timing limit a busy machine breaks - makes it EXCLUSIVE: add it to TIDM_EXCLUSIVE_TESTS
+# in cmake/tests.cmake (it then runs alone). Prefer an extra server for a global setting
+# (SET GLOBAL there is private to the test). When in doubt, EXCLUSIVE.
 #
 # Extra servers (settings MariaDB cannot change at run time; scripts/testdb.sh `extra`):
 #   start_extra_server NAME [--mariadbd-option...]
@@ -355,10 +369,14 @@ _sql_str() { # a SQL string literal
 # an ISNULL marker + the value, HEX for binary and text so that neither separators nor
 # charsets can blur it), then run as a prepared statement.
 checksum_table() {
-	local side=$1 db=$2 table=$3 qt
-	qt="\`${db//\`/\`\`}\`.\`${table//\`/\`\`}\`"
+	local side=$1 db=$2 table=$3
 	_sql "$side" "SET SESSION group_concat_max_len = 1048576;
-SET @tidm_expr = (SELECT GROUP_CONCAT(CONCAT('ISNULL(\`', REPLACE(column_name, '\`', '\`\`'), '\`),',
+$(_checksum_sql "$db" "$table")" || fail "checksum_table: query on $side failed for $db.$table"
+}
+_checksum_sql() { # DB TABLE -> the statements of checksum_table (one result row)
+	local db=$1 table=$2 qt
+	qt="\`${db//\`/\`\`}\`.\`${table//\`/\`\`}\`"
+	printf '%s\n' "SET @tidm_expr = (SELECT GROUP_CONCAT(CONCAT('ISNULL(\`', REPLACE(column_name, '\`', '\`\`'), '\`),',
   CASE
     WHEN data_type IN ('binary','varbinary','tinyblob','blob','mediumblob','longblob','bit',
                        'geometry','point','linestring','polygon','multipoint','multilinestring',
@@ -375,7 +393,20 @@ SET @tidm_q = IF(@tidm_expr IS NULL, 'SELECT ''missing''', CONCAT(
   ' COALESCE(SUM(CRC32(r)), 0)) FROM (SELECT CONCAT_WS(''#'', ', @tidm_expr, ') AS r FROM ',
   $(_sql_str "$qt"), ') AS rows_of_table'));
 PREPARE tidm_checksum FROM @tidm_q;
-EXECUTE tidm_checksum;" || fail "checksum_table: query on $side failed for $db.$table"
+EXECUTE tidm_checksum;"
+}
+# _checksums SIDE DB TABLE... -> checksum_table's line for each TABLE, in order, from one
+# client session (hundreds of tables would otherwise start hundreds of clients)
+_checksums() {
+	local side=$1 db=$2 t out n
+	shift 2
+	out=$({
+		echo "SET SESSION group_concat_max_len = 1048576;"
+		for t in "$@"; do _checksum_sql "$db" "$t"; done
+	} | _sql "$side") || fail "checksum_table: query on $side failed for $db ($*)"
+	n=$(printf '%s\n' "$out" | sed '/^$/d' | wc -l)
+	[ "$n" -eq $# ] || fail "checksum_table: $n results on $side for $# tables of $db"
+	printf '%s\n' "$out"
 }
 
 _base_tables() { # SIDE DB -> base table names (system-versioned ones too), one a line, sorted
@@ -395,9 +426,15 @@ assert_tables_equal() {
 		[ -n "$s_list$t_list" ] || fail "assert_tables_equal: database $db has no tables on either side"
 		mapfile -t tables < <(printf '%s\n%s\n' "$s_list" "$t_list" | sed '/^$/d' | sort -u)
 	fi
+	local s_sums t_sums i=0
+	mapfile -t s_sums < <(_checksums source "$db" "${tables[@]}" || echo "ERROR")
+	mapfile -t t_sums < <(_checksums target "$db" "${tables[@]}" || echo "ERROR")
+	[[ " ${s_sums[*]} ${t_sums[*]} " != *" ERROR "* ]] || fail "assert_tables_equal: the checksum query on $db failed (above)"
+	[ "${#s_sums[@]}" -eq "${#tables[@]}" ] || fail "assert_tables_equal: cannot checksum $db on the source: ${s_sums[*]}"
+	[ "${#t_sums[@]}" -eq "${#tables[@]}" ] || fail "assert_tables_equal: cannot checksum $db on the target: ${t_sums[*]}"
 	for t in "${tables[@]}"; do
-		s_sum=$(checksum_table source "$db" "$t")
-		t_sum=$(checksum_table target "$db" "$t")
+		s_sum=${s_sums[i]} t_sum=${t_sums[i]}
+		i=$((i + 1))
 		if [ "$s_sum" = missing ] || [ "$t_sum" = missing ]; then
 			if [ "$s_sum" = missing ]; then bad+=("$db.$t: missing on source"); fi
 			if [ "$t_sum" = missing ]; then bad+=("$db.$t: missing on target"); fi

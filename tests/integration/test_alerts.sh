@@ -171,18 +171,22 @@ wait_for "state_is $jh running" 120 "job $jh to run"
 db2=$(test_db 2)
 src_sql "CREATE DATABASE \`$db2\`; CREATE TABLE \`$db2\`.big (id INT PRIMARY KEY, v INT); INSERT INTO \`$db2\`.big VALUES (1,1),(2,2),(3,3)"
 jn=alerts-stuck-$$
-write_job "$TEST_TMP/stuck.yaml" name=$jn type=full "databases=$db2"
+# its target: an extra server (a global read lock on the shared target would stall every
+# other test's writes there)
+start_extra_server locked
+write_job "$TEST_TMP/stuck.yaml" name=$jn type=full "databases=$db2" target.host="$EXTRA_HOST" target.port="$EXTRA_PORT" \
+	target.user=root target.password="$TIDM_TEST_SOURCE_PASSWORD"
 printf 'alerts:\n  no-progress-seconds: 4\n' >>"$TEST_TMP/stuck.yaml"
 # a session that holds the target read-only until it is killed
-( tgt_sql "FLUSH TABLES WITH READ LOCK; SELECT SLEEP(600)" >/dev/null 2>&1 ) &
+( extra_sql locked "FLUSH TABLES WITH READ LOCK; SELECT SLEEP(600)" >/dev/null 2>&1 ) &
 lockpid=$!
 on_exit "kill $lockpid 2>/dev/null"
-wait_for "[ \"\$(tgt_sql \"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600)%'\")\" = 1 ]" 30 "the target lock"
+wait_for "[ \"\$(extra_sql locked \"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600)%'\")\" = 1 ]" 30 "the target lock"
 tidm job create "$TEST_TMP/stuck.yaml" --start >/dev/null
 wait_for "[ -n \"\$(alerts_of $jn)\" ]" 90 "the no-progress webhook about $jn"
 assert_eq "no_progress open sig-ok" "$(alerts_of $jn)" "the no-progress webhook"
 assert_eq 1 "$(mails_of $jn 'no progress')" "mails about the stuck job"
-tgt_sql "KILL $(tgt_sql "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600)%'")" || true
+extra_sql locked "KILL $(extra_sql locked "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600)%'")" || true
 wait_for "state_is $jn finished" 120 "job $jn to finish once the lock is gone"
 wait_for "[ \"\$(alerts_of $jn | wc -l)\" -ge 2 ]" 30 "the resolved webhook about $jn"
 sleep 5 # a few watcher rounds: nothing more may come

@@ -15,7 +15,8 @@ CREATE TABLE \`$db\`.k (id INT PRIMARY KEY, v VARCHAR(40));
 INSERT INTO \`$db\`.k SELECT seq, CONCAT('k-', seq) FROM \`$db\`.seq_1_to_50000;"
 
 write_job "$TEST_TMP/job.yaml" name=keyless-kill "databases=$db" spec.statement-bytes=16384 spec.chunk-rows=5000 spec.dump-threads=2 spec.load-threads=1
-loading() { [ "$(tgt_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA%nokey%'" 2>/dev/null || echo 0)" -gt 0 ]; }
+# (this test's database only: other tests running beside it load tables named nokey too)
+loading() { [ "$(tgt_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA%$db%nokey%'" 2>/dev/null || echo 0)" -gt 0 ]; }
 state() { tgt_sql "SELECT state FROM tidm_meta.jobs WHERE name = 'keyless-kill'" 2>/dev/null || true; }
 
 # kill points: while the keyless tables' rows stream (several delays after their first

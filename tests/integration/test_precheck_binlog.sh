@@ -157,7 +157,9 @@ assert_item gtid-mode pass "MariaDB writes GTIDs always"
 src_sql "SET GLOBAL binlog_expire_logs_seconds = 604800"
 tgt_sql "CREATE DATABASE IF NOT EXISTS \`$db\`; CREATE TABLE IF NOT EXISTS \`$db\`.t (id INT PRIMARY KEY, v VARCHAR(200))"
 write_job "$job" name=pc-binlog-run type=incremental "databases=$db"
-tidm migrate "$job" >"$TEST_TMP/run.out" 2>&1 &
+# ("$TIDM_BIN", not the tidm function: $! must be tidm itself, or the TERM below ends a
+# subshell and leaves tidm replicating after the test)
+"$TIDM_BIN" migrate "$job" >"$TEST_TMP/run.out" 2>&1 &
 mpid=$!
 on_exit "kill $mpid 2>/dev/null || true"
 wait_for "grep -q 'replication starts\|syncing\|caught up' '$TEST_TMP/run.out' || tgt_sql \"SELECT COUNT(*) FROM tidm_meta.jobs WHERE name = 'pc-binlog-run' AND stage = 'sync'\" | grep -q 1" 60 "replication to start"

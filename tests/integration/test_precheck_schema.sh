@@ -113,15 +113,18 @@ assert_item target-tables pass "all 4 selected tables exist on the target"
 tgt_sql "DROP DATABASE \`$db\`"
 
 # --- a target that requires primary keys ----------------------------------------------------
-force=$(tgt_sql "SELECT @@GLOBAL.innodb_force_primary_key")
-on_exit "tgt_sql 'SET GLOBAL innodb_force_primary_key = $force' || true"
-tgt_sql "SET GLOBAL innodb_force_primary_key = ON"
-write_job "$job" name=pc-schema type=all "databases=$db"
+# (an extra server as the target: SET GLOBAL on the shared one would reach other tests)
+start_extra_server forcepk
+extra_sql forcepk "SET GLOBAL innodb_force_primary_key = ON"
+write_job "$job" name=pc-schema type=all "databases=$db" target.host="$EXTRA_HOST" target.port="$EXTRA_PORT" \
+	target.user=root target.password="$TIDM_TEST_SOURCE_PASSWORD"
 precheck_run "$job"
 assert_item require-primary-key fail "innodb_force_primary_key = ON" "\`$db\`.\`key less\`"
-tgt_sql "SET GLOBAL innodb_force_primary_key = OFF"
+extra_sql forcepk "SET GLOBAL innodb_force_primary_key = OFF"
 precheck_run "$job"
 assert_item require-primary-key pass
+stop_extra_server forcepk
+write_job "$job" name=pc-schema type=all "databases=$db"
 
 # --- triggers, routines and events on the source: not migrated, said so --------------------
 src_sql "CREATE TRIGGER \`$db\`.trg_keyed BEFORE INSERT ON \`$db\`.keyed FOR EACH ROW SET NEW.v = UPPER(NEW.v);

@@ -2,7 +2,7 @@
 # Precheck items about the servers and their users, each produced on MariaDB, then fixed and
 # seen to pass: the binary log off; binlog_do_db / binlog_ignore_db leaving out a selected
 # database (named); a source user lacking each privilege the job needs, a target user
-# lacking each; max_connections below the job's concurrency on either side.
+# lacking each; max_connections below the job's concurrency on either side (an extra server).
 . "$(dirname "$0")/../harness/lib.sh"
 
 db=$(test_db)
@@ -132,22 +132,26 @@ done
 drop_users
 
 # --- max_connections on either side --------------------------------------------------------
-smax=$(src_sql "SELECT @@GLOBAL.max_connections")
-tmax=$(tgt_sql "SELECT @@GLOBAL.max_connections")
-on_exit "src_sql 'SET GLOBAL max_connections = $smax' || true; tgt_sql 'SET GLOBAL max_connections = $tmax' || true"
-src_sql "SET GLOBAL max_connections = 10"
-write_job "$job" name=pc-servers type=all "databases=$db" spec.dump-threads=12
+# on an extra server, as the source and then as the target (SET GLOBAL max_connections on
+# the shared servers would refuse other tests' connections)
+start_extra_server conns
+extra_sql conns "CREATE DATABASE \`$db\`; CREATE TABLE \`$db\`.t (id INT PRIMARY KEY); INSERT INTO \`$db\`.t VALUES (1), (2)"
+emax=$(extra_sql conns "SELECT @@GLOBAL.max_connections")
+extra_sql conns "SET GLOBAL max_connections = 10"
+write_job "$job" name=pc-servers type=all "databases=$db" spec.dump-threads=12 source.port="$EXTRA_PORT"
 precheck_run "$job"
 assert_eq 3 "$PC_RC"
 assert_item source-connections fail "the source's max_connections is 10, but the job opens up to 14 connections to it (12 dump threads + 2)"
-src_sql "SET GLOBAL max_connections = $smax"
+extra_sql conns "SET GLOBAL max_connections = $emax"
 precheck_run "$job"
-assert_item source-connections pass "max_connections $smax"
-tgt_sql "SET GLOBAL max_connections = 10"
-write_job "$job" name=pc-servers type=all "databases=$db" spec.apply-workers=16
+assert_item source-connections pass "max_connections $emax"
+extra_sql conns "SET GLOBAL max_connections = 10"
+write_job "$job" name=pc-servers type=all "databases=$db" spec.apply-workers=16 target.host="$EXTRA_HOST" \
+	target.port="$EXTRA_PORT" target.user=root target.password="$TIDM_TEST_SOURCE_PASSWORD"
+extra_sql conns "DROP DATABASE \`$db\`"
 precheck_run "$job"
 assert_item target-connections fail "the target's max_connections is 10, but the job opens up to 18 connections to it (16 apply workers + 2)"
-tgt_sql "SET GLOBAL max_connections = $tmax"
+extra_sql conns "SET GLOBAL max_connections = $emax"
 precheck_run "$job"
 assert_item target-connections pass
-assert_eq 0 "$PC_RC"
+assert_eq 0 "$PC_RC" "exit with every item passing: $(cat "$TEST_TMP/precheck.json")"

@@ -124,7 +124,7 @@ wait_for "equal_now $dba && equal_now $dbb" 90 "both jobs to apply a change each
 tidm job list >"$TEST_TMP/list.out"
 grep -q "^$ja  *all  *running" "$TEST_TMP/list.out" || fail "tidm job list: $(cat "$TEST_TMP/list.out")"
 grep -q "^$jb  *all  *running" "$TEST_TMP/list.out" || fail "tidm job list: $(cat "$TEST_TMP/list.out")"
-tidm job events "$ja" --follow >"$TEST_TMP/follow.out" 2>&1 &
+"$TIDM_BIN" job events "$ja" --follow >"$TEST_TMP/follow.out" 2>&1 &
 follow_pid=$!
 on_exit "kill $follow_pid 2>/dev/null"
 

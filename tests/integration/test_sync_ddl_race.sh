@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../harness/lib.sh"
 
 race() { # $1: the DDL (with @DB@), run when half the tables exist on the target
-	local db rc=0 nt=300 i
+	local db rc=0 nt=120 i
 	db=$(test_db "$2")
 	src_sql "CREATE DATABASE \`$db\`"
 	{

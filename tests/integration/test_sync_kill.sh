@@ -29,6 +29,11 @@ WORKLOAD_SLEEP=0.02 workload_run "$db" 121 160 &
 wl=$!
 "$TIDM_BIN" migrate "$TEST_TMP/job.yaml" >>"$TEST_TMP/runs" 2>&1 &
 pid=$!
+# replicating with 4 workers (their checkpoints stored) before this kill: on a busy machine
+# the five rounds above can all end inside the copy, and a first start of replication
+# after the change below would have no stored routing to keep
+wait_for "[ \"\$(tgt_sql \"SELECT COUNT(*) FROM tidm_meta.sync_workers WHERE job = 'sync-kill' AND nworkers = 4\")\" -ge 4 ] || ! kill -0 $pid" 300 \
+	"replication with 4 workers"
 sleep 1.5
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
@@ -41,12 +46,15 @@ WORKLOAD_SLEEP=0.02 workload_run "$db" 161 180 &
 wl=$!
 "$TIDM_BIN" migrate "$TEST_TMP/job.yaml" >"$TEST_TMP/changed" 2>&1 &
 pid=$!
-sleep 1.5
+# killed once it has said how many workers it applies with (replication has started); a
+# fixed delay was sometimes still inside the copy on a busy machine, and then said nothing
+switch_said="apply-workers is 7 in the job file, but the previous run \(4 workers\) did not stop cleanly: this run applies with 4 workers|apply-workers changed from 4 to 7"
+wait_for "grep -qE '$switch_said|\[syncing\]' '$TEST_TMP/changed' || ! kill -0 $pid" 180 "the run with apply-workers 7 to start replicating"
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 wait "$wl" || fail "workload failed"
 # (a kill right after a DDL finds every checkpoint at the DDL's position: the switch is then safe at once)
-grep -qE "apply-workers is 7 in the job file, but the previous run \(4 workers\) did not stop cleanly: this run applies with 4 workers|apply-workers changed from 4 to 7" "$TEST_TMP/changed" ||
+grep -qE "$switch_said" "$TEST_TMP/changed" ||
 	fail "the run after changing apply-workers says neither that it keeps 4 workers nor that it switched: $(cat "$TEST_TMP/changed")"
 "$TIDM_BIN" migrate "$TEST_TMP/job.yaml" --until-caught-up >"$TEST_TMP/final" 2>&1 || fail "final run failed: $(cat "$TEST_TMP/final")"
 cat "$TEST_TMP/final"
