@@ -26,6 +26,7 @@
  */
 #include "db/conn.h"
 #include "db/conn_int.h"
+#include "db/quote.h"
 
 #include <errno.h>
 #include <mysql.h>
@@ -928,4 +929,41 @@ int tidm_conn_kill_query(const tidm_conn_opts *o, unsigned long thread_id)
 		rc = TIDM_ENOTFOUND;
 	tidm_conn_close(c);
 	return rc;
+}
+
+void tidm_conn_put_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n)
+{
+	if (!v) {
+		tidm_buf_puts(b, "NULL");
+		return;
+	}
+	if (kind == TIDM_KIND_NUMBER) {
+		tidm_buf_put(b, v, n);
+		return;
+	}
+	if (kind == TIDM_KIND_STRING)
+		tidm_buf_puts(b, "_utf8mb4 ");
+	tidm_quote_hex(b, v, n);
+}
+
+int tidm_conn_first_row_literals(tidm_conn *c, const char *sql, tidm_buf *out)
+{
+	const char *const *vals;
+	const unsigned long *lens;
+	int got, rc;
+
+	if ((rc = tidm_conn_stream_begin(c, sql)) < 0)
+		return rc;
+	got = tidm_conn_stream_next(c, &vals, &lens);
+	if (got == 1)
+		for (unsigned col = 0; col < tidm_conn_stream_cols(c); col++) {
+			if (col)
+				tidm_buf_putc(out, ',');
+			tidm_conn_put_literal(out, tidm_conn_stream_kind(c, col), vals[col], lens[col]);
+		}
+	rc = got;
+	while (got == 1)
+		got = tidm_conn_stream_next(c, &vals, &lens);
+	tidm_conn_stream_end(c);
+	return got < 0 ? got : rc;
 }

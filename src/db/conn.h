@@ -154,6 +154,13 @@ enum tidm_col_kind tidm_conn_stream_kind(const tidm_conn *c, unsigned col);
 /* 1 = row in (*vals,*lens), 0 = end, <0 error. vals[i]==NULL is SQL NULL. */
 int tidm_conn_stream_next(tidm_conn *c, const char *const **vals, const unsigned long **lens);
 void tidm_conn_stream_end(tidm_conn *c);
+/* Append the SQL literal of one streamed value of `kind`: NULL (v NULL), a number as is,
+ * text as _utf8mb4 X'..', bytes and bits as X'..' (never a comma: lists of them split by
+ * tidm_literal_split, db/quote.h). */
+void tidm_conn_put_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n);
+/* Streams `sql` and appends its first row to `out` as comma-separated literals
+ * (tidm_conn_put_literal); further rows are read and dropped. 1 = a row, 0 = none, <0 error. */
+int tidm_conn_first_row_literals(tidm_conn *c, const char *sql, tidm_buf *out);
 
 /* Transactions. */
 int tidm_conn_begin(tidm_conn *c);

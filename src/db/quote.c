@@ -9,6 +9,8 @@
  * character of utf8mb4, latin1 or binary can contain an ASCII byte. (gbk/sjis can; tidm
  * talks utf8mb4 on every session, so they never reach the wire in their own encoding.)
  */
+#include <string.h>
+
 #include "db/quote.h"
 
 static const char hexdig[] = "0123456789ABCDEF";
@@ -78,4 +80,21 @@ void tidm_quote_hex(tidm_buf *b, const void *p, size_t n)
 		tidm_buf_putc(b, hexdig[u[i] & 15]);
 	}
 	tidm_buf_putc(b, '\'');
+}
+
+size_t tidm_literal_split(const char *list, const char **starts, size_t *lens, size_t max)
+{
+	size_t n = 0;
+	const char *p = list;
+
+	while (n < max) {
+		const char *e = strchr(p, ',');
+		starts[n] = p;
+		lens[n] = e ? (size_t)(e - p) : strlen(p);
+		n++;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return n;
 }

@@ -21,4 +21,8 @@ void tidm_quote_string(tidm_buf *b, const char *s, size_t n);
 /* X'hex' (empty input gives ''). */
 void tidm_quote_hex(tidm_buf *b, const void *p, size_t n);
 
+/* Split a list of SQL literals "l1,l2,..." (the forms tidm_conn_put_literal writes, which
+ * never hold a comma) into at most `max` pieces; returns how many. */
+size_t tidm_literal_split(const char *list, const char **starts, size_t *lens, size_t max);
+
 #endif

@@ -7,7 +7,7 @@
  *  and every row falls in exactly one chunk: chunk i is (b[i-1], b[i]]. A single integer
  *  key is cut by arithmetic on MIN/MAX instead (plan_int_bounds). Bounds are stored as SQL
  *  literals (numbers, or hex with a charset introducer) so they compare with the column's
- *  own collation (put_literal, full_put_key_cmp). A resumed run reads the stored plans back
+ *  own collation (tidm_conn_put_literal, full_put_key_cmp). A resumed run reads the stored plans back
  *  (full_load_plans) and queues the chunks not done (todo_push).
  */
 #include "dump/full.h"
@@ -30,43 +30,13 @@
 #include "util/log.h"
 #include "dump/full_int.h"
 
-/* Append the SQL literal of one streamed value: number as is, text as _utf8mb4 X'..', bytes as X'..'. */
-static void put_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n)
-{
-	if (kind == TIDM_KIND_NUMBER) {
-		tidm_buf_put(b, v, n);
-		return;
-	}
-	if (kind == TIDM_KIND_STRING)
-		tidm_buf_puts(b, "_utf8mb4 ");
-	tidm_quote_hex(b, v, n);
-}
-
-/* Split a stored bound "l1,l2" into its literals (literals never contain commas). */
-static size_t split_bound(const char *bound, const char **starts, size_t *lens, size_t max)
-{
-	size_t n = 0;
-	const char *p = bound;
-
-	while (n < max) {
-		const char *e = strchr(p, ',');
-		starts[n] = p;
-		lens[n] = e ? (size_t)(e - p) : strlen(p);
-		n++;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return n;
-}
-
 /* (k1,..,kn) > (v1,..,vn) written with OR/AND so any server uses the index range. */
 void full_put_key_cmp(tidm_buf *b, const table *t, const char *bound, bool greater)
 {
 	const char *starts[64];
 	size_t lens[64], n, i, j;
 
-	n = split_bound(bound, starts, lens, 64);
+	n = tidm_literal_split(bound, starts, lens, 64);
 	if (n > t->nkey)
 		n = t->nkey;
 	tidm_buf_putc(b, '(');
@@ -211,11 +181,6 @@ int full_plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
 		tidm_buf_dispose(&bounds);
 	}
 	for (;;) {
-		const char *const *vals;
-		const unsigned long *lens;
-		int got;
-		unsigned col;
-
 		if (t->nkey == 0 || t->key_is_int)
 			break;
 		if (full_stopping(r)) {
@@ -234,23 +199,10 @@ int full_plan_table(run *r, tidm_conn *src, tidm_conn *tgt, table *t)
 		tidm_buf_puts(&q, " ORDER BY ");
 		put_key_list(&q, t);
 		tidm_buf_printf(&q, " LIMIT 1 OFFSET %llu", (unsigned long long)(step - 1));
-		if ((rc = tidm_conn_stream_begin(src, q.data)) < 0)
-			goto out;
-		got = tidm_conn_stream_next(src, &vals, &lens);
 		tidm_buf_clear(&cur);
-		if (got == 1)
-			for (col = 0; col < tidm_conn_stream_cols(src); col++) {
-				if (col)
-					tidm_buf_putc(&cur, ',');
-				put_literal(&cur, tidm_conn_stream_kind(src, col), vals[col], lens[col]);
-			}
-		while (got == 1)
-			got = tidm_conn_stream_next(src, &vals, &lens);
-		tidm_conn_stream_end(src);
-		if (got < 0) {
-			rc = got;
+		if ((rc = tidm_conn_first_row_literals(src, q.data, &cur)) < 0)
 			goto out;
-		}
+		rc = 0;
 		if (!cur.len)
 			break;
 		made = realloc(made, (nmade + 1) * sizeof(*made));

@@ -122,15 +122,13 @@ static json_t *scrubbed(json_t *msg, const tidm_job_config *cfg)
 	return json_string(buf);
 }
 
-int tidm_manager_positions(tidm_manager *m, const char *name, json_t **out)
+/* The configuration (passwords unsealed) of job `name`, and its snapshot position as the
+ * manager knows it (*snap, when snap is not NULL). */
+static int job_config_of(tidm_manager *m, const char *name, tidm_job_config **cfg, json_t **snap)
 {
-	tidm_job_config *cfg = NULL;
-	json_t *serr = NULL, *terr = NULL, *src, *cp, *snap;
 	mgr_job *j = NULL;
-	int rc = 0;
+	int rc;
 
-	mgr_err_begin();
-	*out = NULL;
 	pthread_mutex_lock(&m->mu);
 	for (size_t k = 0; k < m->njobs; k++)
 		if (!m->jobs[k]->deleted && !strcmp(m->jobs[k]->name, name))
@@ -139,13 +137,28 @@ int tidm_manager_positions(tidm_manager *m, const char *name, json_t **out)
 		pthread_mutex_unlock(&m->mu);
 		return tidm_err_set(TIDM_ENOTFOUND, "no job named %s", name);
 	}
-	rc = mgr_job_config(m, j, NULL, &cfg);
-	snap = j->snap_file[0] ? json_pack("{ss sI}", "file", j->snap_file, "pos", (json_int_t)j->snap_pos) : json_null();
+	rc = mgr_job_config(m, j, NULL, cfg);
+	if (snap)
+		*snap = j->snap_file[0] ? json_pack("{ss sI}", "file", j->snap_file, "pos", (json_int_t)j->snap_pos)
+					: json_null();
 	pthread_mutex_unlock(&m->mu);
-	if (rc < 0) {
-		json_decref(snap);
-		return rc;
+	if (rc < 0 && snap) {
+		json_decref(*snap);
+		*snap = NULL;
 	}
+	return rc;
+}
+
+int tidm_manager_positions(tidm_manager *m, const char *name, json_t **out)
+{
+	tidm_job_config *cfg = NULL;
+	json_t *serr = NULL, *terr = NULL, *src, *cp, *snap = NULL;
+	int rc;
+
+	mgr_err_begin();
+	*out = NULL;
+	if ((rc = job_config_of(m, name, &cfg, &snap)) < 0)
+		return rc;
 	src = source_position(cfg, &serr);
 	cp = target_checkpoint(cfg, &terr, &snap);
 	serr = scrubbed(serr, cfg);
@@ -162,23 +175,12 @@ int tidm_manager_verify(tidm_manager *m, const char *name, json_t **out)
 	tidm_verify_result *r = NULL;
 	json_t *err = NULL, *tables;
 	tidm_conn *c;
-	mgr_job *j = NULL;
 	size_t n = 0;
 	int rc;
 
 	mgr_err_begin();
 	*out = NULL;
-	pthread_mutex_lock(&m->mu);
-	for (size_t k = 0; k < m->njobs; k++)
-		if (!m->jobs[k]->deleted && !strcmp(m->jobs[k]->name, name))
-			j = m->jobs[k];
-	if (!j) {
-		pthread_mutex_unlock(&m->mu);
-		return tidm_err_set(TIDM_ENOTFOUND, "no job named %s", name);
-	}
-	rc = mgr_job_config(m, j, NULL, &cfg);
-	pthread_mutex_unlock(&m->mu);
-	if (rc < 0)
+	if ((rc = job_config_of(m, name, &cfg, NULL)) < 0)
 		return rc;
 	tables = json_array();
 	if ((c = open_side(&cfg->target, TIDM_ROLE_TARGET, &err)) != NULL) {

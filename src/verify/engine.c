@@ -477,34 +477,16 @@ static int plan_table(vrun *r, tidm_conn *src, const vtable *t, size_t ti, uint6
 		goto out;
 	}
 	for (;;) {
-		const char *const *vals;
-		const unsigned long *lens;
-		int got;
-		unsigned col;
-
 		if (vcancelled(r)) {
 			rc = TIDM_ECANCELED;
 			goto out;
 		}
 		tidm_buf_clear(&q);
 		vrender_mid_sql(&q, t, prev.len ? prev.data : NULL, NULL, step - 1);
-		if ((rc = tidm_conn_stream_begin(src, q.data)) < 0)
-			goto out;
-		got = tidm_conn_stream_next(src, &vals, &lens);
 		tidm_buf_clear(&cur);
-		if (got == 1)
-			for (col = 0; col < tidm_conn_stream_cols(src); col++) {
-				if (col)
-					tidm_buf_putc(&cur, ',');
-				vrender_literal(&cur, tidm_conn_stream_kind(src, col), vals[col], lens[col]);
-			}
-		while (got == 1)
-			got = tidm_conn_stream_next(src, &vals, &lens);
-		tidm_conn_stream_end(src);
-		if (got < 0) {
-			rc = got;
+		if ((rc = tidm_conn_first_row_literals(src, q.data, &cur)) < 0)
 			goto out;
-		}
+		rc = 0;
 		if (!cur.len)
 			break;
 		plan_add(p, ti, prev.len ? prev.data : NULL, cur.data);

@@ -43,7 +43,7 @@ int vrows_read(vrun *r, vside *s, const char *sql, const vtable *t, vrow **out, 
 		for (i = 0; i < t->nkey; i++) {
 			if (i)
 				tidm_buf_putc(&key, ',');
-			vrender_literal(&key, tidm_conn_stream_kind(s->c, (unsigned)i), vals[i], lens[i]);
+			tidm_conn_put_literal(&key, tidm_conn_stream_kind(s->c, (unsigned)i), vals[i], lens[i]);
 		}
 		if (*n == cap) {
 			vrow *grown;
@@ -190,7 +190,7 @@ static int middle(vside *s, const vtable *t, const char *lo, const char *hi, uin
 		for (i = 0; i < tidm_conn_stream_cols(s->c); i++) {
 			if (i)
 				tidm_buf_putc(&k, ',');
-			vrender_literal(&k, tidm_conn_stream_kind(s->c, i), vals[i], lens[i]);
+			tidm_conn_put_literal(&k, tidm_conn_stream_kind(s->c, i), vals[i], lens[i]);
 		}
 		*mid = vstrdup(k.data);
 	}

@@ -55,39 +55,6 @@
 
 #include "db/quote.h"
 
-void vrender_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n)
-{
-	if (!v) {
-		tidm_buf_puts(b, "NULL");
-		return;
-	}
-	if (kind == TIDM_KIND_NUMBER) {
-		tidm_buf_put(b, v, n);
-		return;
-	}
-	if (kind == TIDM_KIND_STRING)
-		tidm_buf_puts(b, "_utf8mb4 ");
-	tidm_quote_hex(b, v, n);
-}
-
-/* Split "l1,l2" into its literals (literals never contain commas). */
-static size_t split_list(const char *list, const char **starts, size_t *lens, size_t max)
-{
-	size_t n = 0;
-	const char *p = list;
-
-	while (n < max) {
-		const char *e = strchr(p, ',');
-		starts[n] = p;
-		lens[n] = e ? (size_t)(e - p) : strlen(p);
-		n++;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return n;
-}
-
 static const char *key_name(const vtable *t, size_t i)
 {
 	return t->cols[t->key[i]].name;
@@ -193,7 +160,7 @@ static void put_key_cmp(tidm_buf *b, const vtable *t, const char *bound, bool gr
 	const char *starts[16];
 	size_t lens[16], n, i, j;
 
-	n = split_list(bound, starts, lens, 16);
+	n = tidm_literal_split(bound, starts, lens, 16);
 	if (n > t->nkey)
 		n = t->nkey;
 	tidm_buf_putc(b, '(');
@@ -333,7 +300,7 @@ static void put_where_keys(tidm_buf *b, const vtable *t, const char *keys, size_
 	}
 	for (i = 0; i < n; i++, p += strlen(p) + 1) {
 		const char *starts[16];
-		size_t lens[16], m = split_list(p, starts, lens, 16);
+		size_t lens[16], m = tidm_literal_split(p, starts, lens, 16);
 		if (i)
 			tidm_buf_puts(b, " OR ");
 		tidm_buf_putc(b, '(');
@@ -435,7 +402,7 @@ static int hexval(char c)
 void vrender_key_text(tidm_buf *b, const vtable *t, const char *key)
 {
 	const char *starts[16];
-	size_t lens[16], n = split_list(key, starts, lens, 16), i;
+	size_t lens[16], n = tidm_literal_split(key, starts, lens, 16), i;
 
 	for (i = 0; i < n && i < t->nkey; i++) {
 		const char *s = starts[i];

@@ -88,7 +88,6 @@ void vrender_fetch_hash_sql(tidm_buf *b, const vtable *t, const vdialect *d, uin
  * integers, others with 15 significant digits); text that is no JSON is copied as it is. */
 void vjson_canon(tidm_buf *out, const char *text, size_t n);
 /* A streamed value as an SQL literal (number as is, text as _utf8mb4 X'..', bytes as X'..'). */
-void vrender_literal(tidm_buf *b, enum tidm_col_kind kind, const char *v, size_t n);
 /* "`a`=1, `b`='x'" from a key literal list (for reports). */
 void vrender_key_text(tidm_buf *b, const vtable *t, const char *key);
 

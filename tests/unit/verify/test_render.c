@@ -187,13 +187,13 @@ static void test_verify_render__literals(void **state)
 	tidm_buf b = TIDM_BUF_INIT;
 
 	(void)state;
-	vrender_literal(&b, TIDM_KIND_NUMBER, "-12.5", 5);
+	tidm_conn_put_literal(&b, TIDM_KIND_NUMBER, "-12.5", 5);
 	tidm_buf_putc(&b, ' ');
-	vrender_literal(&b, TIDM_KIND_STRING, "a,'b", 4);
+	tidm_conn_put_literal(&b, TIDM_KIND_STRING, "a,'b", 4);
 	tidm_buf_putc(&b, ' ');
-	vrender_literal(&b, TIDM_KIND_BINARY, "\0\xff", 2);
+	tidm_conn_put_literal(&b, TIDM_KIND_BINARY, "\0\xff", 2);
 	tidm_buf_putc(&b, ' ');
-	vrender_literal(&b, TIDM_KIND_STRING, NULL, 0);
+	tidm_conn_put_literal(&b, TIDM_KIND_STRING, NULL, 0);
 	/* no comma in any literal: key lists are comma-separated */
 	assert_string_equal(b.data, "-12.5 _utf8mb4 X'612C2762' X'00FF' NULL");
 	tidm_buf_dispose(&b);
