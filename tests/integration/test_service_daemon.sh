@@ -171,7 +171,8 @@ wl_pid=$!
 on_exit "touch $TEST_TMP/wl.stop; kill $wl_pid 2>/dev/null"
 wait_for "case \$(jf $jc stage) in dumping|loading) [ \$(tgt_count '\`$dbc\`.big') -gt 0 ];; *) false;; esac" 180 \
 	"job $jc to copy rows (stage dumping or loading)"
-sleep 2
+# kill at once: beside other tests (ctest -j2) the copy may run fast enough to finish in a
+# pause of a couple of seconds, and the kill must land inside it
 stage=$(jf "$jc" stage)
 rows=$(tgt_count "\`$dbc\`.big")
 case "$stage" in dumping | loading) ;; *) fail "job $jc is in stage $stage (not dumping/loading) before the kill" ;; esac
