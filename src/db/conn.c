@@ -26,6 +26,7 @@
  */
 #include "db/conn.h"
 #include "db/conn_int.h"
+#include "db/watchdog.h"
 #include "db/quote.h"
 
 #include <errno.h>
@@ -95,6 +96,7 @@ struct tidm_conn {
 	/* LOAD DATA LOCAL: the buffer served to the server (NULL outside tidm_conn_load_local) */
 	const char *ld_data;
 	size_t ld_len, ld_off;
+	tidm_wd_slot *wd; /* stalled-link watchdog (NULL: not watched) */
 };
 
 struct tidm_res {
@@ -214,6 +216,11 @@ static int set_query_error(tidm_conn *c, const char *sql, size_t len)
 		return tidm_err_set_db(TIDM_ERROR, e,
 				       "the %s database is out of storage; free space and resume "
 				       "(statement: %s): %s (errno %u)",
+				       role_name(c->role), pre, msg, e);
+	if (tidm_wd_fired(c->wd))
+		return tidm_err_set_db(TIDM_ECONN, e,
+				       "%s query failed (statement: %s): %s (errno %u); tidm closed the link, "
+				       "stalled for longer than stall-timeout",
 				       role_name(c->role), pre, msg, e);
 	return tidm_err_set_db(code, e, "%s query failed (statement: %s): %s (errno %u)",
 			       role_name(c->role), pre, msg, e);
@@ -581,6 +588,7 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 		tidm_conn_close(c);
 		return rc;
 	}
+	c->wd = tidm_wd_register(o, (int)mysql_get_socket(my), mysql_thread_id(my));
 	tidm_debug("%s connected to %s:%u (%s, thread %lu)", role_name(o->role), o->host ? o->host : "localhost",
 		   o->port, c->info.version_str, mysql_thread_id(my));
 	*out = c;
@@ -592,6 +600,7 @@ void tidm_conn_close(tidm_conn *c)
 	if (!c)
 		return;
 	tidm_conn_stream_end(c);
+	tidm_wd_unregister(c->wd); /* before the socket closes: its number may be reused */
 	mysql_close(c->my);
 	if (c->password) {
 		memset(c->password, 0, strlen(c->password));
@@ -610,7 +619,7 @@ const char *tidm_conn_password(const tidm_conn *c) { return c->password; }
 
 unsigned long tidm_conn_thread_id(const tidm_conn *c) { return mysql_thread_id(c->my); }
 
-int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed)
+static int raw_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed)
 {
 	size_t i = 0, failed_at = 0;
 
@@ -645,7 +654,7 @@ int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *af
 	return 0;
 }
 
-int tidm_conn_load_local(tidm_conn *c, const char *sql, size_t len, const char *data, size_t n,
+static int raw_load_local(tidm_conn *c, const char *sql, size_t len, const char *data, size_t n,
 			 tidm_load_counts *counts)
 {
 	const char *info;
@@ -697,7 +706,7 @@ int tidm_conn_execf(tidm_conn *c, const char *fmt, ...)
 
 uint64_t tidm_conn_affected(const tidm_conn *c) { return c->affected; }
 
-int tidm_conn_query(tidm_conn *c, tidm_res **out, const char *sql)
+static int raw_query(tidm_conn *c, tidm_res **out, const char *sql)
 {
 	size_t len = strlen(sql);
 	tidm_res *r;
@@ -840,7 +849,7 @@ static enum tidm_col_kind col_kind(const MYSQL_FIELD *f)
 	}
 }
 
-int tidm_conn_stream_begin(tidm_conn *c, const char *sql)
+static int raw_stream_begin(tidm_conn *c, const char *sql)
 {
 	size_t len = strlen(sql);
 	MYSQL_FIELD *f;
@@ -875,7 +884,7 @@ enum tidm_col_kind tidm_conn_stream_kind(const tidm_conn *c, unsigned col)
 	return c->kinds[col];
 }
 
-int tidm_conn_stream_next(tidm_conn *c, const char *const **vals, const unsigned long **lens)
+static int raw_stream_next(tidm_conn *c, const char *const **vals, const unsigned long **lens)
 {
 	MYSQL_ROW row;
 
@@ -896,12 +905,68 @@ void tidm_conn_stream_end(tidm_conn *c)
 {
 	if (c->stream) {
 		/* frees the rows not yet read, which Connector/C drains from the socket */
+		tidm_wd_busy(c->wd, "(dropping the rest of a streaming query)", 40);
 		mysql_free_result(c->stream);
+		tidm_wd_idle(c->wd);
 		c->stream = NULL;
 	}
 	free(c->kinds);
 	c->kinds = NULL;
 	c->stream_ncols = 0;
+}
+
+/* ---- the public statement calls: each wait on the server is watched (db/watchdog.h) --- */
+
+int tidm_conn_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed)
+{
+	int rc;
+
+	tidm_wd_busy(c->wd, sql, len);
+	rc = raw_exec_multi(c, sql, len, affected, n, failed);
+	tidm_wd_idle(c->wd);
+	return rc;
+}
+
+int tidm_conn_load_local(tidm_conn *c, const char *sql, size_t len, const char *data, size_t n,
+			 tidm_load_counts *counts)
+{
+	int rc;
+
+	tidm_wd_busy(c->wd, sql, len);
+	rc = raw_load_local(c, sql, len, data, n, counts);
+	tidm_wd_idle(c->wd);
+	return rc;
+}
+
+int tidm_conn_query(tidm_conn *c, tidm_res **out, const char *sql)
+{
+	int rc;
+
+	tidm_wd_busy(c->wd, sql, strlen(sql));
+	rc = raw_query(c, out, sql);
+	tidm_wd_idle(c->wd);
+	return rc;
+}
+
+int tidm_conn_stream_begin(tidm_conn *c, const char *sql)
+{
+	int rc;
+
+	tidm_conn_stream_end(c);
+	tidm_wd_busy(c->wd, sql, strlen(sql));
+	rc = raw_stream_begin(c, sql);
+	tidm_wd_idle(c->wd);
+	return rc;
+}
+
+int tidm_conn_stream_next(tidm_conn *c, const char *const **vals, const unsigned long **lens)
+{
+	int rc;
+
+	tidm_wd_busy(c->wd, "(reading rows of a streaming query)", 35);
+	rc = raw_stream_next(c, vals, lens);
+	tidm_wd_idle(c->wd);
+	return rc;
 }
 
 int tidm_conn_begin(tidm_conn *c) { return tidm_conn_exec(c, "BEGIN", 5); }

@@ -46,6 +46,15 @@
  *   target only: foreign_key_checks = 0 (tables load in any order, in parallel).
  * Connections are used by one thread at a time; different connections on different
  * threads are independent.
+ *
+ * Stalled links (opts.stall_timeout, db/watchdog.c): a statement call that has waited on
+ * the server for stall_timeout seconds is looked into from a new connection of the same
+ * user (information_schema.PROCESSLIST, by thread id). A session the server still runs a
+ * statement for (a long ALTER, a lock wait) is left alone and looked at again a period
+ * later; a session that is idle, gone, or a server that does not answer a new connection
+ * either, means the link is stalled: the socket is shut down, the call fails with the
+ * lost-connection error (TIDM_ECONN, retried like any lost link) and a WARN names the link
+ * and the statement. No read timeout is set for this: a long statement is never cut.
  */
 #ifndef TIDM_DB_CONN_H
 #define TIDM_DB_CONN_H
@@ -73,6 +82,7 @@ typedef struct tidm_conn_opts {
 	const char *tls_key;
 	unsigned connect_timeout; /* seconds; 0 = 10 */
 	unsigned read_timeout;    /* seconds; 0 = none */
+	unsigned stall_timeout;   /* seconds; 0 = not watched. See "Stalled links" above. */
 	unsigned retries;         /* attempts for transient errors; 0 = 5 */
 	const char *init_sql;     /* optional statement run after the session settings above */
 	bool found_rows;          /* affected rows of an UPDATE count matched rows (CLIENT_FOUND_ROWS) */

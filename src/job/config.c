@@ -48,6 +48,7 @@
 /* Defaults (config.h documents them). */
 #define DEFAULT_PORT 3306u
 #define DEFAULT_CONNECT_TIMEOUT 10u
+#define DEFAULT_STALL_TIMEOUT 30u
 #define DEFAULT_DUMP_THREADS 4u
 #define DEFAULT_LOAD_THREADS 4u
 #define DEFAULT_APPLY_WORKERS 8u
@@ -69,7 +70,8 @@ struct ctx {
 static const char *const job_keys[] = {"name", "type", "mode", "source", "target", "objects",
 				       "start", "spec", "safe-mode", "precheck", "alerts", NULL};
 static const char *const endpoint_keys[] = {"host", "port", "user", "password", "password-env",
-					    "password-file", "tls", "connect-timeout", "binlog", "triggers", NULL};
+					    "password-file", "tls", "connect-timeout", "binlog", "triggers",
+					    "stall-timeout", NULL};
 static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
 static const char *const objects_keys[] = {"databases", "tables", "exclude", NULL};
 static const char *const precheck_keys[] = {"ignore", "copy-rate", "timeout", NULL};
@@ -678,6 +680,9 @@ static int parse_endpoint(struct ctx *c, struct fy_node *key, struct fy_node *v,
 				return fail(c, k, "\"binlog\" is a target setting; expected it under target");
 			rc = get_bool(c, k, val, what, &ep->write_binlog);
 			break;
+		case 10:
+			rc = get_unsigned(c, k, val, what, 1, 3600, &ep->stall_timeout);
+			break;
 		default: {
 			int ival = 0;
 			if (strcmp(side, "target") != 0)
@@ -1202,6 +1207,7 @@ static void endpoint_defaults(tidm_endpoint *ep)
 {
 	ep->port = DEFAULT_PORT;
 	ep->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	ep->stall_timeout = DEFAULT_STALL_TIMEOUT;
 }
 
 int tidm_job_config_parse_in(tidm_job_config **out, const char *text, size_t len,

@@ -36,6 +36,8 @@ typedef struct tidm_endpoint {
 	char *tls_cert;
 	char *tls_key;
 	unsigned connect_timeout; /* seconds, default 10 */
+	unsigned stall_timeout;   /* seconds, default 30 (`stall-timeout`): a link silent this long
+				   * while tidm waits on it is closed and opened again (db/conn.h) */
 	bool write_binlog;        /* target only (`binlog: true`): the copy also goes to the
 				   * target's own binlog; default false, like myloader */
 	bool allow_triggers;      /* target only (`triggers: allow`): run although selected

@@ -13,9 +13,10 @@
  *   reconnect resumes from, so a transaction is never half-delivered after a reconnect:
  *   the caller is told (TIDM_REPL_RECONNECTED) and drops what it holds of the open one.
  * - Dead link: the server sends a heartbeat whenever it has been idle for one period, so
- *   no packet for 2.5 periods means the link or the server is gone. Before each read the
+ *   no packet for the source's stall-timeout (job file, default 30 s; at least 2.5
+ *   periods) means the link or the server is gone. Before each read the
  *   stream waits for the socket in 100 ms slices (tidm_replica_poll), checking the cancel
- *   flag and that deadline; the connection's read timeout (2.5 periods, rounded up to
+ *   flag and that deadline; the connection's read timeout (the same time, rounded up to
  *   seconds) is the safety net where the socket cannot be watched (TLS) and for a packet
  *   that stops half-way.
  * - Reconnect: close, wait (0.5 s doubling, capped at 30 s, reset after the first event of
@@ -196,6 +197,17 @@ static void sleep_ms_cancelable(const tidm_repl_stream *s, unsigned ms)
 	}
 }
 
+/* Silence that means a dead link: the source's stall-timeout when set (the server sends a
+ * heartbeat every period while idle, so only a stalled link or source is silent that
+ * long), else 2.5 heartbeat periods. */
+static uint64_t dead_ms(const tidm_repl_stream *s)
+{
+	uint64_t hb25 = (uint64_t)s->o.heartbeat_ms * 5 / 2;
+	uint64_t st = (uint64_t)s->o.conn.stall_timeout * 1000u;
+
+	return st > hb25 ? st : hb25;
+}
+
 /* Open the connection, prepare, register and dump from the boundary. first: also read the
  * source position (for START_NOW and until_open_pos). */
 static int connect_and_dump(tidm_repl_stream *s, bool first)
@@ -209,7 +221,7 @@ static int connect_and_dump(tidm_repl_stream *s, bool first)
 	int rc;
 
 	co.role = TIDM_ROLE_SOURCE;
-	co.read_timeout = (hb * 5 / 2 + 999) / 1000;
+	co.read_timeout = (unsigned)((dead_ms(s) + 999) / 1000);
 	if (!first)
 		co.retries = 1; /* our own backoff loop governs reconnects */
 	if ((rc = tidm_conn_open(&s->conn, &co)) < 0)
@@ -443,7 +455,7 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 		/* wait in short slices: the cancel flag is seen within POLL_SLICE_MS, and
 		 * silence for 2.5 heartbeat periods is a dead link */
 		{
-			uint64_t waited = 0, dead = (uint64_t)s->o.heartbeat_ms * 5 / 2;
+			uint64_t waited = 0, dead = dead_ms(s);
 			while (!tidm_replica_poll(s->conn, POLL_SLICE_MS)) {
 				if (canceled(s))
 					return tidm_err_set(TIDM_ECANCELED, "binlog stream canceled");
@@ -453,8 +465,8 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 			}
 			if (waited >= dead) {
 				tidm_err_set(TIDM_ECONN, "source binlog stream: no packet for %llu ms (heartbeat period "
-							 "%u ms): the link or the source is gone",
-					     (unsigned long long)waited, s->o.heartbeat_ms);
+							 "%u ms, stall-timeout %u s): the link or the source is gone",
+					     (unsigned long long)waited, s->o.heartbeat_ms, s->o.conn.stall_timeout);
 				tidm_warn("binlog stream: %s", tidm_err_msg());
 				if ((rc = reconnect(s)) < 0)
 					return rc;

@@ -14,8 +14,9 @@
  * that event are a safe restart point, and what the applier checkpoints. Outside any
  * transaction every event is a restart point.
  *
- * Reconnect. A lost link (read error, or no packet for 2.5 x the heartbeat period: the
- * connection's read timeout is set from it, rounded up to whole seconds) makes the stream reconnect with backoff 0.5 s doubling to
+ * Reconnect. A lost link (read error, or no packet for opts.conn.stall_timeout seconds,
+ * or 2.5 heartbeat periods when that is 0 or shorter: the connection's read timeout is set
+ * from it, rounded up to whole seconds) makes the stream reconnect with backoff 0.5 s doubling to
  * 30 s, forever, until it succeeds or the caller's cancel flag is set. It resumes from the
  * last transaction boundary it has seen: by GTID when the stream was started by GTID
  * (MySQL: COM_BINLOG_DUMP_GTID with the executed set; MariaDB: @slave_connect_state), else

@@ -9,7 +9,9 @@ listens it writes "PORT CONTROL_PORT" to FILE. Commands, one line each on the co
 
     cut             close every relayed connection now (both sides see a reset/EOF)
     stall           stop relaying bytes in both directions; sockets stay open
-    unstall         relay again (what was held back is sent)
+    blackhole       the connections open now stop relaying for good (sockets stay open;
+                    a lost NAT entry); connections made later relay normally
+    unstall         relay again (what was held back is sent), blackholed ones too
     slow N          relay at most N bytes per second per direction (0 = unlimited)
     truncate        the next chunk from the server is relayed half-way, then the
                     connection is closed (a packet cut mid-way)
@@ -25,6 +27,7 @@ import time
 
 lock = threading.Lock()
 pairs = []  # [client, server]
+held = set()  # id() of blackholed pairs
 state = {"stall": False, "slow": 0, "truncate": False, "refuse": False}
 stats = {"conns": 0, "up": 0, "down": 0, "cuts": 0}
 
@@ -47,7 +50,7 @@ def pump(src, dst, pair, key):
             data = src.recv(65536)
             if not data:
                 break
-            while state["stall"] and pair in pairs:
+            while (state["stall"] or id(pair) in held) and pair in pairs:
                 time.sleep(0.02)
             if pair not in pairs:
                 break
@@ -70,6 +73,7 @@ def pump(src, dst, pair, key):
     with lock:
         if pair in pairs:
             pairs.remove(pair)
+        held.discard(id(pair))
     close_pair(pair)
 
 
@@ -105,14 +109,22 @@ def command(line):
             victims = list(pairs)
             pairs.clear()
             stats["cuts"] += 1
+            held.clear()
         for p in victims:
             close_pair(p)
         return "ok cut %d" % len(victims)
     if cmd == "stall":
         state["stall"] = True
         return "ok"
+    if cmd == "blackhole":
+        with lock:
+            for p in pairs:
+                held.add(id(p))
+            return "ok blackhole %d" % len(pairs)
     if cmd == "unstall":
         state["stall"] = False
+        with lock:
+            held.clear()
         return "ok"
     if cmd == "slow" and len(words) == 2 and words[1].isdigit():
         state["slow"] = int(words[1])

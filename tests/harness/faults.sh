@@ -3,7 +3,7 @@
 #   start_proxy NAME HOST PORT   a tests/harness/faultproxy.py relaying to HOST:PORT; sets
 #                                PROXY_PORT (its listening port; also `proxy_port NAME`);
 #                                stopped by the exit handler. Call it directly, not in $(...).
-#   proxy NAME COMMAND...        one control command (cut, stall, unstall, slow N, truncate,
+#   proxy NAME COMMAND...        one control command (cut, stall, blackhole, unstall, slow N, truncate,
 #                                refuse on|off, stats); prints the answer, fails on "error"
 #   proxy_port NAME              its listening port
 _proxy_dir() { echo "$TEST_TMP/proxy-$1"; }

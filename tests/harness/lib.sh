@@ -243,7 +243,7 @@ write_job() {
 		[target.host]=$TIDM_TEST_TARGET_HOST [target.port]=$TIDM_TEST_TARGET_PORT
 		[target.user]=$TIDM_TEST_TARGET_USER [target.password]=$TIDM_TEST_TARGET_PASSWORD)
 	local -A objs=() start=() spec=() pre=([ignore]=keyless-tables)
-	local -a top_order=(name type mode safe-mode) ep_keys=(host port user password password-env password-file connect-timeout triggers)
+	local -a top_order=(name type mode safe-mode) ep_keys=(host port user password password-env password-file connect-timeout stall-timeout triggers)
 	local -a spec_order=()
 	for kv in "$@"; do
 		[[ "$kv" == *=* ]] || fail "write_job: '$kv' is not key=value"
