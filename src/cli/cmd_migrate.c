@@ -84,7 +84,8 @@ static double now_s(void);
 
 /* Runs the job; a transient failure (job/runner.h: a lost or refused connection, a
  * deadlock, a restarting server) is run again from the checkpoints, as the job service
- * does, after 1 s doubling to 60 s (back to 1 s after a try that ran a minute), until it
+ * does, after 1 s doubling to 60 s (back to 1 s after a try that ran a minute or got
+ * somewhere: tidm_run_progressed), until it
  * succeeds, fails for good, or the user stops it (Ctrl-C). Nothing to rerun by hand. */
 static void *job_thread(void *arg)
 {
@@ -100,7 +101,7 @@ static void *job_thread(void *arg)
 		if (m->rc >= 0 || m->rc == TIDM_ECANCELED || *m->opts.cancel ||
 		    !tidm_run_transient(m->rc, tidm_err_dberr()))
 			break;
-		if (now_s() - started >= 60)
+		if (now_s() - started >= 60 || tidm_run_progressed(&m->rp))
 			attempt = 0;
 		for (unsigned k = 0; k < attempt && delay < 60; k++)
 			delay *= 2;

@@ -32,7 +32,11 @@
 #include "util/log.h"
 #include "dump/full_int.h"
 
-static void queue_push(run *r, stmt s)
+/* false: the copy is stopping and the statement was dropped. Its reference stays taken,
+ * so the chunk can never count as done: a chunk with a dropped batch must not be marked
+ * (the producer's own release would otherwise bring it to zero and record rows that were
+ * never written; seen under link faults as a missing chunk after the retry). */
+static bool queue_push(run *r, stmt s)
 {
 	pthread_mutex_lock(&r->mu);
 	while (r->count == r->cap && !atomic_load(&r->stop))
@@ -40,13 +44,13 @@ static void queue_push(run *r, stmt s)
 	if (atomic_load(&r->stop)) {
 		pthread_mutex_unlock(&r->mu);
 		free(s.sql);
-		atomic_fetch_sub(&s.c->refs, 1);
-		return;
+		return false;
 	}
 	r->ring[(r->head + r->count) % r->cap] = s;
 	r->count++;
 	pthread_cond_signal(&r->not_empty);
 	pthread_mutex_unlock(&r->mu);
+	return true;
 }
 
 /* 1 = got one, 0 = no more (all producers finished or stopping). */
@@ -310,7 +314,8 @@ static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows,
 		stmt s = {c, NULL, rows_buf->len, nrows, load};
 		atomic_fetch_add(&c->refs, 1);
 		s.sql = tidm_buf_detach(rows_buf);
-		queue_push(r, s);
+		if (!queue_push(r, s))
+			return tidm_err_set(TIDM_ECANCELED, "the copy is stopping");
 	}
 	return 0;
 }

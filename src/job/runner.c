@@ -753,6 +753,11 @@ bool tidm_run_transient(int code, unsigned dberr)
 	}
 }
 
+bool tidm_run_progressed(const tidm_run_progress *p)
+{
+	return atomic_load(&p->full.chunks_done) > 0 || atomic_load(&p->sync.txns) > 0;
+}
+
 void tidm_run_progress_reset(tidm_run_progress *p)
 {
 	atomic_store(&p->phase, TIDM_PHASE_START);

@@ -74,6 +74,10 @@ void tidm_run_result_dispose(tidm_run_result *r);
 bool tidm_run_transient(int code, unsigned dberr);
 /* Sets every counter of the current run back to its start (before a new try). */
 void tidm_run_progress_reset(tidm_run_progress *p);
+/* The current try got somewhere: copied a chunk or applied a transaction. A retry after
+ * such a try waits the first backoff step again (faults far apart are each retried at
+ * once; only a job that fails without moving backs off to the cap). */
+bool tidm_run_progressed(const tidm_run_progress *p);
 
 /* Run the job. 0 = done (full finished, or caught up), TIDM_ECANCELED = paused by the
  * user, other negative codes = failed (message set; recorded in tidm_meta.jobs). */

@@ -162,8 +162,8 @@ static enum outcome run_loop(tidm_manager *m, mgr_job *j, const tidm_job_config 
 			return OUT_FAILED;
 
 		pthread_mutex_lock(&m->mu);
-		if (mgr_now_ms() - started >= (int64_t)m->retry_max_ms)
-			j->attempt = 0; /* it ran well for a while: count afresh */
+		if (mgr_now_ms() - started >= (int64_t)m->retry_max_ms || tidm_run_progressed(&j->prog))
+			j->attempt = 0; /* it ran well for a while, or got somewhere: count afresh */
 		delay = m->retry_first_ms;
 		for (unsigned k = 0; k < j->attempt && delay < (int64_t)m->retry_max_ms; k++)
 			delay *= 2;
