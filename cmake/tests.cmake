@@ -100,7 +100,7 @@ set(TIDM_FIXED_DB_TESTS integration_test_sync_fake_fixtures integration_test_syn
 set(TIDM_SLOW_TESTS integration_test_sync_ddl_race:120 integration_test_sync_fake_fixtures:110
     integration_test_precheck_servers:60 integration_test_full_shapes:40 integration_test_service_daemon:40
     integration_test_precheck_fake:40 integration_test_full_types:36 integration_test_fault_stall:60
-    integration_test_fault_matrix:100)
+    integration_test_fault_matrix:100 integration_test_fault_kill_seeded:40)
 
 function(tidm_integration_concurrency t)
   foreach(slow IN LISTS TIDM_SLOW_TESTS)

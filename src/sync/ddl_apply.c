@@ -71,6 +71,43 @@ static void put_ddl_mode(tidm_buf *b, uint64_t mode)
 	tidm_buf_putc(b, '\'');
 }
 
+/*
+ * RENAME TABLE a TO b where every new name's copy was made after this rename (b is before
+ * its copy window): the copies hold the rename's result already. The old names exist on the
+ * target only where replication made them again (a table created after the first snapshot
+ * and renamed before a later one, which copied it under the new name): the rename becomes
+ * DROP TABLE IF EXISTS of those old names. Other mixes are left as they are. true: nothing
+ * is left to run (skip the statement).
+ */
+static bool rename_into_copies(struct tidm_applier *a, const tidm_ddl *ddl, tidm_buf *out)
+{
+	tidm_buf drop = TIDM_BUF_INIT;
+	size_t i, pairs = 0, covered = 0, n = 0;
+
+	for (i = 0; i < ddl->n_objs; i++) {
+		const tidm_ddl_obj *o = &ddl->objs[i];
+		if (o->role != TIDM_DDL_OBJ_TABLE || !o->db || !o->name || !o->new_db || !o->new_name)
+			continue;
+		pairs++;
+		if (sync_window_side(a, sync_find_window(a, o->new_db, o->new_name)) >= 0)
+			continue;
+		covered++;
+		if (sync_window_side(a, sync_find_window(a, o->db, o->name)) < 0 ||
+		    !sync_ddl_selected(o->db, o->name, a))
+			continue;
+		tidm_buf_puts(&drop, n++ ? ", " : "DROP TABLE IF EXISTS ");
+		tidm_quote_qualified(&drop, o->db, o->name);
+	}
+	if (pairs && covered == pairs) {
+		tidm_info("RENAME at %s:%" PRIu64 ": the new name%s copied after it; %s", a->cur_file, a->cur_pos,
+			  pairs == 1 ? " was" : "s were", n ? "dropping the old name re-created by replication" : "nothing to do");
+		tidm_buf_clear(out);
+		tidm_buf_put(out, drop.data, drop.len);
+	}
+	tidm_buf_dispose(&drop);
+	return pairs && covered == pairs && n == 0;
+}
+
 int sync_apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 {
 	const tidm_binlog_query *q = &ev->u.query;
@@ -195,6 +232,8 @@ int sync_apply_query(struct tidm_applier *a, const tidm_binlog_event *ev)
 				before++;
 		}
 		if (tables && before == tables)
+			action = TIDM_DDL_SKIP;
+		else if (ddl.kind == TIDM_DDL_RENAME_TABLE && rename_into_copies(a, &ddl, &out))
 			action = TIDM_DDL_SKIP;
 	}
 	{
