@@ -8,6 +8,8 @@
 #   testdb.sh sql source|target [mariadb client args...]   a client session as root
 #   testdb.sh extra NAME start [--mariadbd-option...]   a short-lived extra server (below)
 #   testdb.sh extra NAME stop                           shut it down, remove its directory
+#   testdb.sh extra NAME crash                          kill -9 it and start it again on the
+#                                                       same data and port (a crash + restart)
 #
 # Extra servers: for tests that need settings MariaDB cannot change at run time
 # (--skip-log-bin, --binlog-do-db=x, --binlog-ignore-db=y, --max-connections=5, ...).
@@ -435,7 +437,7 @@ extra_opts=()
 cmd_extra() {
 	local name=${1:-} what=${2:-} o sd port rc tries=0
 	case "$name" in '' | *[!A-Za-z0-9_-]* | template) die "usage: testdb.sh extra NAME start|stop [--option...] (NAME: letters, digits, _ -)" ;; esac
-	case "$what" in start | stop) ;; *) die "usage: testdb.sh extra NAME start|stop [--option...]" ;; esac
+	case "$what" in start | stop | crash) ;; *) die "usage: testdb.sh extra NAME start|stop|crash [--option...]" ;; esac
 	shift 2
 	[ "${1:-}" = -- ] && shift
 	for o in "$@"; do
@@ -445,9 +447,20 @@ cmd_extra() {
 		esac
 		case "$o" in *$'\n'* | *$'\r'*) die "extra $name: an option may not contain a line break" ;; esac
 	done
-	[ "$what" = stop ] && [ $# -gt 0 ] && die "extra $name stop takes no options"
+	[ "$what" != start ] && [ $# -gt 0 ] && die "extra $name $what takes no options"
 	extra_opts=("$@")
 	name=extra-$name
+	if [ "$what" = crash ]; then
+		need_server
+		dir=$(cd "$dir" && pwd)
+		sd=$dir/$name
+		[ -f "$sd/my.cnf" ] && [ -s "$sd/mariadbd.pid" ] || die "extra ${name#extra-} is not running"
+		o=$(cat "$sd/mariadbd.pid")
+		kill -9 "$o" 2>/dev/null || true
+		while kill -0 "$o" 2>/dev/null; do sleep 0.05; done
+		launch "$name" >&2 || die "the extra server $name did not come back (dir $sd)"
+		return 0
+	fi
 	if [ "$what" = stop ]; then
 		[ -d "$dir" ] || return 0
 		dir=$(cd "$dir" && pwd)

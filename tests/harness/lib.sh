@@ -49,6 +49,7 @@
 #   extra_sql NAME [client args] "SQL"   like src_sql, on extra server NAME
 #   extra_port NAME                      its port
 #   stop_extra_server NAME               shut it down now (waits until the process is gone)
+#   crash_extra_server NAME              kill -9 it and start it again (same data, same port)
 
 set -euo pipefail
 
@@ -162,6 +163,10 @@ start_extra_server() {
 }
 stop_extra_server() {
 	bash "$TIDM_SRC/scripts/testdb.sh" extra "$1" stop >/dev/null
+}
+crash_extra_server() { # kill -9, then start again on the same data and port
+	bash "$TIDM_SRC/scripts/testdb.sh" extra "$1" crash >/dev/null 2>"$TEST_TMP/extra-$1.crash" ||
+		fail "extra server $1 did not come back: $(tail -n 20 "$TEST_TMP/extra-$1.crash")"
 }
 extra_sql() {
 	local name=$1
