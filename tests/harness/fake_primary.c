@@ -93,7 +93,8 @@
  *   --server-version 8.4.x/9.x: SHOW MASTER STATUS is a syntax error (removed in 8.4), and
  *     8.0.x rejects SHOW BINARY LOG STATUS, as the real servers do.
  *   --misbehave MODE [--misbehave-once]: a hostile peer (issue 19). The event modes act on
- *     the first ROWS event the dump sends (the FDE for fde-header-len), once per dump, or
+ *     the first ROWS or TRANSACTION_PAYLOAD event the dump sends (unknown-table: ROWS only;
+ *     fde-header-len: the FDE), once per dump, or
  *     only in the first dump of the process with --misbehave-once (a transient fault: the
  *     replica's retry gets a good stream). Each is logged as "misbehaving: MODE at ...".
  *       bad-length      the event's size field says 1000 bytes more than the packet holds
@@ -850,7 +851,9 @@ static int misbehave_event(client *c, const uint8_t *e, size_t n, size_t off)
 	const char *m = cfg.misbehave;
 	int rc;
 
-	if (!m || !is_rows_event(e[4]) || !misbehave_now(m))
+	/* a ROWS event; for the modes that do not look inside it, a TRANSACTION_PAYLOAD too */
+	bool target = is_rows_event(e[4]) || (e[4] == TIDM_BINLOG_TRANSACTION_PAYLOAD && strcmp(m ? m : "", "unknown-table"));
+	if (!m || !target || !misbehave_now(m))
 		return 0;
 	logf_("misbehaving: %s at offset %zu (event type %u, %zu bytes)", m, off, e[4], n);
 	if (!strcmp(m, "bad-length") || !strcmp(m, "bad-crc") || !strcmp(m, "unknown-table")) {
