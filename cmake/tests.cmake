@@ -92,7 +92,8 @@ set(TIDM_EXCLUSIVE_TESTS
     integration_test_sync_target_lost     # kills the target's root sessions, restarts the target
     browser_test_console)                 # load-time limits (300 ms) that a busy machine breaks
 # Tests that create databases with fixed names on the target (the fixture binlogs' own).
-set(TIDM_FIXED_DB_TESTS integration_test_sync_fake_fixtures integration_test_sync_fake_primary)
+set(TIDM_FIXED_DB_TESTS integration_test_sync_fake_fixtures integration_test_sync_fake_primary
+    integration_test_sync_fake_hostile)
 
 # The slowest isolated tests (seconds, roughly) start first, so that the last minutes of a
 # -j2 run are not one long test alone (CTest's own cost data, once a build tree has run

@@ -89,6 +89,7 @@ struct tidm_conn {
 	unsigned port;
 	tidm_server_info info;
 	uint64_t affected;
+	uint64_t max_packet; /* the server's max_allowed_packet; 0 = not asked yet, UINT64_MAX = unknown */
 	/* streaming query state */
 	MYSQL_RES *stream;
 	unsigned stream_ncols;
@@ -619,13 +620,52 @@ const char *tidm_conn_password(const tidm_conn *c) { return c->password; }
 
 unsigned long tidm_conn_thread_id(const tidm_conn *c) { return mysql_thread_id(c->my); }
 
+/*
+ * A statement larger than the server's max_allowed_packet is refused by the server, which
+ * then closes the connection: the client sees "server has gone away", which would be
+ * retried forever as a lost link. Such a statement is refused here instead, as what it
+ * is. The server's value is asked once per connection, at the first statement of 64 KiB
+ * or more (smaller ones fit any server: its minimum is 1 KiB, defaults are 16-64 MiB, and
+ * a value below 64 KiB is not a setting anyone runs).
+ */
+#define PACKET_CHECK_FROM (64u << 10)
+
+static int check_packet(tidm_conn *c, size_t len)
+{
+	char val[32];
+	bool isnull;
+
+	if (len < PACKET_CHECK_FROM)
+		return 0;
+	if (!c->max_packet) {
+		c->max_packet = UINT64_MAX;
+		if (quiet_value(c->my, "SELECT @@max_allowed_packet", val, sizeof(val), &isnull) == 0 && !isnull)
+			c->max_packet = strtoull(val, NULL, 10) ? strtoull(val, NULL, 10) : UINT64_MAX;
+		else if (mysql_errno(c->my))
+			return set_query_error(c, "SELECT @@max_allowed_packet", 27);
+	}
+	/* the packet holds the command byte and the statement */
+	if ((uint64_t)len + 1 <= c->max_packet)
+		return 0;
+	return tidm_err_set(TIDM_ERROR,
+			    "a statement of %zu bytes is larger than the %s's max_allowed_packet (%llu bytes); raise "
+			    "max_allowed_packet on the %s (SET GLOBAL max_allowed_packet = ..., and in its configuration "
+			    "file) to more than the largest row, then run the same command again",
+			    len, role_name(c->role), (unsigned long long)c->max_packet, role_name(c->role));
+}
+
+uint64_t tidm_conn_max_packet(const tidm_conn *c) { return c->max_packet == UINT64_MAX ? 0 : c->max_packet; }
+
 static int raw_exec_multi(tidm_conn *c, const char *sql, size_t len, uint64_t *affected, size_t n, size_t *failed)
 {
 	size_t i = 0, failed_at = 0;
+	int rc;
 
 	if (!failed)
 		failed = &failed_at;
 	*failed = 0;
+	if ((rc = check_packet(c, len)) < 0)
+		return rc;
 	if (mysql_real_query(c->my, sql, len) != 0)
 		return set_query_error(c, sql, len);
 	c->affected = 0;

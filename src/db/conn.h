@@ -107,8 +107,13 @@ const tidm_server_info *tidm_conn_info(const tidm_conn *c);
 /* Thread id of the session (for KILL QUERY). */
 unsigned long tidm_conn_thread_id(const tidm_conn *c);
 
-/* Run a statement that returns no rows (or discard them). */
+/* Run a statement that returns no rows (or discard them). A statement larger than the
+ * server's max_allowed_packet (asked once per connection, at the first statement of 64 KiB
+ * or more) is not sent: TIDM_ERROR saying both sizes (the server would close the
+ * connection, which looks like a lost link). */
 int tidm_conn_exec(tidm_conn *c, const char *sql, size_t len);
+/* The server's max_allowed_packet once learned by the check above; 0 = not known. */
+uint64_t tidm_conn_max_packet(const tidm_conn *c);
 int tidm_conn_execf(tidm_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * Run a script of `n` statements separated by ';' in one round trip (the connection must

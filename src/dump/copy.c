@@ -44,6 +44,7 @@ static bool queue_push(run *r, stmt s)
 	if (atomic_load(&r->stop)) {
 		pthread_mutex_unlock(&r->mu);
 		free(s.sql);
+		free(s.what);
 		return false;
 	}
 	r->ring[(r->head + r->count) % r->cap] = s;
@@ -195,10 +196,13 @@ static void *load_worker(void *arg)
 		int rc = exec_retry(r, &tgt, &s);
 		free(s.sql);
 		if (rc < 0) {
-			tidm_err_prefix("copying `%s`.`%s` (chunk %u): ", s.c->t->db, s.c->t->name, s.c->no);
+			tidm_err_prefix("copying `%s`.`%s` (chunk %u)%s%s: ", s.c->t->db, s.c->t->name, s.c->no,
+					s.what ? ", " : "", s.what ? s.what : "");
+			free(s.what);
 			full_fail(r);
 			break;
 		}
+		free(s.what);
 		atomic_fetch_add(&s.c->rows, s.rows);
 		atomic_fetch_add(&s.c->bytes, s.len);
 		atomic_fetch_add(&r->prog->rows_done, s.rows);
@@ -298,20 +302,23 @@ static bool loadable(tidm_conn *src, unsigned ncols)
 
 /* Send one batch of rows: keyless tables on the dump worker's own transaction, others
  * through the queue to the load workers. */
-static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load)
+static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load, char *what)
 {
 	run *r = d->r;
 
 	if (c->t->nkey == 0) {
 		int rc = load ? load_rows(d->tgt, c, rows_buf->data, rows_buf->len, nrows)
 			      : tidm_conn_exec(d->tgt, rows_buf->data, rows_buf->len);
+		if (rc < 0 && what)
+			tidm_err_prefix("copying `%s`.`%s` (chunk %u), %s: ", c->t->db, c->t->name, c->no, what);
+		free(what);
 		if (rc < 0)
 			return rc;
 		atomic_fetch_add(&c->rows, nrows);
 		atomic_fetch_add(&c->bytes, rows_buf->len);
 		tidm_buf_clear(rows_buf);
 	} else {
-		stmt s = {c, NULL, rows_buf->len, nrows, load};
+		stmt s = {c, NULL, rows_buf->len, nrows, load, what};
 		atomic_fetch_add(&c->refs, 1);
 		s.sql = tidm_buf_detach(rows_buf);
 		if (!queue_push(r, s))
@@ -320,11 +327,39 @@ static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows,
 	return 0;
 }
 
+/* "the row with `k1` = v1, `k2` = v2" (values cut at 64 bytes), or "the row" for a keyless
+ * table: names a row that is alone in its statement because it is larger than a batch. */
+static char *describe_row(tidm_conn *src, const table *t, const char *const *vals, const unsigned long *lens)
+{
+	tidm_buf b = TIDM_BUF_INIT;
+	size_t k, i;
+
+	tidm_buf_puts(&b, "the row");
+	for (k = 0; k < t->nkey; k++) {
+		for (i = 0; i < t->ncols && strcmp(t->cols[i], t->key[k]) != 0; i++)
+			;
+		if (i == t->ncols)
+			continue;
+		tidm_buf_puts(&b, k ? ", " : " with ");
+		tidm_quote_ident(&b, t->key[k]);
+		tidm_buf_puts(&b, " = ");
+		if (!vals[i])
+			tidm_buf_puts(&b, "NULL");
+		else if (tidm_conn_stream_kind(src, (unsigned)i) == TIDM_KIND_NUMBER)
+			tidm_buf_put(&b, vals[i], lens[i] > 64 ? 64 : lens[i]);
+		else if (tidm_conn_stream_kind(src, (unsigned)i) == TIDM_KIND_STRING)
+			tidm_quote_string(&b, vals[i], lens[i] > 64 ? 64 : lens[i]);
+		else
+			tidm_quote_hex(&b, vals[i], lens[i] > 64 ? 64 : lens[i]);
+	}
+	return tidm_buf_detach(&b);
+}
+
 static int dump_chunk(dump_ctx *d, chunk *c)
 {
 	run *r = d->r;
 	table *t = c->t;
-	tidm_buf q = TIDM_BUF_INIT, stmt_buf = TIDM_BUF_INIT;
+	tidm_buf q = TIDM_BUF_INIT, stmt_buf = TIDM_BUF_INIT, row_buf = TIDM_BUF_INIT;
 	const char *const *vals;
 	const unsigned long *lens;
 	uint64_t rows_in_stmt = 0, rows_total = 0;
@@ -369,11 +404,22 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 		if (load) {
 			put_row_tsv(&stmt_buf, vals, lens, (unsigned)t->ncols);
 		} else {
+			/* a row that would take the statement past the limit starts a new one:
+			 * a row larger than the limit is alone in its statement, and named if
+			 * the target refuses it (check_packet in db/conn.c) */
+			tidm_buf_clear(&row_buf);
+			put_row(&row_buf, d->src, vals, lens, (unsigned)t->ncols);
+			if (stmt_buf.len && stmt_buf.len + 1 + row_buf.len > limit) {
+				if ((rc = flush_rows(d, c, &stmt_buf, rows_in_stmt, load, NULL)) < 0)
+					break;
+				rows_total += rows_in_stmt;
+				rows_in_stmt = 0;
+			}
 			if (!stmt_buf.len)
 				tidm_buf_put(&stmt_buf, t->head.data, t->head.len);
 			else
 				tidm_buf_putc(&stmt_buf, ',');
-			put_row(&stmt_buf, d->src, vals, lens, (unsigned)t->ncols);
+			tidm_buf_put(&stmt_buf, row_buf.data, row_buf.len);
 		}
 		rows_in_stmt++;
 		if (stmt_buf.len >= limit) {
@@ -381,7 +427,8 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 				rc = TIDM_ECANCELED;
 				break;
 			}
-			if ((rc = flush_rows(d, c, &stmt_buf, rows_in_stmt, load)) < 0)
+			char *what = !load && rows_in_stmt == 1 ? describe_row(d->src, t, vals, lens) : NULL;
+			if ((rc = flush_rows(d, c, &stmt_buf, rows_in_stmt, load, what)) < 0)
 				break;
 			rows_total += rows_in_stmt;
 			rows_in_stmt = 0;
@@ -398,7 +445,7 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 	if (rc < 0)
 		goto out;
 	if (stmt_buf.len) {
-		if ((rc = flush_rows(d, c, &stmt_buf, rows_in_stmt, load)) < 0)
+		if ((rc = flush_rows(d, c, &stmt_buf, rows_in_stmt, load, NULL)) < 0)
 			goto out;
 		rows_total += rows_in_stmt;
 	}
@@ -424,6 +471,7 @@ out:
 		tidm_conn_rollback(d->tgt);
 	tidm_buf_dispose(&q);
 	tidm_buf_dispose(&stmt_buf);
+	tidm_buf_dispose(&row_buf);
 	return rc;
 }
 
@@ -530,6 +578,7 @@ void full_copy_chunks(run *r, tidm_conn **dumpers, unsigned ndump, unsigned nloa
 	/* statements left in the queue after a stop */
 	while (r->count) {
 		free(r->ring[r->head].sql);
+		free(r->ring[r->head].what);
 		r->head = (r->head + 1) % r->cap;
 		r->count--;
 	}

@@ -86,6 +86,7 @@ typedef struct stmt {
 	size_t len;
 	uint64_t rows;
 	bool load; /* sql holds LOAD DATA rows for c->t->load_sql */
+	char *what; /* a row larger than a batch, alone in its statement: "the row with `k` = v"; else NULL */
 } stmt;
 
 typedef struct run {

@@ -259,6 +259,7 @@ typedef struct stmt_meta {
 	bool group;	  /* a statement of several grouped items */
 	size_t n;	  /* items in the statement */
 	const char *what; /* the (first) row, borrowed from its item */
+	size_t end;	  /* where the statement ends in the script's SQL */
 } stmt_meta;
 
 typedef struct group {

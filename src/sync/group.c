@@ -76,7 +76,7 @@ static void script_meta_push(script *sc, uint8_t check, bool is_delete, bool grp
 		if (!sc->meta || !sc->affected)
 			abort();
 	}
-	sc->meta[sc->n] = (stmt_meta){.check = check, .is_delete = is_delete, .group = grp, .n = n, .what = what};
+	sc->meta[sc->n] = (stmt_meta){.check = check, .is_delete = is_delete, .group = grp, .n = n, .what = what, .end = sc->sql.len};
 	sc->n++;
 }
 
@@ -346,6 +346,16 @@ static int script_send(worker *w, script *sc)
 			return 1;
 		}
 		what = failed < sc->n && sc->meta[failed].what ? sc->meta[failed].what : "";
+		if (tidm_conn_max_packet(w->conn) && sc->sql.len + 1 > tidm_conn_max_packet(w->conn)) {
+			/* refused before sending (db/conn.c check_packet): name the largest statement */
+			size_t big = 0, from = 0, most = 0;
+			for (i = 0; i < sc->n; from = sc->meta[i].end, i++)
+				if (sc->meta[i].end - from > most) {
+					most = sc->meta[i].end - from;
+					big = i;
+				}
+			what = sc->meta[big].what ? sc->meta[big].what : "";
+		}
 		if (rc == TIDM_EDUPKEY)
 			tidm_err_prefix("duplicate key while replicating %s (restart with --replace-conflicts to "
 					"overwrite the target row with the source's): ",

@@ -4,7 +4,7 @@
  *
  *   tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR]
  *                     [--fail-purged] [--stall] [--name NAME] [--server-version V]
- *                     [--rename-db FROM=TO] [--answers FILE]
+ *                     [--rename-db FROM=TO] [--answers FILE] [--misbehave MODE [--misbehave-once]]
  *
  * Listens on 127.0.0.1:N (0 or absent: a free port) and prints the port on stdout, one
  * line, as soon as it listens. Serves clients concurrently (a thread each), forever (kill
@@ -92,6 +92,27 @@
  *     Events inside a TRANSACTION_PAYLOAD are not renamed.
  *   --server-version 8.4.x/9.x: SHOW MASTER STATUS is a syntax error (removed in 8.4), and
  *     8.0.x rejects SHOW BINARY LOG STATUS, as the real servers do.
+ *   --misbehave MODE [--misbehave-once]: a hostile peer (issue 19). The event modes act on
+ *     the first ROWS or TRANSACTION_PAYLOAD event the dump sends (unknown-table: ROWS only;
+ *     fde-header-len: the FDE), once per dump, or
+ *     only in the first dump of the process with --misbehave-once (a transient fault: the
+ *     replica's retry gets a good stream). Each is logged as "misbehaving: MODE at ...".
+ *       bad-length      the event's size field says 1000 bytes more than the packet holds
+ *                       (CRC recomputed: only the length lies)
+ *       bad-crc         one byte of the event's body flipped, the CRC left as it was
+ *       unknown-table   the ROWS event names table id 0xabcdef, which no TABLE_MAP defined
+ *                       (CRC recomputed)
+ *       fde-header-len  the FDE says events have a 255-byte common header (CRC recomputed)
+ *       truncate        the packet header announces the whole event, half of it is sent,
+ *                       then the connection is closed
+ *       stall-packet    as truncate, but the connection stays open and silent
+ *       bad-seq         the event's packet carries a sequence number 7 ahead
+ *       oversized       instead of the event: a packet of three 16 MiB continuation pieces
+ *                       and a tail, all garbage (a 48 MiB "event")
+ *       heartbeat-flood after the FDE: heartbeats naming position 4, one per millisecond,
+ *                       forever (a source that never makes progress)
+ *       garbage-handshake  after a successful login, 200 garbage bytes instead of the
+ *                       answer to the first command
  *
  * Design: plain blocking sockets, one buffer per packet, every length from the wire
  * checked against what was read; FILE is read once into memory (in place from the
@@ -161,7 +182,25 @@ static struct {
 	} *trx;
 	size_t n_trx;
 	char rename_from[65], rename_to[65]; /* --rename-db; "" = none */
+	const char *misbehave; /* --misbehave MODE; NULL = none */
+	bool misbehave_once;
 } cfg;
+
+static pthread_mutex_t mis_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned mis_done; /* misbehaviours so far */
+
+/* True when MODE is the --misbehave mode and may act now (counted). */
+static bool misbehave_now(const char *mode)
+{
+	bool yes;
+	if (!cfg.misbehave || strcmp(cfg.misbehave, mode) != 0)
+		return false;
+	pthread_mutex_lock(&mis_mu);
+	yes = !cfg.misbehave_once || mis_done == 0;
+	mis_done += yes;
+	pthread_mutex_unlock(&mis_mu);
+	return yes;
+}
 
 typedef struct client {
 	int fd;
@@ -780,6 +819,89 @@ static int refuse_purged(client *c, const tidm_gtid_set *exclude)
 	return 1;
 }
 
+static bool is_rows_event(uint8_t t) { return (t >= 23 && t <= 25) || (t >= 30 && t <= 32); }
+
+/* Send the bytes of a packet header announcing n payload bytes. */
+static int send_header(client *c, size_t n)
+{
+	uint8_t h[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), c->seq++};
+	return write_all(c->fd, h, 4);
+}
+
+/* Wait until the client closes (a silent, open connection). */
+static void wait_close(client *c)
+{
+	char tmp[256];
+	for (;;) {
+		struct pollfd pfd = {c->fd, POLLIN, 0};
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return;
+		if (recv(c->fd, tmp, sizeof(tmp), 0) <= 0)
+			return;
+	}
+}
+
+/*
+ * The event-level --misbehave modes, for the ROWS event e (size n) at offset off: 1 = the
+ * event was sent (altered), 0 = not this mode (send it as is), -1 = the connection ends.
+ */
+static int misbehave_event(client *c, const uint8_t *e, size_t n, size_t off)
+{
+	bool crc = cfg.alg == TIDM_BINLOG_CSUM_CRC32;
+	const char *m = cfg.misbehave;
+	int rc;
+
+	/* a ROWS event; for the modes that do not look inside it, a TRANSACTION_PAYLOAD too */
+	bool target = is_rows_event(e[4]) || (e[4] == TIDM_BINLOG_TRANSACTION_PAYLOAD && strcmp(m ? m : "", "unknown-table"));
+	if (!m || !target || !misbehave_now(m))
+		return 0;
+	logf_("misbehaving: %s at offset %zu (event type %u, %zu bytes)", m, off, e[4], n);
+	if (!strcmp(m, "bad-length") || !strcmp(m, "bad-crc") || !strcmp(m, "unknown-table")) {
+		uint8_t *x = malloc(n);
+		if (!x)
+			return -1;
+		memcpy(x, e, n);
+		if (!strcmp(m, "bad-length"))
+			wr32(x + 9, (uint32_t)n + 1000);
+		else if (!strcmp(m, "bad-crc"))
+			x[TIDM_BINLOG_HEADER_LEN + (n - TIDM_BINLOG_HEADER_LEN) / 2] ^= 0x5a;
+		else /* the table id: 6 bytes after the common header */
+			for (int i = 0; i < 6; i++)
+				x[TIDM_BINLOG_HEADER_LEN + i] = (uint8_t)(0xabcdefull >> (8 * i));
+		rc = send_event(c, x, n, crc && strcmp(m, "bad-crc") != 0);
+		free(x);
+		return rc < 0 ? -1 : 1;
+	}
+	if (!strcmp(m, "truncate") || !strcmp(m, "stall-packet")) {
+		if (send_header(c, n + 1) < 0 || write_all(c->fd, "", 1) < 0 || write_all(c->fd, e, n / 2) < 0)
+			return -1;
+		if (!strcmp(m, "stall-packet"))
+			wait_close(c);
+		return -1;
+	}
+	if (!strcmp(m, "bad-seq")) {
+		c->seq = (uint8_t)(c->seq + 7);
+		return send_event(c, e, n, false) < 0 ? -1 : 1;
+	}
+	if (!strcmp(m, "oversized")) {
+		size_t piece = 0xffffff;
+		uint8_t *g = malloc(piece);
+		if (!g)
+			return -1;
+		memset(g, 'G', piece);
+		g[0] = 0; /* an "OK"-prefixed event packet */
+		for (int i = 0; i < 3; i++)
+			if (send_header(c, piece) < 0 || write_all(c->fd, g, piece) < 0) {
+				free(g);
+				return -1;
+			}
+		rc = send_header(c, 10) < 0 || write_all(c->fd, g + 1, 10) < 0 ? -1 : 1;
+		free(g);
+		return rc;
+	}
+	return 0;
+}
+
 /*
  * Serve FILE from pos. exclude (COM_BINLOG_DUMP_GTID): the replica's GTID set; the
  * transactions it already has are skipped. As MySQL, skipped events are followed by a
@@ -846,16 +968,36 @@ static int dump(client *c, uint64_t pos, unsigned flags, const tidm_gtid_set *ex
 				wr32(f + 13, 0);
 				recompute = file_crc;
 			}
+			/* the common header length: after binlog_version 2, server_version 50, created 4 */
+			if (size > TIDM_BINLOG_HEADER_LEN + 57 && misbehave_now("fde-header-len")) {
+				logf_("misbehaving: fde-header-len at offset %zu", off);
+				f[TIDM_BINLOG_HEADER_LEN + 56] = 255;
+				recompute = file_crc;
+			}
 			if ((rc = send_event(c, f, size, recompute)) < 0)
 				goto out;
 			first = false;
+			if (misbehave_now("heartbeat-flood")) {
+				logf_("misbehaving: heartbeat-flood after the FDE");
+				for (;;) {
+					struct pollfd pfd = {c->fd, POLLIN, 0};
+					char tmp[256];
+					if (poll(&pfd, 1, 1) > 0 && recv(c->fd, tmp, sizeof(tmp), 0) <= 0)
+						goto out;
+					if (send_heartbeat(c, &ev, 4) < 0)
+						goto out;
+				}
+			}
 		} else if (off >= pos && skip && e[4] != TIDM_BINLOG_ROTATE) {
 			skipped_end = off + size;
 		} else if (off >= pos) {
 			if (skipped_end && (rc = send_heartbeat(c, &ev, skipped_end)) < 0)
 				goto out;
 			skipped_end = 0;
-			if ((rc = send_event(c, e, size, false)) < 0)
+			int mb = misbehave_event(c, e, size, off);
+			if (mb < 0)
+				goto out;
+			if (!mb && (rc = send_event(c, e, size, false)) < 0)
 				goto out;
 		}
 		off += size;
@@ -946,6 +1088,13 @@ static void serve(int fd, uint32_t conn_id)
 	tidm_buf_init(&c.in);
 	if (handshake(&c, conn_id) < 0)
 		goto done;
+	if (misbehave_now("garbage-handshake")) {
+		static const char junk[] = "\xff\xfe\x01GARBAGE AFTER THE HANDSHAKE \x00\x13\x37";
+		logf_("misbehaving: garbage-handshake on connection %u", conn_id);
+		for (int i = 0; i < 200; i += (int)sizeof(junk) - 1)
+			if (write_all(fd, junk, sizeof(junk) - 1) < 0)
+				goto done;
+	}
 	for (;;) {
 		if (read_packet(&c) < 0 || c.in.len == 0)
 			break;
@@ -1099,6 +1248,10 @@ int main(int argc, char **argv)
 			cfg.fail_purged = true;
 		else if (!strcmp(argv[i], "--stall"))
 			cfg.stall = true;
+		else if (!strcmp(argv[i], "--misbehave") && v)
+			cfg.misbehave = argv[++i];
+		else if (!strcmp(argv[i], "--misbehave-once"))
+			cfg.misbehave_once = true;
 		else if (!strcmp(argv[i], "--rename-db") && v && strchr(v, '=') &&
 			 strlen(v) < sizeof(cfg.rename_from) &&
 			 (size_t)(strchr(v, '=') - v) * 2 + 1 == strlen(v)) {
@@ -1110,7 +1263,7 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"usage: tidm_fake_primary --binlog FILE [--port N] [--user U] [--password-env VAR] "
 				"[--name NAME] [--fail-purged] [--stall] [--server-version V] [--rename-db FROM=TO] "
-				"[--answers FILE]\n"
+				"[--answers FILE] [--misbehave MODE [--misbehave-once]]\n"
 				"  (--rename-db: FROM and TO of the same length)\n");
 			return 2;
 		}

@@ -430,6 +430,9 @@ assert_tables_equal() {
 		t_list=$(_base_tables target "$db") || fail "cannot list tables of $db on target"
 		[ -n "$s_list$t_list" ] || fail "assert_tables_equal: database $db has no tables on either side"
 		mapfile -t tables < <(printf '%s\n%s\n' "$s_list" "$t_list" | sed '/^$/d' | sort -u)
+		# the client's batch output escapes \ newline tab in names: undo that per name
+		local k
+		for k in "${!tables[@]}"; do tables[k]=$(printf '%b' "${tables[k]}"); done
 	fi
 	local s_sums t_sums i=0
 	mapfile -t s_sums < <(_checksums source "$db" "${tables[@]}" || echo "ERROR")
@@ -458,7 +461,7 @@ assert_indexes_equal() {
 	local db=$1 q s t
 	q="SELECT GROUP_CONCAT(TABLE_NAME, ':', INDEX_NAME, ':', SEQ_IN_INDEX, ':', COLUMN_NAME, ':', NON_UNIQUE, ':',
 		IFNULL(SUB_PART, '-'), ':', INDEX_TYPE ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX SEPARATOR '|')
-		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '${db//\'/\'\'}'"
+		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = $(_sql_str "$db")"
 	s=$(src_sql "$q") || fail "cannot read the indexes of $db on the source"
 	t=$(tgt_sql "$q") || fail "cannot read the indexes of $db on the target"
 	[ -n "$s" ] && [ "$s" != NULL ] || fail "assert_indexes_equal: $db has no index on the source"
