@@ -19,8 +19,8 @@
  *   flag and that deadline; the connection's read timeout (the same time, rounded up to
  *   seconds) is the safety net where the socket cannot be watched (TLS) and for a packet
  *   that stops half-way.
- * - Reconnect: close, wait (0.5 s doubling, capped at 30 s, reset after the first event of
- *   a new connection), reopen with a single connection attempt, prepare, register and
+ * - Reconnect: close, wait (0.5 s doubling, capped at 30 s, reset when the transaction
+ *   boundary moves: a peer that cuts every stream at the same event backs off), reopen with a single connection attempt, prepare, register and
  *   dump again from the boundary. Only TIDM_ECONN is retried; refused credentials, a
  *   purged binlog or a decoding error end the stream.
  */
@@ -406,6 +406,11 @@ static void track(tidm_repl_stream *s, tidm_repl_event *out)
 	}
 	out->in_trx = s->trx.in_trx;
 	if (!s->trx.in_trx && !out->ev.unsupported && s->cur_file[0]) {
+		/* the boundary moved: real progress, so the next reconnect waits the first step
+		 * again (the fake events of a reconnect do not move it: a peer that cuts every
+		 * stream at the same event is retried with a growing backoff) */
+		if (s->b_pos != s->cur_pos || strcmp(s->b_file, s->cur_file) != 0)
+			s->delay_ms = BACKOFF_FIRST_MS;
 		memcpy(s->b_file, s->cur_file, sizeof(s->b_file));
 		s->b_pos = s->cur_pos;
 	}
@@ -506,7 +511,6 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 					tn ? tn : "UNKNOWN");
 			return rc;
 		}
-		s->delay_ms = BACKOFF_FIRST_MS;
 		out->dec = s->dec;
 		out->artificial = is_artificial(&out->ev) ||
 				  (out->ev.hdr.type == TIDM_BINLOG_FORMAT_DESCRIPTION && out->ev.hdr.log_pos == 0);
