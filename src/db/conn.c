@@ -26,6 +26,7 @@
  */
 #include "db/conn.h"
 #include "db/conn_int.h"
+#include "db/tlsprobe.h"
 #include "db/watchdog.h"
 #include "db/quote.h"
 
@@ -72,6 +73,7 @@ enum {
 	CR_CONNECTION_ERROR_ = 2002,
 	CR_CONN_HOST_ERROR_ = 2003,
 	CR_UNKNOWN_HOST_ = 2005,
+	CR_SSL_CONNECTION_ERROR_ = 2026,
 	CR_SERVER_GONE_ = 2006,
 	CR_SERVER_LOST_ = 2013,
 	CR_SERVER_LOST_EXTENDED_ = 2055,
@@ -227,6 +229,27 @@ static int set_query_error(tidm_conn *c, const char *sql, size_t len)
 			       role_name(c->role), pre, msg, e);
 }
 
+/* A TLS refusal: say what is wrong with the server's certificate (db/tlsprobe.h), after
+ * Connector/C's cause. */
+static void explain_tls(const tidm_conn_opts *o, char *cause, size_t cap)
+{
+	const char *host = o->host && *o->host ? o->host : "localhost";
+	size_t used = strlen(cause);
+	tidm_tls_probe pr;
+	char why[256];
+
+	if (tidm_tls_probe_run(o, &pr, why, sizeof(why)) < 0 || used + 8 >= cap)
+		return;
+	if (!pr.chain_ok)
+		snprintf(cause + used, cap - used, "; the server's certificate (%s) is not trusted by the CA %s: %s",
+			 pr.names, o->tls_ca, pr.chain_err);
+	else if (!pr.host_ok)
+		snprintf(cause + used, cap - used,
+			 "; the server's certificate names %s, not %s: connect by one of those names, or set "
+			 "tls: {verify-hostname: false} to verify the chain only",
+			 pr.names, host);
+}
+
 /* The SPEC §6 message for a failed connection. */
 static const char *connect_message(enum tidm_role role, unsigned e)
 {
@@ -316,7 +339,9 @@ static int check_tls(const tidm_conn_opts *o)
 }
 
 /* Set the options of a fresh handle; force_tls: TLS without verification (retry path). */
-static void set_options(MYSQL *my, const tidm_conn_opts *o, bool force_tls)
+/* pin_fp: the SHA-1 fingerprint of a certificate tlsprobe.c verified (chain only,
+ * tls_no_host_check): Connector/C then accepts that certificate and no other. */
+static void set_options(MYSQL *my, const tidm_conn_opts *o, bool force_tls, const char *pin_fp)
 {
 	unsigned ct = o->connect_timeout ? o->connect_timeout : 10;
 	my_bool on = 1, off = 0;
@@ -340,7 +365,9 @@ static void set_options(MYSQL *my, const tidm_conn_opts *o, bool force_tls)
 	}
 	if (has_ca || has_cert || force_tls) {
 		mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
-		mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, has_ca ? &on : &off);
+		mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, has_ca && !pin_fp ? &on : &off);
+		if (pin_fp)
+			mysql_options(my, MARIADB_OPT_TLS_PEER_FP, pin_fp);
 	}
 }
 
@@ -377,8 +404,8 @@ static int ld_error(void *ptr, char *msg, unsigned int cap)
 }
 
 /* One connection attempt; on failure *err and *msg hold the cause (handle closed). */
-static MYSQL *try_connect(const tidm_conn_opts *o, bool force_tls, unsigned *err, char *msg, size_t cap,
-			  bool *server_ssl)
+static MYSQL *try_connect(const tidm_conn_opts *o, bool force_tls, const char *pin_fp, unsigned *err, char *msg,
+			  size_t cap, bool *server_ssl)
 {
 	MYSQL *my = mysql_init(NULL);
 	unsigned long caps = 0;
@@ -388,7 +415,7 @@ static MYSQL *try_connect(const tidm_conn_opts *o, bool force_tls, unsigned *err
 		snprintf(msg, cap, "out of memory");
 		return NULL;
 	}
-	set_options(my, o, force_tls);
+	set_options(my, o, force_tls, pin_fp);
 	if (!mysql_real_connect(my, o->host, o->user, o->password, NULL, o->port, NULL,
 				(o->found_rows ? CLIENT_FOUND_ROWS : 0) |
 					(o->multi_statements ? CLIENT_MULTI_STATEMENTS : 0))) {
@@ -526,7 +553,7 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 {
 	unsigned attempts = o->retries ? o->retries : 5, n, e = 0, delay = BACKOFF_FIRST_MS;
 	bool force_tls = false, tls_retried = false;
-	char cause[1024];
+	char cause[1024], pin_fp[64] = "";
 	MYSQL *my = NULL;
 	tidm_conn *c;
 	int rc;
@@ -540,10 +567,26 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 			  "certificate is not verified",
 			  role_name(o->role));
 
+	if (o->tls_no_host_check && o->tls_ca && *o->tls_ca) {
+		/* the chain alone is checked here; the connection then takes only that certificate */
+		tidm_tls_probe pr;
+		char why[256];
+		if (tidm_tls_probe_run(o, &pr, why, sizeof(why)) == 0) {
+			if (!pr.chain_ok)
+				return tidm_err_set(TIDM_ERROR,
+						    "%s (host %s:%u: the server's certificate is not trusted by the CA %s: %s)",
+						    connect_message(o->role, 0), o->host ? o->host : "localhost", o->port,
+						    o->tls_ca, pr.chain_err);
+			snprintf(pin_fp, sizeof(pin_fp), "%s", pr.sha1);
+		} else {
+			tidm_debug("%s: TLS probe of %s:%u failed (%s); verifying the host name as well",
+				   role_name(o->role), o->host ? o->host : "localhost", o->port, why);
+		}
+	}
 	for (n = 1;; n++) {
 		bool server_ssl = false;
 
-		my = try_connect(o, force_tls, &e, cause, sizeof(cause), &server_ssl);
+		my = try_connect(o, force_tls, pin_fp[0] ? pin_fp : NULL, &e, cause, sizeof(cause), &server_ssl);
 		if (my)
 			break;
 		if (!tls_retried && needs_tls(e, cause, server_ssl) && !(o->tls_ca && *o->tls_ca) &&
@@ -562,6 +605,8 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 		sleep_ms(delay);
 		delay = delay * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : delay * 2;
 	}
+	if (!my && o->tls_ca && *o->tls_ca && e == CR_SSL_CONNECTION_ERROR_)
+		explain_tls(o, cause, sizeof(cause));
 	if (!my) {
 		int code = e == ER_ACCESS_DENIED_ ? TIDM_EAUTH : connect_transient(e) ? TIDM_ECONN : TIDM_ERROR;
 

@@ -80,6 +80,8 @@ typedef struct tidm_conn_opts {
 	const char *tls_ca;   /* CA only: verify the server */
 	const char *tls_cert; /* cert+key only: client auth, server not verified (warned) */
 	const char *tls_key;
+	bool tls_no_host_check;   /* with tls_ca: the chain is verified, not the host name
+				   * (`tls: {verify-hostname: false}`; db/tlsprobe.h) */
 	unsigned connect_timeout; /* seconds; 0 = 10 */
 	unsigned read_timeout;    /* seconds; 0 = none */
 	unsigned stall_timeout;   /* seconds; 0 = not watched. See "Stalled links" above. */

@@ -72,7 +72,7 @@ static const char *const job_keys[] = {"name", "type", "mode", "source", "target
 static const char *const endpoint_keys[] = {"host", "port", "user", "password", "password-env",
 					    "password-file", "tls", "connect-timeout", "binlog", "triggers",
 					    "stall-timeout", NULL};
-static const char *const tls_keys[] = {"ca", "cert", "key", NULL};
+static const char *const tls_keys[] = {"ca", "cert", "key", "verify-hostname", NULL};
 static const char *const objects_keys[] = {"databases", "tables", "exclude", NULL};
 static const char *const precheck_keys[] = {"ignore", "copy-rate", "timeout", NULL};
 static const char *const alerts_keys[] = {"no-progress-minutes", "no-progress-seconds", "lag-seconds", NULL};
@@ -577,7 +577,13 @@ static int parse_tls(struct ctx *c, struct fy_node *key, struct fy_node *v, cons
 		switch (idx) {
 		case 0: rc = get_path(c, k, val, what, "the path of the CA certificate (PEM)", &ep->tls_ca); break;
 		case 1: rc = get_path(c, k, val, what, "the path of the client certificate (PEM)", &ep->tls_cert); break;
-		default: rc = get_path(c, k, val, what, "the path of the client key (PEM)", &ep->tls_key); break;
+		case 2: rc = get_path(c, k, val, what, "the path of the client key (PEM)", &ep->tls_key); break;
+		default: {
+			bool verify = true;
+			rc = get_bool(c, k, val, what, &verify);
+			ep->tls_no_host_check = !verify;
+			break;
+		}
 		}
 		if (rc < 0)
 			return rc;
@@ -588,6 +594,8 @@ static int parse_tls(struct ctx *c, struct fy_node *key, struct fy_node *v, cons
 		return fail(c, v, "tls in %s has cert but no key; expected %s", side, expected);
 	if (ep->tls_key && !ep->tls_cert)
 		return fail(c, v, "tls in %s has key but no cert; expected %s", side, expected);
+	if (ep->tls_no_host_check && !ep->tls_ca)
+		return fail(c, v, "tls in %s has verify-hostname: false but no ca; without a CA nothing is verified", side);
 	return 0;
 }
 

@@ -65,6 +65,7 @@ void tidm_endpoint_conn_opts(tidm_conn_opts *out, const tidm_endpoint *e, enum t
 	out->tls_ca = e->tls_ca;
 	out->tls_cert = e->tls_cert;
 	out->tls_key = e->tls_key;
+	out->tls_no_host_check = e->tls_no_host_check;
 	out->connect_timeout = e->connect_timeout;
 	out->stall_timeout = e->stall_timeout;
 }

@@ -35,6 +35,7 @@ typedef struct tidm_endpoint {
 	char *tls_ca;          /* NULL when absent */
 	char *tls_cert;
 	char *tls_key;
+	bool tls_no_host_check;   /* `tls: {verify-hostname: false}`: the chain only */
 	unsigned connect_timeout; /* seconds, default 10 */
 	unsigned stall_timeout;   /* seconds, default 30 (`stall-timeout`): a link silent this long
 				   * while tidm waits on it is closed and opened again (db/conn.h) */

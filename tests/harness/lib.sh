@@ -230,7 +230,7 @@ _yaml_list() {
 #   name=..  type=full|incremental|all  mode=logical|physical  safe-mode=true|false
 #   databases=a,b  tables=db.t,db.u  exclude=db.tmp_*     (comma lists -> objects)
 #   source.KEY=..  target.KEY=..   (host port user password password-env password-file
-#                                   connect-timeout tls.ca tls.cert tls.key)
+#                                   connect-timeout tls.ca tls.cert tls.key tls.verify-hostname)
 #   start.gtid=..  start.binlog-file=..  start.binlog-pos=..   spec.KEY=..
 #   precheck.ignore=id,id  precheck.copy-rate=N  precheck.timeout=N
 #     (precheck.ignore defaults to keyless-tables: most tests use tables without a key on
@@ -293,7 +293,7 @@ write_job() {
 			done
 			if [ -n "${ep[$side.tls.ca]+x}${ep[$side.tls.cert]+x}${ep[$side.tls.key]+x}" ]; then
 				printf '  tls:\n'
-				for sub in ca cert key; do
+				for sub in ca cert key verify-hostname; do
 					[ -n "${ep[$side.tls.$sub]+x}" ] && printf '    %s: %s\n' "$sub" "$(_yaml_scalar "${ep[$side.tls.$sub]}")"
 				done
 			fi

@@ -27,6 +27,9 @@ sign() { # NAME SUBJECT EXTFILE_TEXT [openssl x509 args...]: NAME.pem, NAME-key.
 }
 sign wronghost "/CN=wrong.example" 'subjectAltName=DNS:wrong.example\nbasicConstraints=CA:FALSE\n'
 sign subject "/O=tidm/CN=tidm subject user" 'basicConstraints=CA:FALSE\n'
+# another CA, which signed nothing of the servers'
+openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=another CA" -keyout other-ca-key.pem -out other-ca.pem -days 30 \
+	>/dev/null 2>&1 || fail "cannot make another CA"
 # an expired server certificate: `openssl ca` sets the dates
 mkdir -p ca/newcerts
 : >ca/index.txt
@@ -103,6 +106,8 @@ seed expired
 migrate old-cert 1 "$EXTRA_PORT" "source.tls.ca=$tls/ca.pem"
 assert_contains "$out" "Failed to connect to the source database using given parameters."
 assert_contains "$out" "TLS/SSL error: certificate has expired"
+migrate old-cert-chain-only 1 "$EXTRA_PORT" "source.tls.ca=$tls/ca.pem" source.tls.verify-hostname=false
+assert_contains "$out" "the server's certificate is not trusted by the CA $tls/ca.pem: certificate has expired"
 stop_extra_server expired
 
 start_extra_server wronghost "--ssl-cert=$TEST_TMP/wronghost.pem" "--ssl-key=$TEST_TMP/wronghost-key.pem"
@@ -110,6 +115,13 @@ seed wronghost
 migrate other-host 1 "$EXTRA_PORT" "source.tls.ca=$tls/ca.pem"
 assert_contains "$out" "Failed to connect to the source database using given parameters."
 assert_contains "$out" "Validation of SSL server certificate failed"
+assert_contains "$out" "the server's certificate names wrong.example, not 127.0.0.1: connect by one of those names, or set tls: {verify-hostname: false} to verify the chain only"
+# the job says otherwise: the chain is verified, the host name is not
+migrate other-host-chain-only 0 "$EXTRA_PORT" "source.tls.ca=$tls/ca.pem" source.tls.verify-hostname=false
+equal_to_extra wronghost
+# ... and the chain still must hold: another CA's certificate is refused
+migrate other-host-wrong-ca 1 "$EXTRA_PORT" "source.tls.ca=$TEST_TMP/other-ca.pem" source.tls.verify-hostname=false
+assert_contains "$out" "the server's certificate is not trusted by the CA $TEST_TMP/other-ca.pem"
 # and the certificate itself is good: without the CA (no verification, as the job asks) it connects
 migrate other-host-unverified 0 "$EXTRA_PORT" precheck.ignore=keyless-tables,source-connection \
 	"source.tls.cert=$TIDM_TEST_TLS_CERT" "source.tls.key=$TIDM_TEST_TLS_KEY"
