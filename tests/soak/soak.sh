@@ -8,7 +8,8 @@
 # `tidm migrate` of type all through them. While the source takes the replication
 # workload (tests/harness/workload.sh: DML on every column type, keyless tables, key
 # swaps; plus DDL every few rounds), a fault lands every 3 to 8 s, chosen by the seed:
-# a cut or a stall of the source links (dump, binlog) or of the target links (load, apply),
+# a cut, a stall or a blackhole (silent for good; stall-timeout 3 s) of the source links
+# (dump, binlog) or of the target links (load, apply),
 # a binlog packet truncated mid-way, tidm killed with -9 (and started again, as a
 # supervisor would), the target server killed with -9 and restarted. After each fault a
 # marker row is written on the source; the fault's recovery time is how long until it is
@@ -43,7 +44,8 @@ sport=$PROXY_PORT
 start_proxy tgt "$TIDM_TEST_TARGET_HOST" "$TIDM_TEST_TARGET_PORT"
 tport=$PROXY_PORT
 job=$TEST_TMP/soak.yaml
-write_job "$job" name=soak type=all "databases=$db" source.port="$sport" target.port="$tport" spec.apply-workers=4
+write_job "$job" name=soak type=all "databases=$db" source.port="$sport" target.port="$tport" spec.apply-workers=4 \
+	source.stall-timeout=3 target.stall-timeout=3
 log=$TEST_TMP/migrate.log
 on_exit "cp '$log' '$TIDM_BUILD/soak-migrate.log' 2>/dev/null"
 tpid=
@@ -110,7 +112,7 @@ end=$((SECONDS + minutes * 60))
 sleep 5
 while [ $SECONDS -lt $end ]; do
 	sleep $((3 + RANDOM % 6))
-	f=$((RANDOM % 9))
+	f=$((RANDOM % 11))
 	now=$(date +%s.%N)
 	case $f in
 	0) kind="cut source" && proxy src cut >/dev/null ;;
@@ -118,6 +120,8 @@ while [ $SECONDS -lt $end ]; do
 	2) kind="stall source" && proxy src stall >/dev/null && sleep $((2 + RANDOM % 5)) && proxy src unstall >/dev/null ;;
 	3) kind="stall target" && proxy tgt stall >/dev/null && sleep $((2 + RANDOM % 5)) && proxy tgt unstall >/dev/null ;;
 	4) kind="truncate source" && proxy src truncate >/dev/null ;;
+	9) kind="blackhole source" && proxy src blackhole >/dev/null ;;
+	10) kind="blackhole target" && proxy tgt blackhole >/dev/null ;;
 	5) kind="truncate target" && proxy tgt truncate >/dev/null ;;
 	6 | 7)
 		kind="kill -9 tidm"
