@@ -32,3 +32,34 @@ s.sendall((" ".join(sys.argv[2:]) + "\n").encode())
 print(s.makefile().readline().strip())' "$ctl" "$@")
 	case $answer in ok*) echo "$answer" ;; *) fail "proxy $name $*: $answer" ;; esac
 }
+
+# The data the fault tests copy and replicate (test_fault_links/_matrix/_stall/_restart):
+#   fault_tables RUNNER DB ROWS    on the source: DB.t (id key, v, pad; ROWS rows) and DB.k
+#                                  (keyless, 3000 rows); RUNNER is src_sql or a function
+#                                  taking the SQL as its last argument
+#   fault_writes RUNNER DB FIRST N N source transactions of four statements each on t and
+#                                  k (insert, update, keyless insert and delete), one client
+#   fault_counts RUNNER DB         "COUNT(*) SUM(v)" of t, then COUNT(*) of k
+fault_tables() {
+	"$1" "CREATE DATABASE \`$2\`; USE \`$2\`;
+CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(200) NOT NULL);
+INSERT INTO t SELECT seq, seq % 977, REPEAT(CHAR(65 + seq % 26), 150) FROM seq_1_to_$3;
+CREATE TABLE k (a INT, b VARCHAR(40));
+INSERT INTO k SELECT seq % 50, CONCAT('keyless ', seq) FROM seq_1_to_3000;"
+}
+
+fault_writes() {
+	local run=$1 db=$2 first=$3 i sql="USE \`$2\`;"
+	for i in $(seq 1 "$4"); do
+		sql+="INSERT INTO t VALUES ($((first + i)), $i, 'after the copy');
+UPDATE t SET v = v + 1 WHERE id = $i;
+INSERT INTO k VALUES ($i, 'keyless after');
+DELETE FROM k WHERE b = 'keyless $((i * 7))' LIMIT 1;
+"
+	done
+	"$run" "$sql"
+}
+
+fault_counts() {
+	"$1" "SELECT COUNT(*), SUM(v) FROM \`$2\`.t; SELECT COUNT(*) FROM \`$2\`.k" 2>/dev/null || true
+}

@@ -12,12 +12,7 @@
 
 db=$(test_db)
 rows=40000
-src_sql "CREATE DATABASE \`$db\`;
-USE \`$db\`;
-CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(200) NOT NULL);
-INSERT INTO \`$db\`.t SELECT seq, seq % 977, REPEAT(CHAR(65 + seq % 26), 150) FROM seq_1_to_$rows;
-CREATE TABLE \`$db\`.k (a INT, b VARCHAR(40));
-INSERT INTO \`$db\`.k SELECT seq % 50, CONCAT('keyless ', seq) FROM seq_1_to_3000;"
+fault_tables src_sql "$db" "$rows"
 
 start_proxy src "$TIDM_TEST_SOURCE_HOST" "$TIDM_TEST_SOURCE_PORT"
 sport=$PROXY_PORT
@@ -49,17 +44,7 @@ retries_full=$(grep -c 'trying again from the checkpoints' "$log")
 [ "$retries_full" -ge 2 ] || fail "expected a retry for each cut in the full phase, saw $retries_full: $(grep -i 'warn\|error' "$log" | tail -5)"
 
 # --- replication: the source writes while every link is hit -----------------------------------
-writes() { # FIRST_ID N: N transactions of four statements each, one client
-	local i sql=""
-	for i in $(seq 1 "$2"); do
-		sql+="INSERT INTO \`$db\`.t VALUES ($(($1 + i)), $i, 'after the copy');
-UPDATE \`$db\`.t SET v = v + 1 WHERE id = $i;
-INSERT INTO \`$db\`.k VALUES ($i, 'keyless after');
-DELETE FROM \`$db\`.k WHERE b = 'keyless $((i * 7))' LIMIT 1;
-"
-	done
-	src_sql "$sql"
-}
+writes() { fault_writes src_sql "$db" "$@"; }
 writes $rows 40
 proxy src cut >/dev/null        # the binlog stream
 writes $((rows + 100)) 40
@@ -73,8 +58,8 @@ sleep 3
 proxy tgt unstall >/dev/null
 writes $((rows + 500)) 20
 
-scount() { src_sql "SELECT COUNT(*), SUM(v) FROM \`$db\`.t; SELECT COUNT(*) FROM \`$db\`.k"; }
-tcounts() { tgt_sql "SELECT COUNT(*), SUM(v) FROM \`$db\`.t; SELECT COUNT(*) FROM \`$db\`.k" 2>/dev/null || true; }
+scount() { fault_counts src_sql "$db"; }
+tcounts() { fault_counts tgt_sql "$db"; }
 want=$(scount)
 wait_for "[ \"\$(tcounts)\" = \"$want\" ]" 120 "the target to catch up after the faults (source: $want, target: $(tcounts))"
 kill -0 "$mpid" 2>/dev/null || fail "tidm migrate ended: $(tail -5 "$log")"

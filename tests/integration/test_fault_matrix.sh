@@ -14,11 +14,7 @@
 
 db=$(test_db)
 rows=100000
-src_sql "CREATE DATABASE \`$db\`; USE \`$db\`;
-CREATE TABLE \`$db\`.t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(200) NOT NULL);
-INSERT INTO \`$db\`.t SELECT seq, seq % 977, REPEAT(CHAR(65 + seq % 26), 150) FROM seq_1_to_$rows;
-CREATE TABLE \`$db\`.k (a INT, b VARCHAR(40));
-INSERT INTO \`$db\`.k SELECT seq % 50, CONCAT('keyless ', seq) FROM seq_1_to_3000;"
+fault_tables src_sql "$db" "$rows"
 
 start_proxy src "$TIDM_TEST_SOURCE_HOST" "$TIDM_TEST_SOURCE_PORT"
 sport=$PROXY_PORT
@@ -69,19 +65,9 @@ wait_for "grep -q 'replication starts at\|replication resumes at' '$log'" 180 "r
 alive "the copy"
 
 # --- replication ----------------------------------------------------------------------------------
-writes() { # FIRST_ID N
-	local i sql=""
-	for i in $(seq 1 "$2"); do
-		sql+="INSERT INTO \`$db\`.t VALUES ($(($1 + i)), $i, 'after the copy');
-UPDATE \`$db\`.t SET v = v + 1 WHERE id = $i;
-INSERT INTO \`$db\`.k VALUES ($i, 'keyless after');
-DELETE FROM \`$db\`.k WHERE b = 'keyless $((i * 7))' LIMIT 1;
-"
-	done
-	src_sql "$sql"
-}
-scount() { src_sql "SELECT COUNT(*), SUM(v) FROM \`$db\`.t; SELECT COUNT(*) FROM \`$db\`.k"; }
-tcounts() { tgt_sql "SELECT COUNT(*), SUM(v) FROM \`$db\`.t; SELECT COUNT(*) FROM \`$db\`.k" 2>/dev/null || true; }
+writes() { fault_writes src_sql "$db" "$@"; }
+scount() { fault_counts src_sql "$db"; }
+tcounts() { fault_counts tgt_sql "$db"; }
 next=$rows
 for f in "src truncate" "tgt truncate" "src stall" "tgt stall" "src refuse" "tgt refuse" "src slow" "tgt slow"; do
 	set -- $f
