@@ -634,7 +634,8 @@ int tidm_conn_open(tidm_conn **out, const tidm_conn_opts *o)
 		tidm_conn_close(c);
 		return rc;
 	}
-	c->wd = tidm_wd_register(o, (int)mysql_get_socket(my), mysql_thread_id(my));
+	if (o->stall_timeout)
+		c->wd = tidm_wd_register(o, (int)mysql_get_socket(my), mysql_thread_id(my));
 	tidm_debug("%s connected to %s:%u (%s, thread %lu)", role_name(o->role), o->host ? o->host : "localhost",
 		   o->port, c->info.version_str, mysql_thread_id(my));
 	*out = c;

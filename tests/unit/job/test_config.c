@@ -99,12 +99,13 @@ static void test_job_config__full_file(void **state)
 		"  password: \"p@ss: word\"\n"
 		"  tls: { ca: ca.pem, cert: /etc/tidm/client.pem, key: keys/client-key.pem }\n"
 		"  connect-timeout: 5\n"
+		"  stall-timeout: 7\n"
 		"target:\n"
 		"  host: tidb.internal\n"
 		"  port: 4000\n"
 		"  user: root\n"
 		"  password-env: TIDM_TEST_TARGET_PW\n"
-		"  tls: { ca: /etc/ssl/ca.pem }\n"
+		"  tls: { ca: /etc/ssl/ca.pem, verify-hostname: false }\n"
 		"objects:\n"
 		"  databases: [shop, crm]\n"
 		"  tables: [billing.invoices]\n"
@@ -152,6 +153,10 @@ static void test_job_config__full_file(void **state)
 	snprintf(expect, sizeof(expect), "%s/keys/client-key.pem", tmpdir);
 	assert_string_equal(cfg->source.tls_key, expect);
 	assert_int_equal(cfg->source.connect_timeout, 5);
+	assert_int_equal(cfg->source.stall_timeout, 7);
+	assert_int_equal(cfg->target.stall_timeout, 30);
+	assert_false(cfg->source.tls_no_host_check);
+	assert_true(cfg->target.tls_no_host_check);
 	assert_string_equal(cfg->target.host, "tidb.internal");
 	assert_int_equal(cfg->target.port, 4000);
 	assert_string_equal(cfg->target.user, "root");
@@ -393,9 +398,9 @@ static void test_job_config__unknown_keys(void **state)
 		     "objects, start, spec, safe-mode, precheck, alerts");
 	expect_error("name: a\ntype: full\nsource:\n  hots: s\n",
 		     "job.yaml:4:3: unknown key \"hots\" in source; expected one of host, port, user, password, "
-		     "password-env, password-file, tls, connect-timeout, binlog, triggers");
+		     "password-env, password-file, tls, connect-timeout, binlog, triggers, stall-timeout");
 	expect_error("name: a\ntype: full\n" MIN_SOURCE "target:\n  host: t\n  tls: {ca: a, crt: b}\n",
-		     "job.yaml:8:16: unknown key \"crt\" in target.tls; expected one of ca, cert, key");
+		     "job.yaml:8:16: unknown key \"crt\" in target.tls; expected one of ca, cert, key, verify-hostname");
 	expect_error("name: a\ntype: full\nspec:\n  threads: 4\n",
 		     "job.yaml:4:3: unknown key \"threads\" in spec; expected one of dump-threads, load-threads, "
 		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method, "
@@ -483,6 +488,12 @@ static void test_job_config__bad_values(void **state)
 		     "65535");
 	expect_error("name: a\ntype: full\nsource: {host: h, connect-timeout: 0}\n",
 		     "job.yaml:3:36: connect-timeout in source is \"0\"; expected a whole number from 1 to 3600");
+	expect_error("name: a\ntype: full\nsource: {host: h, stall-timeout: 0}\n",
+		     "job.yaml:3:34: stall-timeout in source is \"0\"; expected a whole number from 1 to 3600");
+	expect_error("name: a\ntype: full\nsource:\n  host: h\n  tls: {cert: c.pem, key: k.pem, verify-hostname: false}\n",
+		     "job.yaml:5:8: tls in source has verify-hostname: false but no ca; without a CA nothing is verified");
+	expect_error("name: a\ntype: full\nsource:\n  host: h\n  tls: {ca: c.pem, verify-hostname: maybe}\n",
+		     "job.yaml:5:37: verify-hostname in source.tls is \"maybe\"; expected true or false");
 	expect_error("name: a\ntype: full\nsource: {host: '', user: u}\n",
 		     "job.yaml:3:16: host in source is empty; expected the host name or IP address of the server");
 	expect_error("name: a\nspec:\n  dump-threads: 65\n",
