@@ -63,6 +63,13 @@ int tidm_meta_ensure(tidm_conn *c)
 		" `snap` LONGBLOB NOT NULL,"
 		" `conn_id` BIGINT UNSIGNED NOT NULL DEFAULT 0"
 		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+		/* db/fence.h: the target sessions a job's writers have open (ended before a rerun writes) */
+		"CREATE TABLE IF NOT EXISTS " M ".`sessions` ("
+		" `job` VARCHAR(64) NOT NULL, `conn_id` BIGINT UNSIGNED NOT NULL,"
+		" `boot` BIGINT NOT NULL DEFAULT 0,"
+		" `opened_at` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,"
+		" PRIMARY KEY (`job`, `conn_id`)"
+		") CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 		/* verify/verify.h: the results of `tidm verify` and of spec.verify, per table */
 		"CREATE TABLE IF NOT EXISTS " M ".`verify_tables` ("
 		" `job` VARCHAR(64) NOT NULL, `db` VARCHAR(64) NOT NULL, `tbl` VARCHAR(64) NOT NULL,"
@@ -218,7 +225,7 @@ int tidm_meta_job_set_state(tidm_conn *c, const char *name, const char *state, c
 
 int tidm_meta_job_delete(tidm_conn *c, const char *name)
 {
-	static const char *tables[] = {"jobs", "tables", "chunks", "osc", "sync_workers", "ddl_guard", "verify_tables"};
+	static const char *tables[] = {"jobs", "tables", "chunks", "osc", "sync_workers", "ddl_guard", "verify_tables", "sessions"};
 	tidm_buf q = TIDM_BUF_INIT;
 	size_t i;
 	int rc = 0;

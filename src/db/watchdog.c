@@ -21,7 +21,9 @@
  *  - the second connection fails with a network error (refused, timeout, lost): the server
  *    cannot be reached at all; a server error (too many connections, access denied)
  *    tells nothing, and nothing is done.
- *  On a stalled verdict the socket is shut down (not closed: its owner still holds it):
+ *  On a stalled verdict the server's session is ended (KILL CONNECTION from the second
+ *  connection, when it got that far: what the network still holds must find no session
+ *  when the link heals, db/fence.h) and our socket is shut down (not closed: its owner still holds it):
  *  the blocked read returns at once, Connector/C reports the lost connection, and the
  *  caller's retry path (TIDM_ECONN) reopens, as after a cut. The look runs outside the
  *  lock; a slot released meanwhile is freed by the watchdog when the look ends, and a
@@ -176,6 +178,16 @@ static enum verdict look(const tidm_wd_slot *s, char *why, size_t cap)
 		v = WD_ALIVE;
 	}
 	tidm_res_free(res);
+	if (v == WD_STALLED && cmd) {
+		/* end the server's side too: statements held in the network must find no session
+		 * when the link heals (db/fence.h) */
+		if (tidm_conn_info(c)->flavor == TIDM_FLAVOR_TIDB && tidm_conn_info(c)->version < 60100)
+			snprintf(sql, sizeof(sql), "KILL TIDB %lu", s->thread_id);
+		else
+			snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", s->thread_id);
+		if (tidm_conn_exec(c, sql, strlen(sql)) < 0)
+			tidm_err_clear();
+	}
 	tidm_conn_close(c);
 	return v;
 }

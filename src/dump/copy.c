@@ -25,6 +25,7 @@
 
 #include "db/conn.h"
 #include "db/dialect.h"
+#include "db/fence.h"
 #include "db/meta.h"
 #include "db/quote.h"
 #include "dump/keyless.h"
@@ -86,6 +87,9 @@ int full_open_target(run *r, tidm_conn **out)
 	if (!r->cfg->target.write_binlog && tidm_conn_info(*out)->flavor != TIDM_FLAVOR_TIDB &&
 	    tidm_conn_exec(*out, "SET SESSION sql_log_bin = 0", 27) < 0)
 		tidm_debug("target keeps binary logging for the copy: %s", tidm_err_msg());
+	/* a writer of this run: a later run ends it first, should it outlive us (db/fence.h) */
+	if (r->fenced && (rc = tidm_fence_record(*out, r->cfg->name)) < 0)
+		return rc;
 	return 0;
 }
 

@@ -17,6 +17,8 @@
  *  (keyless_prepare), so a rerun or a resume never adds its rows twice. A claimed table
  *  that has a key on the source by now keeps its claim (its target copy, not altered, may
  *  have none) and is emptied before its first chunk.
+ *  Target sessions of an earlier run that may still be open are ended before anything is
+ *  written, and every target connection of this run is recorded (db/fence.h).
  *  Errors: the first error stops every worker (a shared flag polled per statement); the
  *  job row is left "running" so the next run resumes.
  */
@@ -33,6 +35,7 @@
 
 #include "db/conn.h"
 #include "db/dialect.h"
+#include "db/fence.h"
 #include "db/meta.h"
 #include "db/quote.h"
 #include "dump/keyless.h"
@@ -158,8 +161,11 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	if ((rc = full_choose_load_method(&r, tgt)) < 0)
 		goto out;
 	tidm_info("source: %s, target: %s", tidm_conn_info(src)->version_str, tidm_conn_info(tgt)->version_str);
-	if ((rc = tidm_meta_ensure(tgt)) < 0 || (rc = full_meta_load_job(&r, tgt, &out->resumed, &out->snapshot)) < 0)
+	if ((rc = tidm_meta_ensure(tgt)) < 0 || (rc = tidm_fence_previous(tgt, cfg->name)) < 0 ||
+	    (rc = tidm_fence_record(tgt, cfg->name)) < 0 ||
+	    (rc = full_meta_load_job(&r, tgt, &out->resumed, &out->snapshot)) < 0)
 		goto out;
+	r.fenced = true;
 
 	/* dump connections, then the snapshot (first run only: a resumed run keeps the position) */
 	dumpers = calloc(ndump, sizeof(*dumpers));

@@ -94,6 +94,7 @@ typedef struct run {
 	tidm_full_progress *prog;
 	volatile sig_atomic_t *cancel;
 	tidm_conn_opts src_opts;
+	bool fenced; /* earlier runs' target sessions ended (db/fence.h): record ours */
 	tidm_conn_opts tgt_opts;
 
 	table *tables;

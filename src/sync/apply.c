@@ -44,6 +44,7 @@
 #include "binlog/cursor.h"
 #include "binlog/json.h"
 #include "binlog/rows.h"
+#include "db/fence.h"
 #include "db/conn.h"
 #include "db/meta.h"
 #include "db/quote.h"
@@ -496,7 +497,11 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 	a->copts.found_rows = true;
 	a->copts.multi_statements = true; /* workers send their statements in scripts */
 
+	/* the target sessions of an earlier run (or of this one before a restart) end before the
+	 * checkpoints are read: a transaction of theirs committing later would be applied twice
+	 * (db/fence.h) */
 	if ((rc = tidm_conn_open(&a->conn, &a->copts)) < 0 || (rc = tidm_meta_ensure(a->conn)) < 0 ||
+	    (rc = tidm_fence_previous(a->conn, cfg->name)) < 0 || (rc = tidm_fence_record(a->conn, cfg->name)) < 0 ||
 	    (rc = tidm_seq_sync_new(&a->seqs, a->conn)) < 0 || (rc = load_checkpoints(a, resume, have_resume)) < 0 ||
 	    (rc = tidm_ddl_guard_new(&a->guard, a->conn, cfg->name)) < 0)
 		goto fail;
@@ -531,7 +536,7 @@ int tidm_applier_new(tidm_applier **out, const tidm_applier_opts *o, tidm_sync_p
 		worker *w = &a->w[i];
 		w->a = a;
 		w->id = i;
-		if ((rc = tidm_conn_open(&w->conn, &a->copts)) < 0)
+		if ((rc = tidm_conn_open(&w->conn, &a->copts)) < 0 || (rc = tidm_fence_record(w->conn, cfg->name)) < 0)
 			goto fail;
 		/* Rows of different workers never overlap (routing by key), but REPEATABLE READ's gap
 		 * locks would still make one worker wait for another's open transaction - which
