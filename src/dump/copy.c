@@ -208,12 +208,6 @@ static void *load_worker(void *arg)
 	return NULL;
 }
 
-typedef struct dump_ctx {
-	run *r;
-	tidm_conn *src; /* snapshot connection (tidm_full_run's) */
-	tidm_conn *tgt; /* for keyless tables and chunk marks, opened lazily */
-} dump_ctx;
-
 static void put_row(tidm_buf *b, tidm_conn *src, const char *const *vals, const unsigned long *lens, unsigned ncols)
 {
 	unsigned i;
@@ -292,19 +286,23 @@ static bool loadable(tidm_conn *src, unsigned ncols)
 	return true;
 }
 
-/* Send one batch of rows: keyless tables on the dump worker's own transaction, others
- * through the queue to the load workers. */
+/* Send one batch of rows: keyless tables (and every table in mode physical) on the dump
+ * worker's own transaction, others through the queue to the load workers. */
 static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load)
 {
 	run *r = d->r;
 
-	if (c->t->nkey == 0) {
+	if (c->t->nkey == 0 || r->physical) {
 		int rc = load ? load_rows(d->tgt, c, rows_buf->data, rows_buf->len, nrows)
 			      : tidm_conn_exec(d->tgt, rows_buf->data, rows_buf->len);
 		if (rc < 0)
 			return rc;
 		atomic_fetch_add(&c->rows, nrows);
 		atomic_fetch_add(&c->bytes, rows_buf->len);
+		if (r->physical) {
+			atomic_fetch_add(&r->prog->rows_done, nrows);
+			atomic_fetch_add(&r->prog->bytes_done, rows_buf->len);
+		}
 		tidm_buf_clear(rows_buf);
 	} else {
 		stmt s = {c, NULL, rows_buf->len, nrows, load};
@@ -315,7 +313,34 @@ static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows,
 	return 0;
 }
 
-static int dump_chunk(dump_ctx *d, chunk *c)
+/* SELECT of a chunk's rows: its columns, in key order within its bounds. */
+void full_put_chunk_select(tidm_buf *q, const chunk *c)
+{
+	const table *t = c->t;
+	size_t i;
+
+	tidm_buf_puts(q, "SELECT ");
+	for (i = 0; i < t->ncols; i++) {
+		if (i)
+			tidm_buf_putc(q, ',');
+		tidm_quote_ident(q, t->cols[i]);
+	}
+	tidm_buf_puts(q, " FROM ");
+	tidm_quote_qualified(q, t->db, t->name);
+	if (c->lower || c->upper) {
+		tidm_buf_puts(q, " WHERE ");
+		if (c->lower)
+			full_put_key_cmp(q, t, c->lower, true);
+		if (c->lower && c->upper)
+			tidm_buf_puts(q, " AND ");
+		if (c->upper)
+			full_put_key_cmp(q, t, c->upper, false);
+	}
+}
+
+/* Copy one chunk. In mode physical the caller (physical.c) holds the table's transaction
+ * on d->tgt; the chunk's "done" mark joins it. */
+int full_dump_chunk(dump_ctx *d, chunk *c)
 {
 	run *r = d->r;
 	table *t = c->t;
@@ -323,10 +348,9 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 	const char *const *vals;
 	const unsigned long *lens;
 	uint64_t rows_in_stmt = 0, rows_total = 0;
-	size_t limit = r->cfg->statement_bytes ? r->cfg->statement_bytes : (1u << 20);
-	bool keyless = t->nkey == 0, load;
+	size_t limit = r->stmt_limit ? r->stmt_limit : r->cfg->statement_bytes ? r->cfg->statement_bytes : (1u << 20);
+	bool keyless = t->nkey == 0 && !r->physical, load;
 	int rc, got;
-	size_t i;
 
 	atomic_store(&c->refs, 1);
 	if (keyless) {
@@ -335,23 +359,7 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 		if ((rc = tidm_conn_begin(d->tgt)) < 0)
 			goto out;
 	}
-	tidm_buf_puts(&q, "SELECT ");
-	for (i = 0; i < t->ncols; i++) {
-		if (i)
-			tidm_buf_putc(&q, ',');
-		tidm_quote_ident(&q, t->cols[i]);
-	}
-	tidm_buf_puts(&q, " FROM ");
-	tidm_quote_qualified(&q, t->db, t->name);
-	if (c->lower || c->upper) {
-		tidm_buf_puts(&q, " WHERE ");
-		if (c->lower)
-			full_put_key_cmp(&q, t, c->lower, true);
-		if (c->lower && c->upper)
-			tidm_buf_puts(&q, " AND ");
-		if (c->upper)
-			full_put_key_cmp(&q, t, c->upper, false);
-	}
+	full_put_chunk_select(&q, c);
 	if ((rc = tidm_conn_stream_begin(d->src, q.data)) < 0) {
 		if (rc != TIDM_ECANCELED && full_stale_error()) {
 			full_mark_stale(t);
@@ -397,7 +405,10 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 			goto out;
 		rows_total += rows_in_stmt;
 	}
-	if (keyless) {
+	if (r->physical) {
+		/* the table's transaction (physical.c) commits the rows and the marks */
+		rc = full_meta_chunk_done(r, d->tgt, c);
+	} else if (keyless) {
 		/* rows and their "done" mark commit together */
 		if ((rc = full_meta_chunk_done(r, d->tgt, c)) < 0 || (rc = tidm_conn_commit(d->tgt)) < 0)
 			goto out;
@@ -427,14 +438,16 @@ static void *dump_worker(void *arg)
 	dump_ctx *d = arg;
 	run *r = d->r;
 
-	while (!full_stopping(r)) {
+	if (r->physical)
+		full_physical_worker(d);
+	while (!r->physical && !full_stopping(r)) {
 		size_t i = atomic_fetch_add(&r->next_chunk, 1);
 		int rc;
 		if (i >= r->ntodo)
 			break;
 		if (atomic_load(&r->todo[i]->t->stale))
 			continue; /* copied again by the next round */
-		rc = dump_chunk(d, r->todo[i]);
+		rc = full_dump_chunk(d, r->todo[i]);
 		if (rc == TIDM_EAGAIN)
 			continue; /* its table became stale */
 		if (rc == 0 && r->pause_ms)
@@ -492,7 +505,9 @@ void full_copy_chunks(run *r, tidm_conn **dumpers, unsigned ndump, unsigned nloa
 	pthread_t *dthreads = calloc(ndump, sizeof(*dthreads)), *lthreads = calloc(nload, sizeof(*lthreads));
 	unsigned i, dstarted = 0, lstarted = 0;
 
-	r->cap = 2 * (size_t)nload;
+	if (r->physical)
+		nload = 0; /* each dump worker loads its tables itself (physical.c) */
+	r->cap = 2 * (size_t)nload + 1;
 	r->ring = calloc(r->cap, sizeof(*r->ring));
 	if (!r->ring || !dctx || !dthreads || !lthreads)
 		abort();
