@@ -3,8 +3,9 @@
  *
  * DESIGN
  *  Checks, in order, each one query: the version (8.0.21 added ALTER INSTANCE
- *  {ENABLE|DISABLE} INNODB REDO_LOG), whether the switch is already off (someone else's
- *  choice: left as it is, never switched on by tidm), other sessions running statements
+ *  {ENABLE|DISABLE} INNODB REDO_LOG), whether the switch is already off (then most likely
+ *  by an earlier run of this job killed during its load: taken over, switched on at the
+ *  end, as the job asks for the switch), other sessions running statements
  *  (information_schema.PROCESSLIST), then the server's write counters (Com_insert ... summed)
  *  sampled twice `sample_ms` apart. A missing privilege shows as error 1227 on the ALTER
  *  itself: skipped with a warning, the load goes on with the redo log.
@@ -79,8 +80,13 @@ int tidm_redo_disable(tidm_redo *r, bool is_mysql, unsigned version)
 			   &v)) < 0)
 		return rc;
 	if (v && !strcasecmp(v, "OFF")) {
+		/* an earlier run of the job killed during its load (kill -9 leaves no exit path):
+		 * taken over, so the end of this load switches it on */
 		free(v);
-		return skip(r, "it is off already (switched off by someone else: tidm leaves it as it is)");
+		r->state = TIDM_REDO_DISABLED;
+		tidm_warn("the target's InnoDB redo log is off already (an interrupted earlier load?); tidm switches it "
+			  "on when this load ends");
+		return 0;
 	}
 	free(v);
 	if ((rc = value_u64(r, OTHERS_SQL, &others)) < 0 || (rc = value_u64(r, WRITES_SQL, &w0)) < 0)

@@ -4,7 +4,8 @@
  *
  * A small state machine over a query function, so a unit test can drive it with scripted
  * answers: UNTOUCHED -(tidm_redo_disable)-> DISABLED -(tidm_redo_restore)-> RESTORED, or
- * UNTOUCHED -> SKIPPED (not MySQL 8.0.21+, no privilege: the load runs with the redo log
+ * UNTOUCHED -> DISABLED also when it is off already (an earlier run killed by -9 during its
+ * load leaves it so); UNTOUCHED -> SKIPPED (not MySQL 8.0.21+, no privilege: the load runs with the redo log
  * on) or -> REFUSED (other clients write the target: the job stops before loading). From
  * DISABLED every exit path calls tidm_redo_restore, which retries ALTER INSTANCE ENABLE
  * and, if the server still refuses, stays DISABLED and says how to do it by hand.

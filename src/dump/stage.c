@@ -45,22 +45,16 @@ static void put_hex(tidm_buf *b, const char *s)
 int tidm_stage_paths(const char *stage, const char *job, const char *db, const char *table, tidm_buf *dir,
 		     tidm_buf *location)
 {
-	size_t n = strlen(stage);
-	const char *base;
+	const char *query = strchr(stage, '?'); /* s3://bucket/prefix?region=...: the parameters go last */
+	size_t n = query ? (size_t)(query - stage) : strlen(stage);
 
 	tidm_buf_clear(dir);
 	tidm_buf_clear(location);
-	while (n > 1 && stage[n - 1] == '/')
+	while (n > 8 && stage[n - 1] == '/')
 		n--;
-	if (!strncmp(stage, "file:///", 8))
-		base = stage + 7; /* keeps the leading '/' */
-	else if (!strncmp(stage, "s3://", 5) && n > 5)
-		base = NULL;
-	else
-		return tidm_err_set(TIDM_EINVAL, "spec.stage \"%s\" is not a file:/// or s3:// URL", stage);
-	if (base) {
-		tidm_buf_put(dir, base, n - 7);
-		if (dir->len > 1 || dir->data[0] != '/')
+	if (!strncmp(stage, "file:///", 8)) {
+		tidm_buf_put(dir, stage + 7, n - 7); /* keeps the leading '/' */
+		if (dir->len > 1)
 			tidm_buf_putc(dir, '/');
 		tidm_buf_puts(dir, job);
 		tidm_buf_putc(dir, '/');
@@ -68,7 +62,7 @@ int tidm_stage_paths(const char *stage, const char *job, const char *db, const c
 		tidm_buf_putc(dir, '.');
 		put_hex(dir, table);
 		tidm_buf_put(location, dir->data, dir->len);
-	} else {
+	} else if (!strncmp(stage, "s3://", 5) && n > 5) {
 		tidm_buf_put(location, stage, n);
 		tidm_buf_putc(location, '/');
 		tidm_buf_puts(location, job);
@@ -76,8 +70,12 @@ int tidm_stage_paths(const char *stage, const char *job, const char *db, const c
 		put_hex(location, db);
 		tidm_buf_putc(location, '.');
 		put_hex(location, table);
+	} else {
+		return tidm_err_set(TIDM_EINVAL, "spec.stage \"%s\" is not a file:/// or s3:// URL", stage);
 	}
 	tidm_buf_puts(location, "/*.csv");
+	if (query && dir->len == 0)
+		tidm_buf_puts(location, query);
 	return 0;
 }
 
