@@ -406,8 +406,7 @@ int full_dump_chunk(dump_ctx *d, chunk *c)
 		rows_total += rows_in_stmt;
 	}
 	if (r->physical) {
-		/* the table's transaction (physical.c) commits the rows and the marks */
-		rc = full_meta_chunk_done(r, d->tgt, c);
+		/* the chunks are marked done with their table (physical.c) */
 	} else if (keyless) {
 		/* rows and their "done" mark commit together */
 		if ((rc = full_meta_chunk_done(r, d->tgt, c)) < 0 || (rc = tidm_conn_commit(d->tgt)) < 0)

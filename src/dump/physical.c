@@ -10,16 +10,21 @@
  *  the statement when one is: tidm never passes DISABLE_PRECHECK).
  *  Unit of work: a table. A dump worker takes the next table (biggest first) and copies
  *  all its chunks in key order on its own target connection:
- *   - MySQL/MariaDB: in ONE transaction with unique_checks = 0 and foreign_key_checks = 0,
- *     plain LOAD DATA (no REPLACE: the table is empty), so MariaDB 10.6+ takes InnoDB's
- *     bulk-insert path for an empty table (sorted index pages, one undo record); the
- *     chunks' "done" marks join that transaction, so a table is all-or-nothing. Secondary
- *     indexes are added after the rows (create.c, as in mode logical).
+ *   - MySQL/MariaDB: plain LOAD DATA (no REPLACE: the table is empty) in batches of at
+ *     least 4 MiB, with unique_checks = 0 and foreign_key_checks = 0; each batch commits
+ *     (measured faster on MariaDB 10.11 than one transaction per table, whose bulk-insert
+ *     path buffers and sorts rows the key order already sorted: bench/README.md), or with
+ *     spec.physical.one-transaction the whole table in one transaction, which MariaDB
+ *     10.6+ loads by its bulk-insert path for an empty table. The chunks' "done" marks
+ *     are written after the table's last row (in its transaction, if one): a table is
+ *     finished or not. Secondary indexes are added after the rows (create.c, as in mode
+ *     logical).
  *   - TiDB 7.2+: the chunks are written as files under spec.stage (stage.h), then one
  *     IMPORT INTO per table; its chunks are then marked done in one transaction.
- *  Resume: a table not finished (a chunk without its mark) is emptied (TRUNCATE) if it
- *  holds rows and copied again from its chunks, re-read from the snapshot; finished tables
- *  are not touched. A lost target connection retries the table from its first chunk.
+ *  Resume: a table not finished (its chunks without their marks) is emptied (TRUNCATE) if
+ *  it holds rows and copied again from its chunks, re-read from the snapshot; finished
+ *  tables are not touched. A lost target connection empties the table and copies it again
+ *  from its first chunk (the snapshot connection still reads it).
  *  MySQL 8.0.21+ with spec.physical.disable-redo-log: the redo log is switched off before
  *  the copy (db/redolog.h) and on again when the run ends, on every path through
  *  tidm_full_run (full_physical_end).
@@ -40,6 +45,8 @@ struct full_physical {
 	size_t *group_start; /* ngroups + 1 indexes into r->todo */
 	size_t ngroups;
 	bool tidb;
+	bool one_txn;      /* the rows of a table in one transaction (else each batch commits) */
+	bool bulk_session; /* unique_checks = 0 (MariaDB's bulk-insert path for an empty table) */
 	bool redo_started;
 	tidm_redo redo;
 	tidm_conn *redo_conn;
@@ -179,11 +186,11 @@ int full_physical_start(run *r, tidm_conn *tgt)
 		r->phys = p;
 		p->tidb = tidm_conn_info(tgt)->flavor == TIDM_FLAVOR_TIDB;
 		p->redo_opts = &r->tgt_opts;
+		p->one_txn = r->cfg->physical_one_txn;
+		p->bulk_session = true;
 	}
 	if (!r->stmt_limit)
 		r->stmt_limit = r->cfg->statement_bytes > PHYSICAL_STMT_BYTES ? r->cfg->statement_bytes : PHYSICAL_STMT_BYTES;
-	if (getenv("TIDM_PHYSICAL_STMT_BYTES")) /* bench experiments */
-		r->stmt_limit = strtoul(getenv("TIDM_PHYSICAL_STMT_BYTES"), NULL, 10);
 	for (k = 0; k < r->ntables; k++)
 		plain_load(&r->tables[k]);
 	if (r->ntodo)
@@ -234,14 +241,14 @@ void full_physical_end(run *r)
 
 /* A resumed table may hold rows of the interrupted load (a TiDB import, a transaction the
  * server had not rolled back yet): emptied first. */
-static int empty_if_needed(run *r, tidm_conn *tgt, table *t)
+static int empty_if_needed(run *r, tidm_conn *tgt, table *t, bool again)
 {
 	const char *db = t->db, *name = t->name;
 	bool full = false;
 	tidm_buf q = TIDM_BUF_INIT;
 	int rc;
 
-	if (!r->resumed)
+	if (!r->resumed && !again)
 		return 0;
 	if ((rc = tidm_tables_nonempty(tgt, &db, &name, 1, &full)) < 0 || !full)
 		return rc;
@@ -260,7 +267,7 @@ static int open_physical_target(dump_ctx *d)
 	if (!d->tgt && (rc = full_open_target(d->r, &d->tgt)) < 0)
 		return rc;
 	if (!d->tgt_physical) {
-		if (tidm_conn_info(d->tgt)->flavor != TIDM_FLAVOR_TIDB &&
+		if (tidm_conn_info(d->tgt)->flavor != TIDM_FLAVOR_TIDB && d->r->phys->bulk_session &&
 		    (rc = tidm_conn_exec(d->tgt, "SET SESSION unique_checks = 0", 30)) < 0)
 			return rc;
 		d->tgt_physical = true;
@@ -280,14 +287,28 @@ static int table_done(run *r, tidm_conn *tgt, table *t, size_t n)
 	return 0;
 }
 
-static int load_table(dump_ctx *d, chunk **cs, size_t n)
+/* The chunks' "done" marks: in the table's transaction, or in one of their own after the
+ * rows (a table with a chunk not marked is emptied and copied again on resume). */
+static int mark_chunks(run *r, tidm_conn *tgt, chunk **cs, size_t n, bool own_txn)
+{
+	int rc = own_txn ? tidm_conn_begin(tgt) : 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = full_meta_chunk_done(r, tgt, cs[i]);
+	if (own_txn)
+		rc = rc == 0 ? tidm_conn_commit(tgt) : (tidm_conn_rollback(tgt), rc);
+	return rc;
+}
+
+static int load_table(dump_ctx *d, chunk **cs, size_t n, bool again)
 {
 	run *r = d->r;
 	table *t = cs[0]->t;
+	bool one_txn = r->phys->one_txn;
 	int rc;
 
-	if ((rc = open_physical_target(d)) < 0 || (rc = empty_if_needed(r, d->tgt, t)) < 0 ||
-	    (rc = tidm_conn_begin(d->tgt)) < 0)
+	if ((rc = open_physical_target(d)) < 0 || (rc = empty_if_needed(r, d->tgt, t, again)) < 0 ||
+	    (one_txn && (rc = tidm_conn_begin(d->tgt)) < 0))
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		atomic_store(&cs[i]->rows, 0);
@@ -301,11 +322,11 @@ static int load_table(dump_ctx *d, chunk **cs, size_t n)
 			goto fail;
 		}
 	}
-	if ((rc = tidm_conn_commit(d->tgt)) < 0)
+	if ((rc = mark_chunks(r, d->tgt, cs, n, !one_txn)) < 0 || (one_txn && (rc = tidm_conn_commit(d->tgt)) < 0))
 		goto fail;
 	return table_done(r, d->tgt, t, n);
 fail:
-	if (d->tgt && rc != TIDM_ECONN)
+	if (d->tgt && one_txn && rc != TIDM_ECONN)
 		tidm_conn_rollback(d->tgt);
 	for (size_t i = 0; i < n; i++) {
 		atomic_fetch_sub(&r->prog->rows_done, atomic_load(&cs[i]->rows));
@@ -373,7 +394,7 @@ out:
 	return rc;
 }
 
-static int import_table(dump_ctx *d, chunk **cs, size_t n)
+static int import_table(dump_ctx *d, chunk **cs, size_t n, bool again)
 {
 	run *r = d->r;
 	table *t = cs[0]->t;
@@ -381,7 +402,7 @@ static int import_table(dump_ctx *d, chunk **cs, size_t n)
 	uint64_t rows = 0, bytes = 0;
 	int rc;
 
-	if ((rc = open_physical_target(d)) < 0 || (rc = empty_if_needed(r, d->tgt, t)) < 0 ||
+	if ((rc = open_physical_target(d)) < 0 || (rc = empty_if_needed(r, d->tgt, t, again)) < 0 ||
 	    (rc = tidm_stage_paths(r->cfg->stage, r->cfg->name, t->db, t->name, &dir, &loc)) < 0)
 		goto out;
 	if (mkdirs(dir.data) < 0) {
@@ -401,15 +422,7 @@ static int import_table(dump_ctx *d, chunk **cs, size_t n)
 	}
 	atomic_fetch_add(&r->prog->rows_done, rows);
 	atomic_fetch_add(&r->prog->bytes_done, bytes);
-	if ((rc = tidm_conn_begin(d->tgt)) < 0)
-		goto out;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = full_meta_chunk_done(r, d->tgt, cs[i]);
-	if (rc == 0)
-		rc = tidm_conn_commit(d->tgt);
-	else
-		tidm_conn_rollback(d->tgt);
-	if (rc == 0) {
+	if ((rc = mark_chunks(r, d->tgt, cs, n, true)) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			tidm_buf_clear(&sql);
 			tidm_buf_printf(&sql, "%s/chunk-%06u.csv", dir.data, cs[i]->no);
@@ -441,7 +454,7 @@ void full_physical_worker(dump_ctx *d)
 		if (atomic_load(&cs[0]->t->stale))
 			continue;
 		for (unsigned attempt = 0;; attempt++) {
-			rc = p->tidb ? import_table(d, cs, n) : load_table(d, cs, n);
+			rc = p->tidb ? import_table(d, cs, n, attempt > 0) : load_table(d, cs, n, attempt > 0);
 			if (rc != TIDM_ECONN || attempt == 3 || full_stopping(r))
 				break;
 			tidm_warn("lost the target connection while loading `%s`.`%s` (%s); loading it again", cs[0]->t->db,

@@ -79,7 +79,7 @@ static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-w
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
 					"keyless-nonempty", "max-txn-bytes", "verify", "verify-rows-per-second", "verify-chunk-rows",
 					"stage", "physical", NULL};
-static const char *const physical_keys[] = {"disable-redo-log", NULL};
+static const char *const physical_keys[] = {"disable-redo-log", "one-transaction", NULL};
 static const char *const verify_names[] = {"off", "after-full", "continuous", NULL};
 static const char *const load_method_names[] = {"auto", "load-data", "insert", NULL};
 static const char *const triggers_names[] = {"refuse", "allow", NULL};
@@ -880,7 +880,7 @@ static int parse_stage(struct ctx *c, struct fy_node *k, struct fy_node *v, cons
 	return fail(c, v, "%s is not a URL tidm can stage files at; expected %s", what, expected);
 }
 
-/* spec.physical: {disable-redo-log: bool} */
+/* spec.physical: {disable-redo-log: bool, one-transaction: bool} */
 static int parse_physical(struct ctx *c, struct fy_node *key, struct fy_node *v)
 {
 	void *it = NULL;
@@ -889,13 +889,18 @@ static int parse_physical(struct ctx *c, struct fy_node *key, struct fy_node *v)
 
 	if (is_null(v))
 		return 0;
-	if ((rc = want_mapping(c, key, v, "physical in spec", "a mapping with disable-redo-log")) < 0)
+	if ((rc = want_mapping(c, key, v, "physical in spec", "a mapping with disable-redo-log and/or one-transaction")) < 0)
 		return rc;
 	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
 		if ((rc = key_index(c, p, physical_keys, "physical in spec", &idx)) < 0)
 			return rc;
-		if ((rc = get_bool(c, fy_node_pair_key(p), fy_node_pair_value(p), "disable-redo-log in physical in spec",
-				   &c->cfg->physical_disable_redo)) < 0)
+		if (idx == 0)
+			rc = get_bool(c, fy_node_pair_key(p), fy_node_pair_value(p), "disable-redo-log in physical in spec",
+				      &c->cfg->physical_disable_redo);
+		else
+			rc = get_bool(c, fy_node_pair_key(p), fy_node_pair_value(p), "one-transaction in physical in spec",
+				      &c->cfg->physical_one_txn);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;

@@ -74,6 +74,8 @@ typedef struct tidm_job_config {
 	 * InnoDB redo log may be disabled during the load (`spec: physical: {disable-redo-log}`) */
 	char *stage;
 	bool physical_disable_redo;
+	bool physical_one_txn; /* mode physical on MySQL/MariaDB: a table's rows in one target
+				* transaction (`spec: physical: {one-transaction}`), else each batch commits */
 	uint64_t verify_rows_per_second;  /* cap on the rows verify reads from the source per
 					   * second (`spec: verify-rows-per-second`); 0 = unset:
 					   * none for tidm verify, 100000 for the job's own passes */
