@@ -286,23 +286,27 @@ static bool loadable(tidm_conn *src, unsigned ncols)
 	return true;
 }
 
-/* Send one batch of rows: keyless tables (and every table in mode physical) on the dump
- * worker's own transaction, others through the queue to the load workers. */
+/* Rows as LOAD DATA text (load) or a REPLACE/INSERT statement, on `tgt`. */
+int full_exec_rows(tidm_conn *tgt, chunk *c, const char *data, size_t len, uint64_t rows, bool load)
+{
+	return load ? load_rows(tgt, c, data, len, rows) : tidm_conn_exec(tgt, data, len);
+}
+
+/* Send one batch of rows: keyless tables on the dump worker's own transaction, every table
+ * in mode physical to the worker's writer thread (physical.c), others through the queue to
+ * the load workers. */
 static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load)
 {
 	run *r = d->r;
 
-	if (c->t->nkey == 0 || r->physical) {
-		int rc = load ? load_rows(d->tgt, c, rows_buf->data, rows_buf->len, nrows)
-			      : tidm_conn_exec(d->tgt, rows_buf->data, rows_buf->len);
+	if (r->physical) {
+		return full_physical_send(d, c, rows_buf, nrows, load);
+	} else if (c->t->nkey == 0) {
+		int rc = full_exec_rows(d->tgt, c, rows_buf->data, rows_buf->len, nrows, load);
 		if (rc < 0)
 			return rc;
 		atomic_fetch_add(&c->rows, nrows);
 		atomic_fetch_add(&c->bytes, rows_buf->len);
-		if (r->physical) {
-			atomic_fetch_add(&r->prog->rows_done, nrows);
-			atomic_fetch_add(&r->prog->bytes_done, rows_buf->len);
-		}
 		tidm_buf_clear(rows_buf);
 	} else {
 		stmt s = {c, NULL, rows_buf->len, nrows, load};

@@ -135,6 +135,7 @@ typedef struct dump_ctx {
 	tidm_conn *src; /* snapshot connection (tidm_full_run's) */
 	tidm_conn *tgt; /* for keyless tables, chunk marks and mode physical, opened lazily */
 	bool tgt_physical; /* tgt has mode physical's session settings */
+	struct full_pipe *pipe; /* mode physical: the thread that writes tgt's batches (physical.c) */
 } dump_ctx;
 
 /* ---- shared between the files of the module (each defined in the file named) ---- */
@@ -181,6 +182,7 @@ int full_open_target(run *r, tidm_conn **out);
 int full_choose_load_method(run *r, tidm_conn *tgt);
 void full_copy_chunks(run *r, tidm_conn **dumpers, unsigned ndump, unsigned nload);
 int full_dump_chunk(dump_ctx *d, chunk *c);
+int full_exec_rows(tidm_conn *tgt, chunk *c, const char *data, size_t len, uint64_t rows, bool load);
 void full_put_chunk_select(tidm_buf *q, const chunk *c);
 
 /* physical.c (mode physical) */
@@ -188,5 +190,6 @@ int full_physical_check(run *r, tidm_conn *tgt);
 int full_physical_start(run *r, tidm_conn *tgt);
 void full_physical_end(run *r);
 void full_physical_worker(dump_ctx *d);
+int full_physical_send(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load);
 
 #endif

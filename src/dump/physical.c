@@ -30,6 +30,7 @@
  *  tidm_full_run (full_physical_end).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "db/empty.h"
@@ -237,6 +238,146 @@ void full_physical_end(run *r)
 	r->phys = NULL;
 }
 
+/* ---- the writer thread of a dump worker --------------------------------------------- */
+
+/*
+ * While the target loads one batch, the dump worker reads and formats the next: one batch
+ * in flight (`has`), handed over under `mu`. The writer owns d->tgt while a batch is in
+ * flight; the dump worker uses d->tgt only after full_pipe_drain. The first error of the
+ * writer is kept and returned by the next send or drain.
+ */
+struct full_pipe {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	dump_ctx *d;
+	bool has, quit;
+	chunk *c;
+	char *data;
+	size_t len;
+	uint64_t rows;
+	bool load;
+	int err;
+	unsigned err_db;
+	char err_msg[2048];
+};
+
+static void *pipe_main(void *arg)
+{
+	struct full_pipe *p = arg;
+	run *r = p->d->r;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		int rc;
+		while (!p->has && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->has)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		rc = full_exec_rows(p->d->tgt, p->c, p->data, p->len, p->rows, p->load);
+		if (rc == 0) {
+			atomic_fetch_add(&p->c->rows, p->rows);
+			atomic_fetch_add(&p->c->bytes, p->len);
+			atomic_fetch_add(&r->prog->rows_done, p->rows);
+			atomic_fetch_add(&r->prog->bytes_done, p->len);
+		}
+		free(p->data);
+		pthread_mutex_lock(&p->mu);
+		if (rc < 0 && !p->err) {
+			p->err = rc;
+			p->err_db = tidm_err_dberr();
+			snprintf(p->err_msg, sizeof(p->err_msg), "%s", tidm_err_msg());
+		}
+		p->data = NULL;
+		p->has = false;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Wait until no batch is in flight; the writer's first error since the last drain. Called
+ * with p->mu held. */
+static int pipe_wait_locked(struct full_pipe *p)
+{
+	int rc;
+
+	while (p->has)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!(rc = p->err))
+		return 0;
+	p->err = 0;
+	return tidm_err_set_db(rc, p->err_db, "%s", p->err_msg);
+}
+
+static int pipe_drain(dump_ctx *d)
+{
+	int rc;
+
+	if (!d->pipe)
+		return 0;
+	pthread_mutex_lock(&d->pipe->mu);
+	rc = pipe_wait_locked(d->pipe);
+	pthread_mutex_unlock(&d->pipe->mu);
+	return rc;
+}
+
+int full_physical_send(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load)
+{
+	struct full_pipe *p = d->pipe;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	if ((rc = pipe_wait_locked(p)) == 0) {
+		p->c = c;
+		p->rows = nrows;
+		p->load = load;
+		p->len = rows_buf->len;
+		p->data = tidm_buf_detach(rows_buf);
+		p->has = true;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+static int pipe_start(dump_ctx *d)
+{
+	struct full_pipe *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		abort();
+	p->d = d;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (pthread_create(&p->th, NULL, pipe_main, p) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		free(p);
+		return tidm_err_set(TIDM_ERROR, "cannot start a load thread");
+	}
+	d->pipe = p;
+	return 0;
+}
+
+static void pipe_stop(dump_ctx *d)
+{
+	struct full_pipe *p = d->pipe;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+	d->pipe = NULL;
+}
+
 /* ---- the copy of one table ---------------------------------------------------------- */
 
 /* A resumed table may hold rows of the interrupted load (a TiDB import, a transaction the
@@ -322,10 +463,22 @@ static int load_table(dump_ctx *d, chunk **cs, size_t n, bool again)
 			goto fail;
 		}
 	}
-	if ((rc = mark_chunks(r, d->tgt, cs, n, !one_txn)) < 0 || (one_txn && (rc = tidm_conn_commit(d->tgt)) < 0))
+	if ((rc = pipe_drain(d)) < 0 || (rc = mark_chunks(r, d->tgt, cs, n, !one_txn)) < 0 ||
+	    (one_txn && (rc = tidm_conn_commit(d->tgt)) < 0))
 		goto fail;
 	return table_done(r, d->tgt, t, n);
 fail:
+	{
+		/* the batch in flight ends first; the first error is the table's */
+		int code = tidm_err_code();
+		unsigned db = tidm_err_dberr();
+		char msg[2048];
+		snprintf(msg, sizeof(msg), "%s", tidm_err_msg());
+		if (pipe_drain(d) < 0 && (rc == TIDM_ECANCELED || rc == TIDM_EAGAIN))
+			rc = tidm_err_code(); /* the writer's error explains more */
+		else
+			tidm_err_set_db(code, db, "%s", msg);
+	}
 	if (d->tgt && one_txn && rc != TIDM_ECONN)
 		tidm_conn_rollback(d->tgt);
 	for (size_t i = 0; i < n; i++) {
@@ -443,6 +596,10 @@ void full_physical_worker(dump_ctx *d)
 	run *r = d->r;
 	struct full_physical *p = r->phys;
 
+	if (pipe_start(d) < 0) {
+		full_fail(r);
+		return;
+	}
 	while (!full_stopping(r)) {
 		size_t g = atomic_fetch_add(&p->next_group, 1), n;
 		chunk **cs;
@@ -475,4 +632,5 @@ void full_physical_worker(dump_ctx *d)
 			break;
 		}
 	}
+	pipe_stop(d);
 }
