@@ -524,13 +524,16 @@ static int stage_chunk(dump_ctx *d, chunk *c, const char *dir)
 		tidm_stage_put_row(&rows, vals, lens, (unsigned)c->t->ncols);
 		n++;
 		if (rows.len >= (1u << 20)) {
-			if (fwrite(rows.data, 1, rows.len, f) != rows.len)
+			if (fwrite(rows.data, 1, rows.len, f) != rows.len) {
+				rc = tidm_err_set(TIDM_ERROR, "cannot write %s under spec.stage: %s", path.data,
+						  strerror(errno));
 				break;
+			}
 			atomic_fetch_add(&c->bytes, rows.len);
 			tidm_buf_clear(&rows);
 		}
 	}
-	if (got < 0)
+	if (got < 0 && rc == 0)
 		rc = got;
 	tidm_conn_stream_end(d->src);
 	if (rc == 0 && rows.len && fwrite(rows.data, 1, rows.len, f) != rows.len)
