@@ -360,19 +360,21 @@ for k in "${active[@]}"; do
 	medc[$k]=$(median ${cpus[$k]})
 done
 verdict() { awk -v v="$1" -v g="$2" -v dir="${3:-le}" 'BEGIN{ print (dir == "le" ? v <= g : v >= g) ? "PASS" : "MISS" }'; }
-row() { printf '%-20s %8s %9s %9s %13s  %s\n' "$@"; }
+row() { printf '%-20s %8s %9s %9s %13s %9s  %s\n' "$@"; }
 
 echo
 echo "full migration: $tables tables x $table_rows rows (sysbench), THREADS=$threads, median of $rounds round(s)"
 echo "machine: $(nproc) cores, load average $load_before before / $(cut -d' ' -f1-3 /proc/loadavg) after"
-row contender "wall s" "x phys." "x logical" "target cpu s" "spread (min..max wall s)"
+row contender "wall s" "x phys." "x logical" "target cpu s" "cpu x ph." "spread (min..max wall s)"
 for k in "${active[@]}"; do
 	# shellcheck disable=SC2086
 	spread=$(printf '%s\n' ${walls[$k]} | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%s..%s", a, b }')
 	row "${label[$k]}" "${med[$k]}" "${med[physical]:+$(div "${med[$k]}" "${med[physical]:-1}")}" \
-		"${med[logical]:+$(div "${med[$k]}" "${med[logical]:-1}")}" "${medc[$k]}" "$spread"
+		"${med[logical]:+$(div "${med[$k]}" "${med[logical]:-1}")}" "${medc[$k]}" \
+		"${medc[physical]:+$(div "${medc[$k]}" "${medc[physical]:-1}")}" "$spread"
 done
-echo "(x phys.: this contender's wall time / tidm physical's; above 1 = slower than physical)"
+echo "(x phys.: this contender's wall time / tidm physical's, above 1 = slower than physical; cpu x ph.:"
+echo " the same for the target server's CPU seconds, steadier than wall time on a busy machine)"
 echo
 echo "goals (issue 17):"
 goal() { printf '  %-50s %6s  goal %-7s %s\n' "$1" "$2" "$3" "$4"; }
