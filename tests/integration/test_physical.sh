@@ -23,12 +23,14 @@ src_sql "--database=$db" "CREATE TABLE \`indexed\` (id INT NOT NULL AUTO_INCREME
 INSERT INTO \`indexed\` (x, \`we\`\`ird key\`, t) SELECT seq, CONCAT('k', seq % 13), CONCAT('word', seq) FROM seq_1_to_30000;"
 # (each table in one target transaction here; section 3 commits batch by batch, the default)
 write_job "$TEST_TMP/types.yaml" name=phys-types mode=physical "databases=\`${db//\`/\`\`}\`" spec.chunk-rows=1000 spec.dump-threads=2
-echo "  physical: {one-transaction: true}" >>"$TEST_TMP/types.yaml" # spec: is the file's last mapping
+# (and the redo log switch asked for: MariaDB has none, the load goes on with a warning)
+echo "  physical: {one-transaction: true, disable-redo-log: true}" >>"$TEST_TMP/types.yaml" # spec: is the last mapping
 tidm migrate "$TEST_TMP/types.yaml" >"$TEST_TMP/types.out" 2>&1 || fail "physical migrate failed: $(cat "$TEST_TMP/types.out")"
 assert_contains "$(cat "$TEST_TMP/types.out")" "full migration finished"
 assert_tables_equal "$db"
 assert_indexes_equal "$db"
 assert_contains "$(cat "$TEST_TMP/types.out")" "\`indexed\`: 2 secondary indexes built after the rows"
+assert_contains "$(cat "$TEST_TMP/types.out")" "WARN  the target's InnoDB redo log stays on for the load: disable-redo-log needs MySQL 8.0.21 or later"
 
 # --- 2. a non-empty target table: refused, nothing written -------------------------------
 db2=$(test_db refuse)
@@ -91,3 +93,25 @@ cat "$TEST_TMP/restart.out"
 assert_contains "$(cat "$TEST_TMP/restart.out")" "mode physical writes only into empty tables, and \`$db3\`.\`first\`, \`$db3\`.\`second\` on the target hold rows. Nothing was written."
 assert_eq "$before" "$(checksum_table target "$db3" first)" "target unchanged"
 assert_eq "$total" "$(tgt_sql "SELECT COUNT(*) FROM tidm_meta.chunks WHERE job = 'phys-kill' AND state = 'done'")" "the chunk marks are kept"
+
+# --- 5. the job service runs a physical job too (tests/harness/service_drive.c) -----------
+[ -x "${TIDM_SERVICE_DRIVE:-}" ] || TIDM_SERVICE_DRIVE=$TIDM_BUILD/tidm_service_drive
+db5=$(test_db svc)
+src_sql "CREATE DATABASE \`$db5\`; CREATE TABLE \`$db5\`.t (id INT PRIMARY KEY, v VARCHAR(32), KEY (v));
+INSERT INTO \`$db5\`.t SELECT seq, CONCAT('v', seq) FROM \`$db5\`.seq_1_to_5000;"
+write_job "$TEST_TMP/svc.yaml" name=phys-svc type=full mode=physical "databases=$db5" spec.chunk-rows=1000
+coproc DRV { "$TIDM_SERVICE_DRIVE" "$TEST_TMP/data" 2>"$TEST_TMP/svc.log"; }
+on_exit "kill ${DRV_PID:-0} 2>/dev/null"
+cmd() {
+	local ans
+	echo "$1" >&"${DRV[1]}"
+	IFS= read -r -t 300 ans <&"${DRV[0]}" || fail "no answer to '$1' (log: $(tail -5 "$TEST_TMP/svc.log"))"
+	case "$ans" in ok*) printf '%s\n' "$ans" ;; *) fail "'$1' answered: $ans (log: $(tail -5 "$TEST_TMP/svc.log"))" ;; esac
+}
+cmd "open" >/dev/null
+cmd "create $TEST_TMP/svc.yaml start" >/dev/null
+cmd "wait phys-svc finished/done 180" >/dev/null
+assert_contains "$(cmd "get phys-svc")" '"mode":"physical"'
+cmd "close" >/dev/null
+assert_tables_equal "$db5"
+assert_indexes_equal "$db5"
