@@ -11,6 +11,8 @@
  *  count (1 for its producer plus 1 per statement in flight); the worker that drops it to
  *  zero marks the chunk done in tidm_meta (chunk_release). Memory is bounded by the queue:
  *  about (2 * load_threads + dump_threads) * statement_bytes.
+ *  Mode physical (physical.c) uses the same dump workers, a table at a time each, without
+ *  the queue: each worker's own writer thread loads its batches (flush_rows).
  */
 #include "dump/full.h"
 #include "dump/sequences.h"
@@ -342,8 +344,8 @@ void full_put_chunk_select(tidm_buf *q, const chunk *c)
 	}
 }
 
-/* Copy one chunk. In mode physical the caller (physical.c) holds the table's transaction
- * on d->tgt; the chunk's "done" mark joins it. */
+/* Copy one chunk. In mode physical the caller (physical.c) owns the table's load on d->tgt
+ * (its writer thread sends the batches) and marks the chunks done after the table. */
 int full_dump_chunk(dump_ctx *d, chunk *c)
 {
 	run *r = d->r;
