@@ -387,11 +387,6 @@ int tidm_cmd_migrate(int argc, char **argv)
 		return TIDM_EXIT_USAGE;
 	}
 	tidm_log_set_default_job(cfg->name);
-	if (cfg->mode == TIDM_MODE_PHYSICAL) {
-		fprintf(stderr, "tidm: %s: mode physical is not supported yet; use mode: logical\n", path);
-		tidm_job_config_free(cfg);
-		return TIDM_EXIT_USAGE;
-	}
 	if (m.opts.restart && cfg->type == TIDM_JOB_INCREMENTAL) {
 		/* a usage error: nothing is connected, the job's record stays as it is */
 		fprintf(stderr, "tidm: %s: --restart starts a job's full phase again from a new snapshot; job %s is type "

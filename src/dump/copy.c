@@ -11,6 +11,8 @@
  *  count (1 for its producer plus 1 per statement in flight); the worker that drops it to
  *  zero marks the chunk done in tidm_meta (chunk_release). Memory is bounded by the queue:
  *  about (2 * load_threads + dump_threads) * statement_bytes.
+ *  Mode physical (physical.c) uses the same dump workers, a table at a time each, without
+ *  the queue: each worker's own writer thread loads its batches (flush_rows).
  */
 #include "dump/full.h"
 #include "dump/sequences.h"
@@ -220,12 +222,6 @@ static void *load_worker(void *arg)
 	return NULL;
 }
 
-typedef struct dump_ctx {
-	run *r;
-	tidm_conn *src; /* snapshot connection (tidm_full_run's) */
-	tidm_conn *tgt; /* for keyless tables and chunk marks, opened lazily */
-} dump_ctx;
-
 static void put_row(tidm_buf *b, tidm_conn *src, const char *const *vals, const unsigned long *lens, unsigned ncols)
 {
 	unsigned i;
@@ -304,15 +300,24 @@ static bool loadable(tidm_conn *src, unsigned ncols)
 	return true;
 }
 
-/* Send one batch of rows: keyless tables on the dump worker's own transaction, others
- * through the queue to the load workers. */
+/* Rows as LOAD DATA text (load) or a REPLACE/INSERT statement, on `tgt`. */
+int full_exec_rows(tidm_conn *tgt, chunk *c, const char *data, size_t len, uint64_t rows, bool load)
+{
+	return load ? load_rows(tgt, c, data, len, rows) : tidm_conn_exec(tgt, data, len);
+}
+
+/* Send one batch of rows: keyless tables on the dump worker's own transaction, every table
+ * in mode physical to the worker's writer thread (physical.c), others through the queue to
+ * the load workers. `what` (malloc'd or NULL) names a row alone in its statement. */
 static int flush_rows(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load, char *what)
 {
 	run *r = d->r;
 
-	if (c->t->nkey == 0) {
-		int rc = load ? load_rows(d->tgt, c, rows_buf->data, rows_buf->len, nrows)
-			      : tidm_conn_exec(d->tgt, rows_buf->data, rows_buf->len);
+	if (r->physical) {
+		free(what);
+		return full_physical_send(d, c, rows_buf, nrows, load);
+	} else if (c->t->nkey == 0) {
+		int rc = full_exec_rows(d->tgt, c, rows_buf->data, rows_buf->len, nrows, load);
 		if (rc < 0 && what)
 			tidm_err_prefix("copying `%s`.`%s` (chunk %u), %s: ", c->t->db, c->t->name, c->no, what);
 		free(what);
@@ -359,7 +364,34 @@ static char *describe_row(tidm_conn *src, const table *t, const char *const *val
 	return tidm_buf_detach(&b);
 }
 
-static int dump_chunk(dump_ctx *d, chunk *c)
+/* SELECT of a chunk's rows: its columns, in key order within its bounds. */
+void full_put_chunk_select(tidm_buf *q, const chunk *c)
+{
+	const table *t = c->t;
+	size_t i;
+
+	tidm_buf_puts(q, "SELECT ");
+	for (i = 0; i < t->ncols; i++) {
+		if (i)
+			tidm_buf_putc(q, ',');
+		tidm_quote_ident(q, t->cols[i]);
+	}
+	tidm_buf_puts(q, " FROM ");
+	tidm_quote_qualified(q, t->db, t->name);
+	if (c->lower || c->upper) {
+		tidm_buf_puts(q, " WHERE ");
+		if (c->lower)
+			full_put_key_cmp(q, t, c->lower, true);
+		if (c->lower && c->upper)
+			tidm_buf_puts(q, " AND ");
+		if (c->upper)
+			full_put_key_cmp(q, t, c->upper, false);
+	}
+}
+
+/* Copy one chunk. In mode physical the caller (physical.c) owns the table's load on d->tgt
+ * (its writer thread sends the batches) and marks the chunks done after the table. */
+int full_dump_chunk(dump_ctx *d, chunk *c)
 {
 	run *r = d->r;
 	table *t = c->t;
@@ -367,10 +399,9 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 	const char *const *vals;
 	const unsigned long *lens;
 	uint64_t rows_in_stmt = 0, rows_total = 0;
-	size_t limit = r->cfg->statement_bytes ? r->cfg->statement_bytes : (1u << 20);
-	bool keyless = t->nkey == 0, load;
+	size_t limit = r->stmt_limit ? r->stmt_limit : r->cfg->statement_bytes ? r->cfg->statement_bytes : (1u << 20);
+	bool keyless = t->nkey == 0 && !r->physical, load;
 	int rc, got;
-	size_t i;
 
 	atomic_store(&c->refs, 1);
 	if (keyless) {
@@ -379,23 +410,7 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 		if ((rc = tidm_conn_begin(d->tgt)) < 0)
 			goto out;
 	}
-	tidm_buf_puts(&q, "SELECT ");
-	for (i = 0; i < t->ncols; i++) {
-		if (i)
-			tidm_buf_putc(&q, ',');
-		tidm_quote_ident(&q, t->cols[i]);
-	}
-	tidm_buf_puts(&q, " FROM ");
-	tidm_quote_qualified(&q, t->db, t->name);
-	if (c->lower || c->upper) {
-		tidm_buf_puts(&q, " WHERE ");
-		if (c->lower)
-			full_put_key_cmp(&q, t, c->lower, true);
-		if (c->lower && c->upper)
-			tidm_buf_puts(&q, " AND ");
-		if (c->upper)
-			full_put_key_cmp(&q, t, c->upper, false);
-	}
+	full_put_chunk_select(&q, c);
 	if ((rc = tidm_conn_stream_begin(d->src, q.data)) < 0) {
 		if (rc != TIDM_ECANCELED && full_stale_error()) {
 			full_mark_stale(t);
@@ -453,7 +468,9 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 			goto out;
 		rows_total += rows_in_stmt;
 	}
-	if (keyless) {
+	if (r->physical) {
+		/* the chunks are marked done with their table (physical.c) */
+	} else if (keyless) {
 		/* rows and their "done" mark commit together */
 		if ((rc = full_meta_chunk_done(r, d->tgt, c)) < 0 || (rc = tidm_conn_commit(d->tgt)) < 0)
 			goto out;
@@ -484,14 +501,16 @@ static void *dump_worker(void *arg)
 	dump_ctx *d = arg;
 	run *r = d->r;
 
-	while (!full_stopping(r)) {
+	if (r->physical)
+		full_physical_worker(d);
+	while (!r->physical && !full_stopping(r)) {
 		size_t i = atomic_fetch_add(&r->next_chunk, 1);
 		int rc;
 		if (i >= r->ntodo)
 			break;
 		if (atomic_load(&r->todo[i]->t->stale))
 			continue; /* copied again by the next round */
-		rc = dump_chunk(d, r->todo[i]);
+		rc = full_dump_chunk(d, r->todo[i]);
 		if (rc == TIDM_EAGAIN)
 			continue; /* its table became stale */
 		if (rc == 0 && r->pause_ms)
@@ -549,7 +568,9 @@ void full_copy_chunks(run *r, tidm_conn **dumpers, unsigned ndump, unsigned nloa
 	pthread_t *dthreads = calloc(ndump, sizeof(*dthreads)), *lthreads = calloc(nload, sizeof(*lthreads));
 	unsigned i, dstarted = 0, lstarted = 0;
 
-	r->cap = 2 * (size_t)nload;
+	if (r->physical)
+		nload = 0; /* each dump worker loads its tables itself (physical.c) */
+	r->cap = 2 * (size_t)nload + 1;
 	r->ring = calloc(r->cap, sizeof(*r->ring));
 	if (!r->ring || !dctx || !dthreads || !lthreads)
 		abort();

@@ -1,5 +1,6 @@
 /*
- * full.c - the existing-data phase, logical mode (see full.h).
+ * full.c - the existing-data phase (see full.h); mode physical's differences are in
+ * physical.c.
  *
  * DESIGN
  *  tidm_full_run runs the steps in order:
@@ -145,6 +146,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	r.prog = prog;
 	r.cancel = cancel;
 	r.restart = restart;
+	r.physical = cfg->mode == TIDM_MODE_PHYSICAL;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.not_empty, NULL);
 	pthread_cond_init(&r.not_full, NULL);
@@ -232,7 +234,9 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 			tidm_warn("no table of the source matches the job's selection");
 		/* before anything is written: keyless tables claimed or refused (each round: a
 		 * re-copied table's target copy was dropped, a renamed one is new) */
-		if ((rc = full_check_target_kinds(&r, tgt)) < 0 || (rc = keyless_decide(&r, tgt)) < 0 ||
+		if ((rc = full_check_target_kinds(&r, tgt)) < 0 ||
+		    (r.physical && r.round == 0 && !out->resumed && (rc = full_physical_check(&r, tgt)) < 0) ||
+		    (rc = keyless_decide(&r, tgt)) < 0 ||
 		    (r.round == 0 && !out->resumed && (rc = full_meta_reset_job(&r, tgt, &out->snapshot)) < 0))
 			goto out;
 		if (r.round == 0 && (rc = full_meta_save_job(&r, tgt, "running", "dump", &out->snapshot)) < 0)
@@ -276,6 +280,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 		if (r.ntodo)
 			qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
 
+		if (r.physical && (rc = full_physical_start(&r, tgt)) < 0)
+			goto out;
 		atomic_store(&prog->stage, TIDM_FULL_COPYING);
 		full_copy_chunks(&r, dumpers, ndump, nload);
 		if (r.err_code) {
@@ -303,6 +309,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 		goto out;
 	atomic_store(&prog->stage, TIDM_FULL_DONE);
 out:
+	full_physical_end(&r);
 	if (dumpers)
 		for (i = 0; i < ndump; i++)
 			tidm_conn_close(dumpers[i]);

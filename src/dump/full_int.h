@@ -120,6 +120,9 @@ typedef struct run {
 	unsigned round;      /* 0, then one more per new snapshot for stale tables (7.) */
 	tidm_buf done_names; /* "db\0name\0" of tables copied in earlier rounds */
 	tidm_buf stale_names; /* "db\0name\0" of the tables the next round copies again */
+	bool physical;      /* mode physical (dump/physical.c): one target transaction per table */
+	size_t stmt_limit;  /* bytes of one batch of rows (spec.statement-bytes, larger in mode physical) */
+	struct full_physical *phys; /* mode physical's state (physical.c) */
 	unsigned pause_ms; /* TIDM_TEST_PAUSE_AFTER_CHUNK (tests only): each dump worker sleeps this long after a chunk */
 
 	_Atomic int stop;
@@ -127,6 +130,15 @@ typedef struct run {
 	unsigned err_db;
 	char err_msg[2048];
 } run;
+
+/* A dump worker: its snapshot connection and its own target connection. */
+typedef struct dump_ctx {
+	run *r;
+	tidm_conn *src; /* snapshot connection (tidm_full_run's) */
+	tidm_conn *tgt; /* for keyless tables, chunk marks and mode physical, opened lazily */
+	bool tgt_physical; /* tgt has mode physical's session settings */
+	struct full_pipe *pipe; /* mode physical: the thread that writes tgt's batches (physical.c) */
+} dump_ctx;
 
 /* ---- shared between the files of the module (each defined in the file named) ---- */
 
@@ -171,5 +183,15 @@ bool full_next_round(run *r);
 int full_open_target(run *r, tidm_conn **out);
 int full_choose_load_method(run *r, tidm_conn *tgt);
 void full_copy_chunks(run *r, tidm_conn **dumpers, unsigned ndump, unsigned nload);
+int full_dump_chunk(dump_ctx *d, chunk *c);
+int full_exec_rows(tidm_conn *tgt, chunk *c, const char *data, size_t len, uint64_t rows, bool load);
+void full_put_chunk_select(tidm_buf *q, const chunk *c);
+
+/* physical.c (mode physical) */
+int full_physical_check(run *r, tidm_conn *tgt);
+int full_physical_start(run *r, tidm_conn *tgt);
+void full_physical_end(run *r);
+void full_physical_worker(dump_ctx *d);
+int full_physical_send(dump_ctx *d, chunk *c, tidm_buf *rows_buf, uint64_t nrows, bool load);
 
 #endif

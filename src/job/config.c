@@ -79,7 +79,9 @@ static const char *const alerts_keys[] = {"no-progress-minutes", "no-progress-se
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
-					"keyless-nonempty", "max-txn-bytes", "verify", "verify-rows-per-second", "verify-chunk-rows", NULL};
+					"keyless-nonempty", "max-txn-bytes", "verify", "verify-rows-per-second", "verify-chunk-rows",
+					"stage", "physical", NULL};
+static const char *const physical_keys[] = {"disable-redo-log", "one-transaction", NULL};
 static const char *const verify_names[] = {"off", "after-full", "continuous", NULL};
 static const char *const load_method_names[] = {"auto", "load-data", "insert", NULL};
 static const char *const triggers_names[] = {"refuse", "allow", NULL};
@@ -877,6 +879,46 @@ static int parse_start(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	return 0;
 }
 
+/* spec.stage: where mode physical stages files for a TiDB target's IMPORT INTO: a
+ * directory URL file:///abs/dir that the TiDB servers also read, or s3://bucket/prefix. */
+static int parse_stage(struct ctx *c, struct fy_node *k, struct fy_node *v, const char *what)
+{
+	static const char expected[] = "a URL such as file:///shared/dir or s3://bucket/prefix";
+	int rc = get_string(c, k, v, what, expected, false, &c->cfg->stage);
+
+	if (rc < 0)
+		return rc;
+	if (!strncmp(c->cfg->stage, "file:///", 8) || (!strncmp(c->cfg->stage, "s3://", 5) && c->cfg->stage[5]))
+		return 0;
+	return fail(c, v, "%s is not a URL tidm can stage files at; expected %s", what, expected);
+}
+
+/* spec.physical: {disable-redo-log: bool, one-transaction: bool} */
+static int parse_physical(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	if (is_null(v))
+		return 0;
+	if ((rc = want_mapping(c, key, v, "physical in spec", "a mapping with disable-redo-log and/or one-transaction")) < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		if ((rc = key_index(c, p, physical_keys, "physical in spec", &idx)) < 0)
+			return rc;
+		if (idx == 0)
+			rc = get_bool(c, fy_node_pair_key(p), fy_node_pair_value(p), "disable-redo-log in physical in spec",
+				      &c->cfg->physical_disable_redo);
+		else
+			rc = get_bool(c, fy_node_pair_key(p), fy_node_pair_value(p), "one-transaction in physical in spec",
+				      &c->cfg->physical_one_txn);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 {
 	tidm_job_config *cfg = c->cfg;
@@ -917,6 +959,8 @@ static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 			rc = get_enum(c, k, val, what, load_method_names, &ival);
 			cfg->load_method = (enum tidm_load_method)ival;
 			break;
+		case 13: rc = parse_stage(c, k, val, what); break;
+		case 14: rc = parse_physical(c, k, val); break;
 		default:
 			rc = get_enum(c, k, val, what, keyless_nonempty_names, &ival);
 			cfg->keyless_nonempty = (enum tidm_keyless_nonempty)ival;
@@ -1204,6 +1248,7 @@ void tidm_job_config_free(tidm_job_config *cfg)
 	free(cfg->name);
 	tidm_filter_dispose(&cfg->objects);
 	free(cfg->start_gtid);
+	free(cfg->stage);
 	free(cfg->start_binlog_file);
 	for (size_t i = 0; i < cfg->n_precheck_ignore; i++)
 		free(cfg->precheck_ignore[i]);

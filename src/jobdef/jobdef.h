@@ -72,6 +72,13 @@ typedef struct tidm_job_config {
 	enum tidm_load_method load_method; /* default auto: LOAD DATA LOCAL when the target allows it */
 	enum tidm_keyless_nonempty keyless_nonempty; /* default refuse */
 	enum tidm_verify_mode verify;     /* default off */
+	/* mode physical: where files are staged for a TiDB target's IMPORT INTO (`spec: stage`,
+	 * file:///dir or s3://bucket/prefix; NULL = unset), and whether a MySQL 8.0.21+ target's
+	 * InnoDB redo log may be disabled during the load (`spec: physical: {disable-redo-log}`) */
+	char *stage;
+	bool physical_disable_redo;
+	bool physical_one_txn; /* mode physical on MySQL/MariaDB: a table's rows in one target
+				* transaction (`spec: physical: {one-transaction}`), else each batch commits */
 	uint64_t verify_rows_per_second;  /* cap on the rows verify reads from the source per
 					   * second (`spec: verify-rows-per-second`); 0 = unset:
 					   * none for tidm verify, 100000 for the job's own passes */

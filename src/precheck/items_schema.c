@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "db/dialect.h"
+#include "db/empty.h"
 #include "db/quote.h"
 #include "precheck/pc_int.h"
 #include "util/err.h"
@@ -58,31 +59,22 @@ static bool keys_ready(pc_ctx *c, pc_conns *k, pc_result *r)
  * the target. */
 static int target_nonempty(pc_ctx *c, tidm_conn *tgt, const size_t *idx, size_t n, bool *nonempty)
 {
-	for (size_t at = 0; at < n; at += 200) {
-		size_t end = at + 200 < n ? at + 200 : n;
-		tidm_buf q = TIDM_BUF_INIT;
-		tidm_res *res = NULL;
-		int rc;
-		for (size_t i = at; i < end; i++) {
-			const pc_table *t = &c->tables[idx[i]];
-			if (i > at)
-				tidm_buf_puts(&q, " UNION ALL ");
-			tidm_buf_printf(&q, "(SELECT %zu FROM ", i);
-			tidm_quote_qualified(&q, t->db, t->name);
-			tidm_buf_puts(&q, " LIMIT 1)");
-		}
-		rc = tidm_conn_query(tgt, &res, q.data);
-		tidm_buf_dispose(&q);
-		if (rc < 0)
-			return rc;
-		while (tidm_res_next(res) == 1) {
-			size_t i = strtoull(tidm_res_get(res, 0), NULL, 10);
-			if (i < n)
-				nonempty[i] = true;
-		}
-		tidm_res_free(res);
+	const char **dbs = calloc(n + 1, sizeof(*dbs)), **names = calloc(n + 1, sizeof(*names));
+	int rc;
+
+	if (!dbs || !names) {
+		free(dbs);
+		free(names);
+		return tidm_err_set(TIDM_ENOMEM, "out of memory");
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		dbs[i] = c->tables[idx[i]].db;
+		names[i] = c->tables[idx[i]].name;
+	}
+	rc = tidm_tables_nonempty(tgt, dbs, names, n, nonempty);
+	free(dbs);
+	free(names);
+	return rc;
 }
 
 /*

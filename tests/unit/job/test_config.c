@@ -126,6 +126,8 @@ static void test_job_config__full_file(void **state)
 		"  verify: continuous\n"
 		"  verify-rows-per-second: 5000\n"
 		"  verify-chunk-rows: 2000\n"
+		"  stage: file:///shared/tidm-stage\n"
+		"  physical: {disable-redo-log: true, one-transaction: true}\n"
 		"safe-mode: true\n";
 	char expect[512];
 
@@ -141,6 +143,9 @@ static void test_job_config__full_file(void **state)
 	assert_int_equal(cfg->verify, TIDM_VERIFY_CONTINUOUS);
 	assert_int_equal(cfg->verify_rows_per_second, 5000);
 	assert_int_equal(cfg->verify_chunk_rows, 2000);
+	assert_string_equal(cfg->stage, "file:///shared/tidm-stage");
+	assert_true(cfg->physical_disable_redo);
+	assert_true(cfg->physical_one_txn);
 	assert_int_equal(cfg->type, TIDM_JOB_INCREMENTAL);
 	assert_int_equal(cfg->mode, TIDM_MODE_PHYSICAL);
 	assert_string_equal(cfg->source.host, "127.0.0.1");
@@ -404,7 +409,16 @@ static void test_job_config__unknown_keys(void **state)
 	expect_error("name: a\ntype: full\nspec:\n  threads: 4\n",
 		     "job.yaml:4:3: unknown key \"threads\" in spec; expected one of dump-threads, load-threads, "
 		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method, "
-		     "keyless-nonempty, max-txn-bytes, verify, verify-rows-per-second, verify-chunk-rows");
+		     "keyless-nonempty, max-txn-bytes, verify, verify-rows-per-second, verify-chunk-rows, stage, physical");
+	expect_error("name: a\ntype: full\nspec:\n  stage: /shared/dir\n",
+		     "job.yaml:4:10: stage in spec is not a URL tidm can stage files at; expected a URL such as "
+		     "file:///shared/dir or s3://bucket/prefix");
+	expect_error("name: a\ntype: full\nspec:\n  physical: {redo: off}\n",
+		     "job.yaml:4:14: unknown key \"redo\" in physical in spec; expected one of disable-redo-log, one-transaction");
+	expect_error("name: a\ntype: full\nspec:\n  physical: {disable-redo-log: maybe}\n",
+		     "job.yaml:4:32: disable-redo-log in physical in spec is \"maybe\"; expected true or false");
+	expect_error("name: a\ntype: full\nspec:\n  physical: yes\n",
+		     "job.yaml:4:13: physical in spec is a value; expected a mapping with disable-redo-log and/or one-transaction");
 	expect_error("name: a\ntype: full\nspec:\n  verify: sometimes\n",
 		     "job.yaml:4:11: verify in spec is \"sometimes\"; expected one of off, after-full, continuous");
 	expect_error("name: a\ntype: full\nspec:\n  verify-rows-per-second: 0\n",
