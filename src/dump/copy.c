@@ -212,6 +212,7 @@ typedef struct dump_ctx {
 	run *r;
 	tidm_conn *src; /* snapshot connection (tidm_full_run's) */
 	tidm_conn *tgt; /* for keyless tables and chunk marks, opened lazily */
+	uint64_t pace_rows, pace_bytes; /* read, not yet paid to spec.export's throttle */
 } dump_ctx;
 
 static void put_row(tidm_buf *b, tidm_conn *src, const char *const *vals, const unsigned long *lens, unsigned ncols)
@@ -361,6 +362,7 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 	}
 	load = r->load_data && loadable(d->src, (unsigned)t->ncols);
 	while ((got = tidm_conn_stream_next(d->src, &vals, &lens)) == 1) {
+		size_t before = stmt_buf.len;
 		if (load) {
 			put_row_tsv(&stmt_buf, vals, lens, (unsigned)t->ncols);
 		} else {
@@ -371,6 +373,14 @@ static int dump_chunk(dump_ctx *d, chunk *c)
 			put_row(&stmt_buf, d->src, vals, lens, (unsigned)t->ncols);
 		}
 		rows_in_stmt++;
+		/* spec.export: the rows and bytes read, paid in small steps (throttle.c) */
+		if (r->exp) {
+			d->pace_rows++;
+			d->pace_bytes += stmt_buf.len - before;
+			if ((d->pace_rows >= FULL_PACE_ROWS || d->pace_bytes >= FULL_PACE_BYTES) &&
+			    (rc = full_export_take(r, &d->pace_rows, &d->pace_bytes)) < 0)
+				break;
+		}
 		if (stmt_buf.len >= limit) {
 			if (full_stopping(r)) {
 				rc = TIDM_ECANCELED;

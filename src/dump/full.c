@@ -270,6 +270,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 		if (r.ntodo)
 			qsort(r.todo, r.ntodo, sizeof(*r.todo), cmp_chunk);
 
+		if (r.round == 0)
+			full_export_begin(&r, ndump); /* adaptive: the source's idle latency, before the copy */
 		atomic_store(&prog->stage, TIDM_FULL_COPYING);
 		full_copy_chunks(&r, dumpers, ndump, nload);
 		if (r.err_code) {
@@ -297,6 +299,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 		goto out;
 	atomic_store(&prog->stage, TIDM_FULL_DONE);
 out:
+	full_export_end(&r);
 	if (dumpers)
 		for (i = 0; i < ndump; i++)
 			tidm_conn_close(dumpers[i]);

@@ -119,6 +119,7 @@ typedef struct run {
 	tidm_buf done_names; /* "db\0name\0" of tables copied in earlier rounds */
 	tidm_buf stale_names; /* "db\0name\0" of the tables the next round copies again */
 	unsigned pause_ms; /* TIDM_TEST_PAUSE_AFTER_CHUNK (tests only): each dump worker sleeps this long after a chunk */
+	struct tidm_probe *exp; /* spec.export's throttle (throttle.c); NULL: none */
 
 	_Atomic int stop;
 	int err_code;
@@ -164,6 +165,14 @@ bool full_stale_error(void);
 void full_mark_stale(table *t);
 int full_drop_stale(run *r, tidm_conn *tgt);
 bool full_next_round(run *r);
+
+/* throttle.c: dump workers pay the throttle every FULL_PACE_ROWS rows or FULL_PACE_BYTES
+ * bytes read (*rows and *bytes are reset); TIDM_ECANCELED when the run stops meanwhile */
+#define FULL_PACE_ROWS 64u
+#define FULL_PACE_BYTES 16384u
+void full_export_begin(run *r, unsigned ndump);
+int full_export_take(run *r, uint64_t *rows, uint64_t *bytes);
+void full_export_end(run *r);
 
 /* copy.c */
 int full_open_target(run *r, tidm_conn **out);

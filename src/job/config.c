@@ -39,6 +39,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/gtid.h"
+#include "util/size.h"
 
 #define JOB_FILE_MAX (1u << 20)     /* a job file is a few hundred bytes */
 #define PASSWORD_FILE_MAX 65536u
@@ -77,7 +78,9 @@ static const char *const alerts_keys[] = {"no-progress-minutes", "no-progress-se
 static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NULL};
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
-					"keyless-nonempty", "max-txn-bytes", "verify", "verify-rows-per-second", "verify-chunk-rows", NULL};
+					"keyless-nonempty", "max-txn-bytes", "verify", "verify-rows-per-second", "verify-chunk-rows",
+					"export", NULL};
+static const char *const export_keys[] = {"max-rows-per-second", "max-bytes-per-second", "adaptive", NULL};
 static const char *const verify_names[] = {"off", "after-full", "continuous", NULL};
 static const char *const load_method_names[] = {"auto", "load-data", "insert", NULL};
 static const char *const triggers_names[] = {"refuse", "allow", NULL};
@@ -864,6 +867,47 @@ static int parse_start(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	return 0;
 }
 
+/* spec.export: {max-rows-per-second: N, max-bytes-per-second: N|10MB|64MiB, adaptive: BOOL} */
+static int parse_export(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	static const char bytes_expected[] = "a number of bytes from 1024 to 1099511627776, optionally with a suffix "
+					     "such as 10MB or 64MiB";
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	if (is_null(v))
+		return 0;
+	if ((rc = want_mapping(c, key, v, "export in spec",
+			       "a mapping with max-rows-per-second, max-bytes-per-second and/or adaptive")) < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+		const char *s;
+		size_t len;
+		if ((rc = key_index(c, p, export_keys, "spec.export", &idx)) < 0)
+			return rc;
+		if (idx == 0) {
+			rc = get_uint(c, k, val, "max-rows-per-second in spec.export", 1, 1000000000, &c->cfg->export_max_rows);
+		} else if (idx == 1) {
+			if ((rc = scalar(c, k, val, "max-bytes-per-second in spec.export", bytes_expected, false, &s, &len)) < 0)
+				return rc;
+			if (tidm_size_parse(s, len, &c->cfg->export_max_bytes) < 0 || c->cfg->export_max_bytes < 1024 ||
+			    c->cfg->export_max_bytes > 1099511627776ull) {
+				tidm_buf b = TIDM_BUF_INIT;
+				echo(&b, s, len);
+				rc = fail(c, val, "max-bytes-per-second in spec.export is %s; expected %s", b.data, bytes_expected);
+				tidm_buf_dispose(&b);
+			}
+		} else {
+			rc = get_bool(c, k, val, "adaptive in spec.export", &c->cfg->export_adaptive);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 {
 	tidm_job_config *cfg = c->cfg;
@@ -900,6 +944,7 @@ static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 			break;
 		case 11: rc = get_uint(c, k, val, what, 1, 1000000000, &cfg->verify_rows_per_second); break;
 		case 12: rc = get_uint(c, k, val, what, 100, 1000000, &cfg->verify_chunk_rows); break;
+		case 13: rc = parse_export(c, k, val); break;
 		case 7:
 			rc = get_enum(c, k, val, what, load_method_names, &ival);
 			cfg->load_method = (enum tidm_load_method)ival;

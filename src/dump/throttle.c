@@ -1,0 +1,51 @@
+/*
+ * throttle.c - spec.export for the full phase: the dump workers' reads from the source
+ * go through one shared throttle (db/probe.h: caps in rows and bytes per second, and the
+ * adaptive mode that backs off when the source's latency rises). Its gauges are in the
+ * run's progress (tidm_full_progress.throttle) for the progress line and the metrics.
+ */
+#include "db/probe.h"
+#include "dump/full_int.h"
+
+/* Before the first copy round: in adaptive mode this measures the source's idle latency. */
+void full_export_begin(run *r, unsigned ndump)
+{
+	tidm_probe_opts o = {0};
+
+	if (r->exp)
+		return;
+	o.max_rows = (double)r->cfg->export_max_rows;
+	o.max_bytes = (double)r->cfg->export_max_bytes;
+	o.adaptive = r->cfg->export_adaptive;
+	o.readers = ndump;
+	o.what = "the export";
+	tidm_probe_start(&r->exp, &r->src_opts, &o, &r->prog->throttle);
+	if (r->exp && (o.max_rows > 0 || o.max_bytes > 0)) {
+		char rows[48] = "", bytes[48] = "";
+		if (o.max_rows > 0)
+			snprintf(rows, sizeof(rows), "%.0f rows/s", o.max_rows);
+		if (o.max_bytes > 0)
+			snprintf(bytes, sizeof(bytes), "%.0f bytes/s", o.max_bytes);
+		tidm_info("the export throttle: at most %s%s%s read from the source, all dump workers together", rows,
+			  *rows && *bytes ? " and " : "", bytes);
+	}
+}
+
+static bool stopping(void *payload)
+{
+	return full_stopping(payload);
+}
+
+int full_export_take(run *r, uint64_t *rows, uint64_t *bytes)
+{
+	int rc = tidm_throttle_take(tidm_probe_throttle(r->exp), *rows, *bytes, stopping, r);
+
+	*rows = *bytes = 0;
+	return rc;
+}
+
+void full_export_end(run *r)
+{
+	tidm_probe_stop(r->exp);
+	r->exp = NULL;
+}
