@@ -49,6 +49,7 @@ struct tidm_probe {
 	tidm_aimd aimd;
 	double base_running; /* the source's Threads_running before the export, less the probe */
 	bool adaptive;       /* the probe works (adaptive asked and the baseline measured) */
+	double started;
 	pthread_t thread;
 	_Atomic bool stop;
 };
@@ -235,6 +236,7 @@ int tidm_probe_start(tidm_probe **out, const tidm_conn_opts *src, const tidm_pro
 	p->src.retries = 1;
 	p->g = g ? g : &p->own_gauges;
 	tidm_throttle_init(&p->th, o->max_rows, o->max_bytes);
+	p->started = tidm_throttle_now();
 	atomic_store(&p->g->held_permille, 0);
 	atomic_store(&p->g->baseline_us, 0);
 	atomic_store(&p->g->limit_rows, (uint64_t)o->max_rows);
@@ -275,6 +277,17 @@ void tidm_probe_stop(tidm_probe *p)
 		return;
 	atomic_store(&p->stop, true);
 	pthread_join(p->thread, NULL);
+	{
+		double el = tidm_throttle_now() - p->started, waited = (double)atomic_load(&p->th.waited_us) / 1e6;
+		double share = el > 0 ? waited / (el * (p->o.readers ? p->o.readers : 1)) : 0;
+		char backoffs[64] = "";
+		if (p->adaptive)
+			snprintf(backoffs, sizeof(backoffs), "; the adaptive limit was lowered %u times", p->aimd.backoffs);
+		tidm_info("%s throttle: %llu rows read in %.1f s; the readers waited %.1f s for it (%.0f%% of their "
+			  "time)%s",
+			  p->o.what, (unsigned long long)atomic_load(&p->th.taken_rows), el, waited,
+			  100 * (share > 1 ? 1 : share), backoffs);
+	}
 	tidm_conn_close(p->conn);
 	tidm_throttle_dispose(&p->th);
 	atomic_store(&p->g->mode, TIDM_THROTTLE_OFF);

@@ -459,6 +459,8 @@ static void *dump_worker(void *arg)
 			break;
 		}
 	}
+	if (r->exp && d->pace_rows && !full_stopping(r))
+		full_export_take(r, &d->pace_rows, &d->pace_bytes); /* the last rows count too */
 	pthread_mutex_lock(&r->mu);
 	r->producers_left--;
 	pthread_cond_broadcast(&r->not_empty);
