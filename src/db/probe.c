@@ -277,7 +277,7 @@ void tidm_probe_stop(tidm_probe *p)
 		return;
 	atomic_store(&p->stop, true);
 	pthread_join(p->thread, NULL);
-	{
+	if (p->o.summary && (p->adaptive || atomic_load(&p->th.waited_us) >= 500000)) {
 		double el = tidm_throttle_now() - p->started, waited = (double)atomic_load(&p->th.waited_us) / 1e6;
 		double share = el > 0 ? waited / (el * (p->o.readers ? p->o.readers : 1)) : 0;
 		char backoffs[64] = "";

@@ -25,6 +25,7 @@ typedef struct tidm_probe_opts {
 	bool adaptive;     /* probe the source and back off when its latency rises */
 	unsigned readers;  /* threads taking from the throttle (the held-back share is of their time) */
 	const char *what;  /* "the export", "verify": for the log */
+	bool summary;      /* log a summary line at tidm_probe_stop */
 } tidm_probe_opts;
 
 typedef struct tidm_probe tidm_probe;
@@ -39,8 +40,9 @@ typedef struct tidm_probe tidm_probe;
 int tidm_probe_start(tidm_probe **out, const tidm_conn_opts *src, const tidm_probe_opts *o, tidm_throttle_gauges *g);
 /* The shared throttle (NULL for a NULL probe); valid until tidm_probe_stop. */
 tidm_throttle *tidm_probe_throttle(tidm_probe *p);
-/* Stop the monitor, close the probe connection and free; NULL is a no-op. The gauges keep
- * their last values (the mode says off). */
+/* Stop the monitor, close the probe connection and free; NULL is a no-op. With `summary`,
+ * logs the rows, the time waited and the backoffs when the throttle held back half a
+ * second or more, or was adaptive. The gauges keep their last values (the mode says off). */
 void tidm_probe_stop(tidm_probe *p);
 
 #endif

@@ -19,6 +19,7 @@ void full_export_begin(run *r, unsigned ndump)
 	o.adaptive = r->cfg->export_adaptive;
 	o.readers = ndump;
 	o.what = "the export";
+	o.summary = true;
 	tidm_probe_start(&r->exp, &r->src_opts, &o, &r->prog->throttle);
 	if (r->exp && (o.max_rows > 0 || o.max_bytes > 0)) {
 		char rows[48] = "", bytes[48] = "";

@@ -1032,7 +1032,7 @@ static int parse_alerts(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	void *it = NULL;
 	struct fy_node_pair *p;
 	int rc, idx;
-	unsigned n;
+	unsigned n = 0;
 
 	if (is_null(v))
 		return 0;

@@ -4,7 +4,7 @@
 # and the target ends equal); a slower cap shows in the progress line ("throttled NN%
 # (cap)") and in the metrics (tidm_export_throttled_ratio, tidm_export_limit_rows_per_second);
 # the adaptive mode measures the source's idle probe latency, copies everything and says
-# what it held back.
+# what it held back; verify's reads obey the same cap.
 . "$(dirname "$0")/../harness/lib.sh"
 
 TEST_TMP=$(mktemp -d)
@@ -77,4 +77,10 @@ grep -qE 'the export throttle: adaptive; the source answers a probe in [0-9.]+ m
 	fail "no baseline in the log: $(cat "$TEST_TMP/adapt.log")"
 grep -qE 'the export throttle: 20000 rows read in [0-9.]+ s; .*the adaptive limit was lowered [0-9]+ times' "$TEST_TMP/adapt.log" ||
 	fail "no adaptive summary in the log: $(cat "$TEST_TMP/adapt.log")"
+
+# --- 4. verify's reads from the source obey spec.export's cap too (issue 18) -----------------
+# (20,000 rows at 10,000 rows/s: two seconds or more; a few tenths without the cap)
+out=$("$TIDM_BIN" verify "$TEST_TMP/cap.yaml" --format json 2>&1) || fail "verify under spec.export: $out"
+python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["seconds"] >= 1.8 and r["equal"], r' <<<"$out" ||
+	fail "spec.export's 10,000 rows/s did not slow verify: $out"
 echo "PASS $TEST_NAME"

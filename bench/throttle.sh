@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# throttle.sh - what a logical export costs the source's applications (issue 17, Must show
+# 3): a sysbench oltp_read_write load on the SOURCE, its transactions/s measured with no
+# export, during an unthrottled `tidm migrate` (type full), and during one with
+# spec.export: {adaptive: true}. Prints the throughput loss of each export against the
+# no-export figure, and whether each export finished, in how long.
+#
+#   bench/throttle.sh            run it (servers and sysbench data are kept)
+#   bench/throttle.sh --clean    stop this benchmark's servers and remove its work files
+#
+# Setup (once, cached): a throwaway source and target MariaDB (scripts/testdb.sh in
+# <repo>/.bench-cache/testdb-throttle, never anyone else's servers); in the source, the
+# data to export (database sbtest: TABLES x TABLE_ROWS sysbench rows) and the
+# application's own tables (database sbload: LOAD_TABLES x LOAD_ROWS), both made by
+# `sysbench oltp_read_write prepare`; later runs reuse them when the row counts are right.
+#
+# One round: three phases, each with a fresh sysbench run (SB_THREADS threads, closed
+# loop, or SB_RATE transactions/s open loop, --report-interval=1) on sbload, started
+# WARMUP seconds before the measured window:
+#   none         the window is SB_TIME seconds without an export
+#   unthrottled  the window is the export (target emptied first)
+#   adaptive     the same with spec.export: {adaptive: true}
+# The tps of a phase is the mean of sysbench's per-second reports inside its window (its
+# p95 latency the mean of those). An export that has not finished after EXPORT_TIMEOUT
+# seconds is stopped and reported as not finished. With ROUNDS > 1 the medians are shown.
+# The goal (issue 17): under 10 % loss with the adaptive throttle while the export finishes.
+#
+# Environment: TABLES (8), TABLE_ROWS (250000), LOAD_TABLES (4), LOAD_ROWS (10000),
+# SB_THREADS (2), SB_RATE (0 = closed loop), SB_TIME (30), WARMUP (5), THREADS (tidm's dump
+# and load threads, 4), EXPORT_TIMEOUT (900), ROUNDS (1), TIDM_BIN (default: a Release
+# build in <repo>/build-bench), BENCH_CACHE (<repo>/.bench-cache).
+# Needs sysbench and the mariadb client. On a machine where sysbench, both servers and
+# tidm share few cores, every figure moves with whatever else runs: read them per round.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+cache=${BENCH_CACHE:-$top/.bench-cache}
+tables=${TABLES:-8}
+table_rows=${TABLE_ROWS:-250000}
+load_tables=${LOAD_TABLES:-4}
+load_rows=${LOAD_ROWS:-10000}
+sb_threads=${SB_THREADS:-2}
+sb_rate=${SB_RATE:-0}
+sb_time=${SB_TIME:-30}
+warmup=${WARMUP:-5}
+threads=${THREADS:-4}
+export_timeout=${EXPORT_TIMEOUT:-900}
+rounds=${ROUNDS:-1}
+export TIDM_TESTDB_DIR=$cache/testdb-throttle
+work=$cache/throttle-work
+
+if [ "${1:-}" = --clean ]; then
+	"$top/scripts/testdb.sh" stop >&2
+	rm -rf "$work"
+	exit 0
+fi
+[ $# -eq 0 ] || die "usage: bench/throttle.sh [--clean]"
+for v in tables table_rows load_tables load_rows sb_threads sb_time threads export_timeout rounds; do
+	case "${!v}" in '' | *[!0-9]* | 0) die "$v must be a positive number (got '${!v}')" ;; esac
+done
+case "$sb_rate$warmup" in *[!0-9]*) die "SB_RATE and WARMUP must be numbers" ;; esac
+for tool in sysbench mariadb; do
+	command -v "$tool" >/dev/null || die "$tool not installed"
+done
+
+bench_tidm
+mkdir -p "$cache" "$work"
+cp "$tidm" "$work/tidm.bin"
+tidm=$work/tidm.bin
+"$top/scripts/testdb.sh" start >&2
+# shellcheck disable=SC1090
+eval "$("$top/scripts/testdb.sh" env)"
+
+sb() { # sb DB sysbench-args...
+	local db=$1
+	shift
+	sysbench oltp_read_write --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$TIDM_TEST_SOURCE_PORT" \
+		--mysql-user=root --mysql-password="$TIDM_TEST_SOURCE_PASSWORD" --mysql-db="$db" "$@"
+}
+
+data_ok() { # DB N ROWS
+	local db=$1 n=$2 rows=$3 have i c
+	have=$(sql source -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$db'")
+	[ "$have" = "$n" ] || return 1
+	for ((i = 1; i <= n; i++)); do
+		c=$(sql source -e "SELECT COUNT(*) FROM \`$db\`.sbtest$i" 2>/dev/null) || return 1
+		[ "$c" = "$rows" ] || return 1
+	done
+}
+
+prepare() { # DB N ROWS
+	local db=$1 n=$2 rows=$3
+	if data_ok "$db" "$n" "$rows"; then
+		say "source: $db ($n x $rows rows) already there"
+		return 0
+	fi
+	say "source: sysbench prepare $db ($n tables x $rows rows)"
+	sql source -e "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\`"
+	sb "$db" --tables="$n" --table-size="$rows" --threads=2 prepare >"$work/prepare-$db.log"
+	data_ok "$db" "$n" "$rows" || die "sysbench prepare of $db did not leave $n x $rows rows"
+	sql source -e "RESET MASTER"
+	quiesce source
+}
+prepare sbtest "$tables" "$table_rows"
+prepare sbload "$load_tables" "$load_rows"
+
+write_job() { # FILE EXPORT-LINE
+	cat >"$1" <<EOF
+name: bench-throttle
+type: full
+source:
+  host: 127.0.0.1
+  port: $TIDM_TEST_SOURCE_PORT
+  user: root
+  password-env: TIDM_TEST_SOURCE_PASSWORD
+target:
+  host: 127.0.0.1
+  port: $TIDM_TEST_TARGET_PORT
+  user: root
+  password-env: TIDM_TEST_TARGET_PASSWORD
+objects:
+  databases: [sbtest]
+spec:
+  dump-threads: $threads
+  load-threads: $threads
+$2
+EOF
+}
+write_job "$work/unthrottled.yaml" ""
+write_job "$work/adaptive.yaml" "  export: {adaptive: true}"
+
+# window_stats LOG FROM TO: "TPS P95" averaged over sysbench's reports of seconds FROM..TO
+window_stats() {
+	awk -v a="$2" -v b="$3" '
+		/^\[ *[0-9]+s \]/ {
+			t = $2; sub(/s/, "", t); t += 0
+			if (t < a + 1 || t > b) next
+			for (i = 1; i <= NF; i++) {
+				if ($i == "tps:") tps += $(i + 1)
+				if ($i == "(ms,95%):") lat += $(i + 1)
+			}
+			n++
+		}
+		END { if (n) printf "%.1f %.2f", tps / n, lat / n; else printf "0 0" }' "$1"
+}
+
+# phase NAME: one measured phase; sets tps, p95, dur (export s, or "-"), done (yes/no/-)
+phase() {
+	local name=$1 log=$work/sysbench-$1.log sbpid t_sb a b t0 t1 rate_arg=() rc=0
+	sql target -e "DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS tidm_meta"
+	quiesce target
+	[ "$sb_rate" -gt 0 ] && rate_arg=(--rate="$sb_rate")
+	t_sb=$(now)
+	sb sbload --tables="$load_tables" --table-size="$load_rows" --threads="$sb_threads" "${rate_arg[@]}" \
+		--time=$((export_timeout + sb_time + warmup + 60)) --report-interval=1 run >"$log" 2>&1 &
+	sbpid=$!
+	sleep "$warmup"
+	t0=$(now)
+	dur="-" done="-"
+	if [ "$name" = none ]; then
+		sleep "$sb_time"
+	else
+		timeout "$export_timeout" "$tidm" migrate "$work/$name.yaml" >"$work/tidm-$name.log" 2>&1 || rc=$?
+		dur=$(sub "$(now)" "$t0")
+		done=yes
+		if [ "$rc" != 0 ]; then
+			done=no
+		else
+			for ((i = 1; i <= tables; i++)); do
+				[ "$(sql target -e "SELECT COUNT(*) FROM sbtest.sbtest$i" 2>/dev/null)" = "$table_rows" ] || done=no
+			done
+		fi
+	fi
+	t1=$(now)
+	kill -INT "$sbpid" 2>/dev/null || true
+	wait "$sbpid" 2>/dev/null || true
+	a=$(sub "$t0" "$t_sb") b=$(sub "$t1" "$t_sb")
+	read -r tps p95 < <(window_stats "$log" "${a%.*}" "${b%.*}")
+	say "  $name: $tps tps, p95 $p95 ms over ${a%.*}..${b%.*} s of sysbench; export $dur s, finished: $done$(
+		[ "$name" = adaptive ] && grep -o 'the export throttle: [0-9]* rows read.*' "$work/tidm-$name.log" | sed 's/^/; /')"
+}
+
+declare -a t_none=() t_unth=() t_adap=() d_unth=() d_adap=() l_none=() l_unth=() l_adap=()
+fin_unth=yes fin_adap=yes
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+say "export: $tables x $table_rows rows, THREADS=$threads; load: sysbench oltp_read_write $load_tables x $load_rows, SB_THREADS=$sb_threads, SB_RATE=$sb_rate, ROUNDS=$rounds"
+for ((r = 0; r < rounds; r++)); do
+	say "round $((r + 1)) of $rounds"
+	phase none
+	t_none+=("$tps") l_none+=("$p95")
+	phase unthrottled
+	t_unth+=("$tps") l_unth+=("$p95") d_unth+=("$dur")
+	[ "$done" = yes ] || fin_unth=no
+	phase adaptive
+	t_adap+=("$tps") l_adap+=("$p95") d_adap+=("$dur")
+	[ "$done" = yes ] || fin_adap=no
+done
+sql target -e "DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS tidm_meta"
+
+m_none=$(median "${t_none[@]}")
+m_unth=$(median "${t_unth[@]}")
+m_adap=$(median "${t_adap[@]}")
+loss() { awk -v x="$1" -v b="$2" 'BEGIN { if (b <= 0) print "?"; else printf "%.1f", 100 * (1 - x / b) }'; }
+loss_unth=$(loss "$m_unth" "$m_none")
+loss_adap=$(loss "$m_adap" "$m_none")
+echo
+echo "source throughput during a logical export: $tables x $table_rows rows exported; sysbench oltp_read_write on $load_tables x $load_rows, $sb_threads threads$([ "$sb_rate" -gt 0 ] && echo " at $sb_rate tps"); median of $rounds round(s)"
+echo "machine: $(nproc) cores, load average $load_before before / $(cut -d' ' -f1-3 /proc/loadavg) after"
+printf '%-22s %10s %10s %10s %14s %9s\n' phase "tps" "p95 ms" "loss %" "export s" finished
+printf '%-22s %10s %10s %10s %14s %9s\n' "no export" "$m_none" "$(median "${l_none[@]}")" "" "" ""
+printf '%-22s %10s %10s %10s %14s %9s\n' "export, unthrottled" "$m_unth" "$(median "${l_unth[@]}")" "$loss_unth" "$(median "${d_unth[@]}")" "$fin_unth"
+printf '%-22s %10s %10s %10s %14s %9s\n' "export, adaptive" "$m_adap" "$(median "${l_adap[@]}")" "$loss_adap" "$(median "${d_adap[@]}")" "$fin_adap"
+goal=$(awk -v l="$loss_adap" -v f="$fin_adap" 'BEGIN { print (l != "?" && l < 10 && f == "yes") ? "PASS" : "MISS" }')
+echo "goal: adaptive loss < 10 % and the export finishes: $goal"
+if [ "$rounds" -gt 1 ]; then
+	echo "per round tps: none ${t_none[*]}; unthrottled ${t_unth[*]}; adaptive ${t_adap[*]}"
+fi
+[ "$fin_unth" = yes ] && [ "$fin_adap" = yes ]
