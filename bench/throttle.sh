@@ -143,7 +143,7 @@ window_stats() {
 			}
 			n++
 		}
-		END { if (n) printf "%.1f %.2f", tps / n, lat / n; else printf "0 0" }' "$1"
+		END { if (n) printf "%.1f %.2f\n", tps / n, lat / n; else print "0 0" }' "$1"
 }
 
 # phase NAME: one measured phase; sets tps, p95, dur (export s, or "-"), done (yes/no/-)
@@ -174,7 +174,7 @@ phase() {
 		fi
 	fi
 	t1=$(now)
-	kill -INT "$sbpid" 2>/dev/null || true
+	kill "$sbpid" 2>/dev/null || true
 	wait "$sbpid" 2>/dev/null || true
 	a=$(sub "$t0" "$t_sb") b=$(sub "$t1" "$t_sb")
 	read -r tps p95 < <(window_stats "$log" "${a%.*}" "${b%.*}")

@@ -33,7 +33,7 @@
 #define PROBE_TICK_S 0.1
 #define STEP_TICKS 5
 #define WINDOW_STEPS 10 /* the held-back share covers this many steps (5 s) */
-#define BASELINE_SAMPLES 9
+#define BASELINE_SAMPLES 15
 #define PROBE_TIMEOUT_S 5u
 #define RECONNECT_S 2.0
 #define BUSY_MARGIN 4.0
@@ -49,6 +49,7 @@ struct tidm_probe {
 	tidm_aimd aimd;
 	double base_running; /* the source's Threads_running before the export, less the probe */
 	bool adaptive;       /* the probe works (adaptive asked and the baseline measured) */
+	bool trace;          /* TIDM_THROTTLE_TRACE set: every control step is logged (benches) */
 	double started;
 	pthread_t thread;
 	_Atomic bool stop;
@@ -163,11 +164,11 @@ static void control(tidm_probe *p, double *lat, size_t n, double observed)
 	limit = tidm_aimd_step(&p->aimd, med, observed, busy);
 	tidm_throttle_set_adaptive(&p->th, limit);
 	atomic_store(&p->g->probe_us, (uint64_t)(med * 1e6));
-	if (limit != was)
-		tidm_debug("%s throttle: probe %.2f ms (idle %.2f ms), %.0f threads running, %.0f rows/s: limit %s%.0f "
-			   "rows/s",
-			   p->o.what, med * 1e3, p->aimd.baseline * 1e3, running, observed, limit > 0 ? "" : "none (was ",
-			   limit > 0 ? limit : was);
+	if (limit != was || p->trace)
+		tidm_log(p->trace ? TIDM_LOG_INFO : TIDM_LOG_DEBUG,
+			 "%s throttle: probe %.2f ms (idle %.2f ms), %.0f threads running, %.0f rows/s: limit %.0f rows/s%s",
+			 p->o.what, med * 1e3, p->aimd.baseline * 1e3, running, observed, limit,
+			 limit > 0 ? "" : " (none)");
 	if (was == 0 && limit > 0)
 		tidm_info("%s throttle: the source's latency rose (probe %.2f ms, %.2f ms idle%s); holding back to %.0f "
 			  "rows/s",
@@ -231,6 +232,7 @@ int tidm_probe_start(tidm_probe **out, const tidm_conn_opts *src, const tidm_pro
 	if (!p->o.what)
 		p->o.what = "the export";
 	p->src = *src;
+	p->trace = getenv("TIDM_THROTTLE_TRACE") != NULL;
 	p->src.read_timeout = PROBE_TIMEOUT_S;
 	p->src.connect_timeout = 2;
 	p->src.retries = 1;

@@ -69,6 +69,9 @@ void tidm_aimd_init(tidm_aimd *a, double baseline_s, double ceiling)
 	a->limit = 0;
 	a->peak = 0;
 	a->release = 0;
+	a->recent[0] = a->recent[1] = a->recent[2] = 0;
+	a->steps = 0;
+	a->calm_steps = 0;
 	a->backoffs = 0;
 	a->last = 0;
 }
@@ -90,8 +93,16 @@ double tidm_aimd_step(tidm_aimd *a, double probe_s, double observed, bool busy)
 	bool calm = !busy && probe_s <= a->baseline * TIDM_AIMD_CALM_RATIO + TIDM_AIMD_CALM_SLACK_S;
 	double floor_, from;
 
-	if (observed > a->peak)
-		a->peak = observed;
+	/* the peak is that of the median of the last 3 steps: the first half second of a
+	 * stream comes in a burst (socket buffers) that would inflate the step and the floor */
+	a->recent[a->steps++ % 3] = observed;
+	if (a->steps >= 3) {
+		double m[3] = {a->recent[0], a->recent[1], a->recent[2]};
+		double med = tidm_median(m, 3);
+		if (med > a->peak)
+			a->peak = med;
+	}
+	a->calm_steps = calm ? a->calm_steps + 1 : 0;
 	floor_ = tidm_aimd_floor(a);
 	if (congested) {
 		/* from what the readers achieved: a limit above it would not slow them */
@@ -104,7 +115,7 @@ double tidm_aimd_step(tidm_aimd *a, double probe_s, double observed, bool busy)
 			a->limit = floor_;
 		a->backoffs++;
 		a->last = -1;
-	} else if (calm && a->limit > 0) {
+	} else if (calm && a->limit > 0 && a->calm_steps >= TIDM_AIMD_CALM_STEPS) {
 		double step = a->peak * TIDM_AIMD_STEP;
 		a->limit += step > floor_ ? step : floor_;
 		if ((a->ceiling > 0 && a->limit >= a->ceiling) || (a->ceiling == 0 && a->limit >= a->release))

@@ -50,7 +50,8 @@ double tidm_bucket_take(tidm_bucket *b, double n, double now);
 #define TIDM_AIMD_CALM_RATIO 1.2
 #define TIDM_AIMD_CALM_SLACK_S 0.00015
 #define TIDM_AIMD_DECREASE 0.6   /* congested: limit = observed rate x this */
-#define TIDM_AIMD_STEP 0.05      /* calm: limit += peak rate x this */
+#define TIDM_AIMD_STEP 0.05      /* calm: limit += peak rate x this ... */
+#define TIDM_AIMD_CALM_STEPS 2   /* ... once calm for this many steps in a row */
 #define TIDM_AIMD_FLOOR 0.05     /* never below peak rate x this ... */
 #define TIDM_AIMD_FLOOR_MIN 100.0 /* ... nor below this many per second */
 
@@ -58,7 +59,10 @@ typedef struct tidm_aimd {
 	double baseline; /* the source's idle probe latency (s) */
 	double ceiling;  /* the user's cap (per s); 0 = none */
 	double limit;    /* the limit now (per s); 0 = none */
-	double peak;     /* highest rate observed */
+	double peak;     /* highest rate observed (median of 3 steps) */
+	double recent[3]; /* the rates of the last 3 steps */
+	unsigned steps;
+	unsigned calm_steps; /* calm steps in a row */
 	double release;  /* no ceiling: the limit is lifted when it reaches this (1.25 x the
 			  * peak at the last backoff; the peak itself follows a binding limit) */
 	unsigned backoffs; /* steps that lowered the limit */
@@ -70,7 +74,7 @@ void tidm_aimd_init(tidm_aimd *a, double baseline_s, double ceiling);
  * achieved over it (per s) and `busy`, the source's own sign of overload (its running
  * threads). Returns the new limit (0 = none): lowered multiplicatively when congested
  * (from the observed rate, so a limit the readers do not reach still bites), raised
- * additively when calm, released once it exceeds the peak rate of the last backoff by a quarter (no ceiling)
+ * additively when calm for TIDM_AIMD_CALM_STEPS steps in a row, released once it exceeds the peak rate of the last backoff by a quarter (no ceiling)
  * or reaches the ceiling; never below the floor, so the export always finishes. */
 double tidm_aimd_step(tidm_aimd *a, double probe_s, double observed, bool busy);
 /* The floor of the limit now (per s). */

@@ -151,20 +151,22 @@ static void test_util_throttle__adaptive_limit(void **state)
 	tidm_throttle_dispose(&t);
 }
 
-/* Latency up: multiplicative decrease from the rate observed; calm: additive increase by
- * 5% of the peak per step, released at 1.25 x peak; between the thresholds: hold. */
+/* Latency up: multiplicative decrease from the rate observed; calm for 2 steps in a row:
+ * additive increase by 5% of the peak per step, released at 1.25 x the peak; between the
+ * thresholds: hold. */
 static void test_util_throttle__aimd_steps(void **state)
 {
 	tidm_aimd a;
-	double base = 0.0004, l;
+	double base = 0.0004;
 	(void)state;
 	tidm_aimd_init(&a, base, 0);
 	/* calm, unlimited: stays unlimited, learns the peak */
-	assert_true(tidm_aimd_step(&a, base, 40000, false) == 0);
+	for (int i = 0; i < 3; i++)
+		NEAR(tidm_aimd_step(&a, base, 40000, false), 0);
 	assert_int_equal(a.last, 0);
+	NEAR(a.peak, 40000);
 	/* 2.1 ms vs 0.4 ms: back off to 0.6 x observed (30,000 rows/s now) */
-	l = tidm_aimd_step(&a, 0.0021, 30000, false);
-	NEAR(l, 18000);
+	NEAR(tidm_aimd_step(&a, 0.0021, 30000, false), 18000);
 	assert_int_equal(a.last, -1);
 	/* still congested: from the limit (the readers reach it) */
 	NEAR(tidm_aimd_step(&a, 0.0021, 18000, false), 10800);
@@ -173,17 +175,36 @@ static void test_util_throttle__aimd_steps(void **state)
 	/* in between (0.7 ms: above 1.2 x + 0.15 ms, below 1.5 x + 0.3 ms): hold */
 	NEAR(tidm_aimd_step(&a, 0.0007, 3000, false), 3000);
 	assert_int_equal(a.last, 0);
-	/* calm: + 5% of the 40,000 peak per step */
-	NEAR(tidm_aimd_step(&a, 0.0004, 3000, false), 5000);
-	NEAR(tidm_aimd_step(&a, 0.0005, 5000, false), 7000);
+	/* calm once: hold; twice in a row: + 5% of the 40,000 peak, and so on */
+	NEAR(tidm_aimd_step(&a, 0.0004, 3000, false), 3000);
+	assert_int_equal(a.last, 0);
+	NEAR(tidm_aimd_step(&a, 0.0005, 3000, false), 5000);
 	assert_int_equal(a.last, 1);
+	NEAR(tidm_aimd_step(&a, 0.0004, 5000, false), 7000);
 	/* the running-threads signal alone backs off too */
 	NEAR(tidm_aimd_step(&a, 0.0004, 7000, true), 4200);
+	/* one noisy calm step between congested ones does not raise it */
+	NEAR(tidm_aimd_step(&a, 0.0004, 4200, false), 4200);
+	NEAR(tidm_aimd_step(&a, 0.0030, 4200, false), 2520);
+	NEAR(tidm_aimd_step(&a, 0.0004, 2520, false), 2520);
 	/* calm long enough: released at 1.25 x peak = 50,000 */
-	for (int i = 0; i < 30 && a.limit > 0; i++)
+	for (int i = 0; i < 40 && a.limit > 0; i++)
 		tidm_aimd_step(&a, 0.0004, a.limit, false);
 	assert_true(a.limit == 0);
 	assert_int_equal(a.last, 1);
+}
+
+/* The first half second of a stream is a burst: it sets neither the peak nor the step. */
+static void test_util_throttle__aimd_burst(void **state)
+{
+	tidm_aimd a;
+	(void)state;
+	tidm_aimd_init(&a, 0.0004, 0);
+	tidm_aimd_step(&a, 0.0004, 152000, false);
+	tidm_aimd_step(&a, 0.0004, 30000, false);
+	tidm_aimd_step(&a, 0.0004, 31000, false);
+	NEAR(a.peak, 31000);
+	NEAR(tidm_aimd_floor(&a), 1550);
 }
 
 /* The floor: 5% of the peak (at least 100/s); the export never stalls. */
@@ -192,7 +213,8 @@ static void test_util_throttle__aimd_floor(void **state)
 	tidm_aimd a;
 	(void)state;
 	tidm_aimd_init(&a, 0.0004, 0);
-	tidm_aimd_step(&a, 0.0004, 100000, false);
+	for (int i = 0; i < 3; i++)
+		tidm_aimd_step(&a, 0.0004, 100000, false);
 	for (int i = 0; i < 50; i++)
 		tidm_aimd_step(&a, 0.5, a.limit > 0 ? a.limit : 100000, false);
 	NEAR(a.limit, 5000);
@@ -213,7 +235,7 @@ static void test_util_throttle__aimd_ceiling(void **state)
 	(void)state;
 	tidm_aimd_init(&a, 0.001, 2000);
 	NEAR(tidm_aimd_step(&a, 0.01, 2000, false), 1200);
-	for (int i = 0; i < 10 && a.limit > 0; i++)
+	for (int i = 0; i < 20 && a.limit > 0; i++)
 		tidm_aimd_step(&a, 0.001, a.limit, false);
 	assert_true(a.limit == 0);
 	tidm_aimd_init(&a, 0.001, 50);
@@ -285,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_util_throttle__stop_while_waiting),
 		cmocka_unit_test(test_util_throttle__adaptive_limit),
 		cmocka_unit_test(test_util_throttle__aimd_steps),
+		cmocka_unit_test(test_util_throttle__aimd_burst),
 		cmocka_unit_test(test_util_throttle__aimd_floor),
 		cmocka_unit_test(test_util_throttle__aimd_ceiling),
 		cmocka_unit_test(test_util_throttle__median),
