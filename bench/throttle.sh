@@ -14,15 +14,19 @@
 # application's own tables (database sbload: LOAD_TABLES x LOAD_ROWS), both made by
 # `sysbench oltp_read_write prepare`; later runs reuse them when the row counts are right.
 #
-# One round: three phases, each with a fresh sysbench run (SB_THREADS threads, closed
+# One round: five phases (none, unthrottled, none, adaptive, none), each with a fresh sysbench run (SB_THREADS threads, closed
 # loop, or SB_RATE transactions/s open loop, --report-interval=1) on sbload, started
 # WARMUP seconds before the measured window:
 #   none         the window is SB_TIME seconds without an export
 #   unthrottled  the window is the export (target emptied first)
 #   adaptive     the same with spec.export: {adaptive: true}
 # The tps of a phase is the mean of sysbench's per-second reports inside its window (its
-# p95 latency the mean of those). An export that has not finished after EXPORT_TIMEOUT
+# p95 latency the mean of those); an export's loss is against the mean of the no-export
+# phases just before and after it (the machine's other load drifts over minutes); "cores"
+# is the CPU seconds per second both servers and tidm used during the phase. An export that has not finished after EXPORT_TIMEOUT
 # seconds is stopped and reported as not finished. With ROUNDS > 1 the medians are shown.
+# tidm runs with TIDM_THROTTLE_TRACE=1: its log (throttle-work/tidm-adaptive.log) has every
+# control step of the adaptive throttle (probe latency, threads running, rate, limit).
 # The goal (issue 17): under 10 % loss with the adaptive throttle while the export finishes.
 #
 # Environment: TABLES (8), TABLE_ROWS (250000), LOAD_TABLES (4), LOAD_ROWS (10000),
@@ -61,6 +65,7 @@ for v in tables table_rows load_tables load_rows sb_threads sb_time threads expo
 	case "${!v}" in '' | *[!0-9]* | 0) die "$v must be a positive number (got '${!v}')" ;; esac
 done
 case "$sb_rate$warmup" in *[!0-9]*) die "SB_RATE and WARMUP must be numbers" ;; esac
+[ -x /usr/bin/time ] || die "/usr/bin/time not installed (apt-get install time)"
 for tool in sysbench mariadb; do
 	command -v "$tool" >/dev/null || die "$tool not installed"
 done
@@ -73,11 +78,12 @@ tidm=$work/tidm.bin
 # shellcheck disable=SC1090
 eval "$("$top/scripts/testdb.sh" env)"
 
-sb() { # sb DB sysbench-args...
+sb_conn=(oltp_read_write --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$TIDM_TEST_SOURCE_PORT"
+	--mysql-user=root --mysql-password="$TIDM_TEST_SOURCE_PASSWORD")
+sb() { # sb DB sysbench-args... (foreground only: in the background $! would be a subshell)
 	local db=$1
 	shift
-	sysbench oltp_read_write --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$TIDM_TEST_SOURCE_PORT" \
-		--mysql-user=root --mysql-password="$TIDM_TEST_SOURCE_PASSWORD" --mysql-db="$db" "$@"
+	sysbench "${sb_conn[@]}" --mysql-db="$db" "$@"
 }
 
 data_ok() { # DB N ROWS
@@ -146,23 +152,29 @@ window_stats() {
 		END { if (n) printf "%.1f %.2f\n", tps / n, lat / n; else print "0 0" }' "$1"
 }
 
-# phase NAME: one measured phase; sets tps, p95, dur (export s, or "-"), done (yes/no/-)
+server_pid() { cat "$TIDM_TESTDB_DIR/$1/mariadbd.pid"; }
+srv_cpu() { add "$(cpu_of "$(server_pid source)")" "$(cpu_of "$(server_pid target)")"; }
+
+# phase NAME: one measured phase; sets tps, p95, dur (export s, or "-"), done (yes/no/-),
+# cores (CPU seconds per second of the window: both servers, plus tidm)
 phase() {
-	local name=$1 log=$work/sysbench-$1.log sbpid t_sb a b t0 t1 rate_arg=() rc=0
+	local name=$1 log=$work/sysbench-$1.log sbpid t_sb a b t0 t1 c0 c1 tc=0 rate_arg=() rc=0
 	sql target -e "DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS tidm_meta"
 	quiesce target
 	[ "$sb_rate" -gt 0 ] && rate_arg=(--rate="$sb_rate")
 	t_sb=$(now)
-	sb sbload --tables="$load_tables" --table-size="$load_rows" --threads="$sb_threads" "${rate_arg[@]}" \
+	sysbench "${sb_conn[@]}" --mysql-db=sbload --tables="$load_tables" --table-size="$load_rows" --threads="$sb_threads" "${rate_arg[@]}" \
 		--time=$((export_timeout + sb_time + warmup + 60)) --report-interval=1 run >"$log" 2>&1 &
 	sbpid=$!
 	sleep "$warmup"
-	t0=$(now)
+	t0=$(now) c0=$(srv_cpu)
 	dur="-" done="-"
 	if [ "$name" = none ]; then
 		sleep "$sb_time"
 	else
-		timeout "$export_timeout" "$tidm" migrate "$work/$name.yaml" >"$work/tidm-$name.log" 2>&1 || rc=$?
+		TIDM_THROTTLE_TRACE=1 timeout "$export_timeout" /usr/bin/time -f "%U %S" -o "$work/time-$name" \
+			"$tidm" migrate "$work/$name.yaml" >"$work/tidm-$name.log" 2>&1 || rc=$?
+		tc=$(awk 'END { printf "%.2f", $1 + $2 }' "$work/time-$name")
 		dur=$(sub "$(now)" "$t0")
 		done=yes
 		if [ "$rc" != 0 ]; then
@@ -173,48 +185,65 @@ phase() {
 			done
 		fi
 	fi
-	t1=$(now)
-	kill "$sbpid" 2>/dev/null || true
+	t1=$(now) c1=$(srv_cpu)
+	cores=$(div "$(add "$(sub "$c1" "$c0")" "$tc")" "$(sub "$t1" "$t0")")
+	kill "$sbpid" 2>/dev/null || true # sysbench itself ($! of a plain command)
 	wait "$sbpid" 2>/dev/null || true
 	a=$(sub "$t0" "$t_sb") b=$(sub "$t1" "$t_sb")
 	read -r tps p95 < <(window_stats "$log" "${a%.*}" "${b%.*}")
-	say "  $name: $tps tps, p95 $p95 ms over ${a%.*}..${b%.*} s of sysbench; export $dur s, finished: $done$(
+	say "  $name: $tps tps, p95 $p95 ms over ${a%.*}..${b%.*} s of sysbench; servers+tidm $cores cores; export $dur s, finished: $done$(
 		[ "$name" = adaptive ] && grep -o 'the export throttle: [0-9]* rows read.*' "$work/tidm-$name.log" | sed 's/^/; /')"
 }
 
+# Per round: none, unthrottled, none, adaptive, none. Each export's loss is against the
+# mean of the no-export phases around it (the machine's other load drifts over minutes).
 declare -a t_none=() t_unth=() t_adap=() d_unth=() d_adap=() l_none=() l_unth=() l_adap=()
+declare -a x_unth=() x_adap=() k_none=() k_unth=() k_adap=()
 fin_unth=yes fin_adap=yes
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "export: $tables x $table_rows rows, THREADS=$threads; load: sysbench oltp_read_write $load_tables x $load_rows, SB_THREADS=$sb_threads, SB_RATE=$sb_rate, ROUNDS=$rounds"
+loss() { awk -v x="$1" -v b="$2" 'BEGIN { if (b <= 0) print "?"; else printf "%.1f", 100 * (1 - x / b) }'; }
 for ((r = 0; r < rounds; r++)); do
 	say "round $((r + 1)) of $rounds"
 	phase none
+	n1=$tps k1=$cores
 	t_none+=("$tps") l_none+=("$p95")
 	phase unthrottled
-	t_unth+=("$tps") l_unth+=("$p95") d_unth+=("$dur")
+	t_unth+=("$tps") l_unth+=("$p95") d_unth+=("$dur") k_unth+=("$cores")
 	[ "$done" = yes ] || fin_unth=no
+	phase none
+	n2=$tps k2=$cores
+	t_none+=("$tps") l_none+=("$p95")
+	x_unth+=("$(loss "${t_unth[r]}" "$(div "$(add "$n1" "$n2")" 2)")")
 	phase adaptive
-	t_adap+=("$tps") l_adap+=("$p95") d_adap+=("$dur")
+	t_adap+=("$tps") l_adap+=("$p95") d_adap+=("$dur") k_adap+=("$cores")
 	[ "$done" = yes ] || fin_adap=no
+	phase none
+	n3=$tps
+	t_none+=("$tps") l_none+=("$p95") k_none+=("$k1" "$k2" "$cores")
+	x_adap+=("$(loss "${t_adap[r]}" "$(div "$(add "$n2" "$n3")" 2)")")
+	say "  round $((r + 1)): loss unthrottled ${x_unth[r]} %, adaptive ${x_adap[r]} %"
 done
 sql target -e "DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS tidm_meta"
 
 m_none=$(median "${t_none[@]}")
 m_unth=$(median "${t_unth[@]}")
 m_adap=$(median "${t_adap[@]}")
-loss() { awk -v x="$1" -v b="$2" 'BEGIN { if (b <= 0) print "?"; else printf "%.1f", 100 * (1 - x / b) }'; }
-loss_unth=$(loss "$m_unth" "$m_none")
-loss_adap=$(loss "$m_adap" "$m_none")
+loss_unth=$(median "${x_unth[@]}")
+loss_adap=$(median "${x_adap[@]}")
 echo
 echo "source throughput during a logical export: $tables x $table_rows rows exported; sysbench oltp_read_write on $load_tables x $load_rows, $sb_threads threads$([ "$sb_rate" -gt 0 ] && echo " at $sb_rate tps"); median of $rounds round(s)"
 echo "machine: $(nproc) cores, load average $load_before before / $(cut -d' ' -f1-3 /proc/loadavg) after"
-printf '%-22s %10s %10s %10s %14s %9s\n' phase "tps" "p95 ms" "loss %" "export s" finished
-printf '%-22s %10s %10s %10s %14s %9s\n' "no export" "$m_none" "$(median "${l_none[@]}")" "" "" ""
-printf '%-22s %10s %10s %10s %14s %9s\n' "export, unthrottled" "$m_unth" "$(median "${l_unth[@]}")" "$loss_unth" "$(median "${d_unth[@]}")" "$fin_unth"
-printf '%-22s %10s %10s %10s %14s %9s\n' "export, adaptive" "$m_adap" "$(median "${l_adap[@]}")" "$loss_adap" "$(median "${d_adap[@]}")" "$fin_adap"
+printf '%-22s %10s %10s %10s %10s %10s %9s\n' phase "tps" "p95 ms" "loss %" "cores" "export s" finished
+printf '%-22s %10s %10s %10s %10s %10s %9s\n' "no export" "$m_none" "$(median "${l_none[@]}")" "" "$(median "${k_none[@]}")" "" ""
+printf '%-22s %10s %10s %10s %10s %10s %9s\n' "export, unthrottled" "$m_unth" "$(median "${l_unth[@]}")" "$loss_unth" "$(median "${k_unth[@]}")" "$(median "${d_unth[@]}")" "$fin_unth"
+printf '%-22s %10s %10s %10s %10s %10s %9s\n' "export, adaptive" "$m_adap" "$(median "${l_adap[@]}")" "$loss_adap" "$(median "${k_adap[@]}")" "$(median "${d_adap[@]}")" "$fin_adap"
+echo "(loss: against the mean of the no-export phases before and after, median over rounds; cores: CPU s per"
+echo " second of both servers, plus tidm's, during the phase)"
 goal=$(awk -v l="$loss_adap" -v f="$fin_adap" 'BEGIN { print (l != "?" && l < 10 && f == "yes") ? "PASS" : "MISS" }')
 echo "goal: adaptive loss < 10 % and the export finishes: $goal"
 if [ "$rounds" -gt 1 ]; then
 	echo "per round tps: none ${t_none[*]}; unthrottled ${t_unth[*]}; adaptive ${t_adap[*]}"
+	echo "per round loss %: unthrottled ${x_unth[*]}; adaptive ${x_adap[*]}"
 fi
 [ "$fin_unth" = yes ] && [ "$fin_adap" = yes ]
