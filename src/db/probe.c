@@ -3,10 +3,11 @@
  * adaptive mode, the source probe that drives the AIMD controller (see probe.h).
  *
  * DESIGN
- *  One thread wakes every PROBE_TICK_S. In adaptive mode each tick sends `SELECT 1` on
- *  the probe's own connection and keeps its round-trip time: it needs no table and no
- *  privilege, and its latency rises with everything that delays the source's answers to
- *  its applications (CPU run queue, mutexes, the network stack). Every STEP_TICKS ticks
+ *  One thread wakes every PROBE_TICK_S. In adaptive mode each tick sends the probe on its
+ *  own connection and keeps its round-trip time: a point read through the storage engine
+ *  (the export passes the first row of its largest table by key: page latches and buffer
+ *  pool, as the applications' queries meet them), else `SELECT 1` (no table, no
+ *  privilege: CPU run queue, mutexes, the network stack). Every STEP_TICKS ticks
  *  (half a second) one control step takes the median latency of the step (a single slow
  *  answer is noise), the rows the readers took in it and the source's Threads_running,
  *  and sets the throttle's adaptive limit (tidm_aimd_step). Threads_running counts the
@@ -46,6 +47,7 @@ struct tidm_probe {
 	double reconnect_at;
 	tidm_throttle_gauges *g;
 	tidm_throttle_gauges own_gauges;
+	char *sql; /* the probe */
 	tidm_aimd aimd;
 	double base_running; /* the source's Threads_running before the export, less the probe */
 	bool adaptive;       /* the probe works (adaptive asked and the baseline measured) */
@@ -85,7 +87,7 @@ static int probe_once(tidm_probe *p, double *lat)
 		}
 	}
 	t0 = tidm_throttle_now();
-	rc = tidm_conn_query_value(p->conn, &v, "SELECT 1");
+	rc = tidm_conn_query_value(p->conn, &v, p->sql);
 	*lat = tidm_throttle_now() - t0;
 	free(v);
 	if (rc < 0) {
@@ -131,6 +133,14 @@ static bool measure_baseline(tidm_probe *p)
 				run[nr++] = r - 1; /* the probe's own SHOW */
 		}
 		sleep_s(0.05);
+	}
+	if (n < BASELINE_SAMPLES / 2 + 1 && strcmp(p->sql, "SELECT 1") != 0) {
+		tidm_warn("%s throttle: the probe query fails (%s); probing with SELECT 1", p->o.what, p->sql);
+		free(p->sql);
+		if (!(p->sql = strdup("SELECT 1")))
+			abort();
+		p->reconnect_at = 0;
+		return measure_baseline(p);
 	}
 	if (n < BASELINE_SAMPLES / 2 + 1)
 		return false;
@@ -233,6 +243,9 @@ int tidm_probe_start(tidm_probe **out, const tidm_conn_opts *src, const tidm_pro
 		p->o.what = "the export";
 	p->src = *src;
 	p->trace = getenv("TIDM_THROTTLE_TRACE") != NULL;
+	p->sql = strdup(o->probe_sql ? o->probe_sql : "SELECT 1");
+	if (!p->sql)
+		abort();
 	p->src.read_timeout = PROBE_TIMEOUT_S;
 	p->src.connect_timeout = 2;
 	p->src.retries = 1;
@@ -261,6 +274,7 @@ int tidm_probe_start(tidm_probe **out, const tidm_conn_opts *src, const tidm_pro
 		tidm_conn_close(p->conn);
 		tidm_throttle_dispose(&p->th);
 		atomic_store(&p->g->mode, TIDM_THROTTLE_OFF);
+		free(p->sql);
 		free(p);
 		return 0;
 	}
@@ -293,5 +307,6 @@ void tidm_probe_stop(tidm_probe *p)
 	tidm_conn_close(p->conn);
 	tidm_throttle_dispose(&p->th);
 	atomic_store(&p->g->mode, TIDM_THROTTLE_OFF);
+	free(p->sql);
 	free(p);
 }

@@ -26,6 +26,8 @@ typedef struct tidm_probe_opts {
 	unsigned readers;  /* threads taking from the throttle (the held-back share is of their time) */
 	const char *what;  /* "the export", "verify": for the log */
 	bool summary;      /* log a summary line at tidm_probe_stop */
+	const char *probe_sql; /* the probe (a point read that goes through the storage engine,
+				* as the applications' queries do); NULL or failing: SELECT 1 */
 } tidm_probe_opts;
 
 typedef struct tidm_probe tidm_probe;

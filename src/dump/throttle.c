@@ -11,6 +11,7 @@
 void full_export_begin(run *r, unsigned ndump)
 {
 	tidm_probe_opts o = {0};
+	tidm_buf probe = TIDM_BUF_INIT;
 
 	if (r->exp)
 		return;
@@ -20,7 +21,34 @@ void full_export_begin(run *r, unsigned ndump)
 	o.readers = ndump;
 	o.what = "the export";
 	o.summary = true;
+	if (o.adaptive) {
+		/* the probe: the first row by key of the largest table with a key */
+		table *big = NULL;
+		size_t k;
+		for (k = 0; k < r->ntables; k++)
+			if (!r->tables[k].is_view && r->tables[k].nkey && (!big || r->tables[k].est_rows > big->est_rows))
+				big = &r->tables[k];
+		if (big) {
+			tidm_buf_puts(&probe, "SELECT ");
+			for (k = 0; k < big->nkey; k++) {
+				if (k)
+					tidm_buf_putc(&probe, ',');
+				tidm_quote_ident(&probe, big->key[k]);
+			}
+			tidm_buf_puts(&probe, " FROM ");
+			tidm_quote_qualified(&probe, big->db, big->name);
+			tidm_buf_puts(&probe, " ORDER BY ");
+			for (k = 0; k < big->nkey; k++) {
+				if (k)
+					tidm_buf_putc(&probe, ',');
+				tidm_quote_ident(&probe, big->key[k]);
+			}
+			tidm_buf_puts(&probe, " LIMIT 1");
+			o.probe_sql = probe.data;
+		}
+	}
 	tidm_probe_start(&r->exp, &r->src_opts, &o, &r->prog->throttle);
+	tidm_buf_dispose(&probe);
 	if (r->exp && (o.max_rows > 0 || o.max_bytes > 0)) {
 		char rows[48] = "", bytes[48] = "";
 		if (o.max_rows > 0)

@@ -109,7 +109,8 @@ double tidm_aimd_step(tidm_aimd *a, double probe_s, double observed, bool busy)
 		from = a->limit > 0 && a->limit < observed ? a->limit : observed;
 		if (from <= 0)
 			from = a->limit > 0 ? a->limit : a->peak;
-		a->release = a->peak * 1.25;
+		/* (before the peak is known, from the rate the backoff starts from) */
+		a->release = 1.25 * (a->peak > from ? a->peak : from);
 		a->limit = from * TIDM_AIMD_DECREASE;
 		if (a->limit < floor_)
 			a->limit = floor_;
