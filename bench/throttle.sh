@@ -20,6 +20,8 @@
 #   none         the window is SB_TIME seconds without an export
 #   unthrottled  the window is the export (target emptied first)
 #   adaptive     the same with spec.export: {adaptive: true}
+#   capped       with CAP > 0 only: spec.export: {max-rows-per-second: CAP} (then a
+#                sixth and seventh phase: capped, none)
 # The tps of a phase is the mean of sysbench's per-second reports inside its window (its
 # p95 latency the mean of those); an export's loss is against the mean of the no-export
 # phases just before and after it (the machine's other load drifts over minutes); "cores"
@@ -31,7 +33,7 @@
 #
 # Environment: TABLES (8), TABLE_ROWS (250000), LOAD_TABLES (4), LOAD_ROWS (10000),
 # SB_THREADS (2), SB_RATE (0 = closed loop), SB_TIME (30), WARMUP (5), THREADS (tidm's dump
-# and load threads, 4), EXPORT_TIMEOUT (900), ROUNDS (1), TIDM_BIN (default: a Release
+# and load threads, 4), EXPORT_TIMEOUT (900), ROUNDS (1), CAP (0), TIDM_BIN (default: a Release
 # build in <repo>/build-bench), BENCH_CACHE (<repo>/.bench-cache).
 # Needs sysbench and the mariadb client. On a machine where sysbench, both servers and
 # tidm share few cores, every figure moves with whatever else runs: read them per round.
@@ -52,6 +54,7 @@ warmup=${WARMUP:-5}
 threads=${THREADS:-4}
 export_timeout=${EXPORT_TIMEOUT:-900}
 rounds=${ROUNDS:-1}
+cap=${CAP:-0}
 export TIDM_TESTDB_DIR=$cache/testdb-throttle
 work=$cache/throttle-work
 
@@ -64,7 +67,7 @@ fi
 for v in tables table_rows load_tables load_rows sb_threads sb_time threads export_timeout rounds; do
 	case "${!v}" in '' | *[!0-9]* | 0) die "$v must be a positive number (got '${!v}')" ;; esac
 done
-case "$sb_rate$warmup" in *[!0-9]*) die "SB_RATE and WARMUP must be numbers" ;; esac
+case "$sb_rate$warmup$cap" in *[!0-9]*) die "SB_RATE, WARMUP and CAP must be numbers" ;; esac
 [ -x /usr/bin/time ] || die "/usr/bin/time not installed (apt-get install time)"
 for tool in sysbench mariadb; do
 	command -v "$tool" >/dev/null || die "$tool not installed"
@@ -136,6 +139,7 @@ EOF
 }
 write_job "$work/unthrottled.yaml" ""
 write_job "$work/adaptive.yaml" "  export: {adaptive: true}"
+write_job "$work/capped.yaml" "  export: {max-rows-per-second: $cap}"
 
 # window_stats LOG FROM TO: "TPS P95" averaged over sysbench's reports of seconds FROM..TO
 window_stats() {
@@ -198,7 +202,8 @@ phase() {
 # Per round: none, unthrottled, none, adaptive, none. Each export's loss is against the
 # mean of the no-export phases around it (the machine's other load drifts over minutes).
 declare -a t_none=() t_unth=() t_adap=() d_unth=() d_adap=() l_none=() l_unth=() l_adap=()
-declare -a x_unth=() x_adap=() k_none=() k_unth=() k_adap=()
+declare -a x_unth=() x_adap=() k_none=() k_unth=() k_adap=() t_cap=() l_cap=() d_cap=() x_cap=() k_cap=()
+fin_cap=yes
 fin_unth=yes fin_adap=yes
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "export: $tables x $table_rows rows, THREADS=$threads; load: sysbench oltp_read_write $load_tables x $load_rows, SB_THREADS=$sb_threads, SB_RATE=$sb_rate, ROUNDS=$rounds"
@@ -222,7 +227,15 @@ for ((r = 0; r < rounds; r++)); do
 	n3=$tps
 	t_none+=("$tps") l_none+=("$p95") k_none+=("$k1" "$k2" "$cores")
 	x_adap+=("$(loss "${t_adap[r]}" "$(div "$(add "$n2" "$n3")" 2)")")
-	say "  round $((r + 1)): loss unthrottled ${x_unth[r]} %, adaptive ${x_adap[r]} %"
+	if [ "$cap" -gt 0 ]; then
+		phase capped
+		t_cap+=("$tps") l_cap+=("$p95") d_cap+=("$dur") k_cap+=("$cores")
+		[ "$done" = yes ] || fin_cap=no
+		phase none
+		t_none+=("$tps") l_none+=("$p95") k_none+=("$cores")
+		x_cap+=("$(loss "${t_cap[r]}" "$(div "$(add "$n3" "$tps")" 2)")")
+	fi
+	say "  round $((r + 1)): loss unthrottled ${x_unth[r]} %, adaptive ${x_adap[r]} %${x_cap:+, capped ${x_cap[r]} %}"
 done
 sql target -e "DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS tidm_meta"
 
@@ -238,6 +251,10 @@ printf '%-22s %10s %10s %10s %10s %10s %9s\n' phase "tps" "p95 ms" "loss %" "cor
 printf '%-22s %10s %10s %10s %10s %10s %9s\n' "no export" "$m_none" "$(median "${l_none[@]}")" "" "$(median "${k_none[@]}")" "" ""
 printf '%-22s %10s %10s %10s %10s %10s %9s\n' "export, unthrottled" "$m_unth" "$(median "${l_unth[@]}")" "$loss_unth" "$(median "${k_unth[@]}")" "$(median "${d_unth[@]}")" "$fin_unth"
 printf '%-22s %10s %10s %10s %10s %10s %9s\n' "export, adaptive" "$m_adap" "$(median "${l_adap[@]}")" "$loss_adap" "$(median "${k_adap[@]}")" "$(median "${d_adap[@]}")" "$fin_adap"
+if [ "$cap" -gt 0 ]; then
+	printf '%-22s %10s %10s %10s %10s %10s %9s\n' "export, $cap rows/s" "$(median "${t_cap[@]}")" "$(median "${l_cap[@]}")" \
+		"$(median "${x_cap[@]}")" "$(median "${k_cap[@]}")" "$(median "${d_cap[@]}")" "$fin_cap"
+fi
 echo "(loss: against the mean of the no-export phases before and after, median over rounds; cores: CPU s per"
 echo " second of both servers, plus tidm's, during the phase)"
 goal=$(awk -v l="$loss_adap" -v f="$fin_adap" 'BEGIN { print (l != "?" && l < 10 && f == "yes") ? "PASS" : "MISS" }')

@@ -5,9 +5,10 @@
  * DESIGN
  *  One thread wakes every PROBE_TICK_S. In adaptive mode each tick sends the probe on its
  *  own connection and keeps its round-trip time: a point read through the storage engine
- *  (the export passes the first row of its largest table by key: page latches and buffer
- *  pool, as the applications' queries meet them), else `SELECT 1` (no table, no
- *  privilege: CPU run queue, mutexes, the network stack). Every STEP_TICKS ticks
+ *  (the export passes the first key of its largest table: page latches and buffer pool,
+ *  as the applications' queries meet them), else `SELECT 1` (no table, no privilege).
+ *  Its limit: a probe that mostly sleeps is scheduled at once when it wakes, so it sees
+ *  CPU contention on the source's host late or not at all (bench/README.md). Every STEP_TICKS ticks
  *  (half a second) one control step takes the median latency of the step (a single slow
  *  answer is noise), the rows the readers took in it and the source's Threads_running,
  *  and sets the throttle's adaptive limit (tidm_aimd_step). Threads_running counts the

@@ -22,7 +22,11 @@ void full_export_begin(run *r, unsigned ndump)
 	o.what = "the export";
 	o.summary = true;
 	if (o.adaptive) {
-		/* the probe: the first row by key of the largest table with a key */
+		/* the probe: the first key of the largest table with a key, a point read through
+		 * the storage engine as the applications' queries are. (bench/throttle.sh on a
+		 * shared 2-core machine: neither it nor SELECT 1 nor a 1,000-key range, 2 ms a
+		 * probe, rose clearly above its idle latency while sysbench lost 25-35 % to an
+		 * unthrottled export there; see bench/README.md) */
 		table *big = NULL;
 		size_t k;
 		for (k = 0; k < r->ntables; k++)
