@@ -255,11 +255,13 @@ static void progress_line(char *out, size_t n, migrate_run *m, double started, u
 			m->rw.warned_full = true;
 		}
 	}
-	snprintf(out, n, "[%s] tables %llu/%llu  chunks %llu/%llu  rows %llu/~%llu (%.1f%%)  %s  %.0f rows/s  ETA %s%s",
+	char held[96];
+	tidm_throttle_format(held, sizeof(held), &p->throttle); /* spec.export holding back */
+	snprintf(out, n, "[%s] tables %llu/%llu  chunks %llu/%llu  rows %llu/~%llu (%.1f%%)  %s  %.0f rows/s  ETA %s%s%s%s",
 		 stage_name(atomic_load(&p->stage)), (unsigned long long)atomic_load(&p->tables_done),
 		 (unsigned long long)atomic_load(&p->tables_total), (unsigned long long)atomic_load(&p->chunks_done),
 		 (unsigned long long)atomic_load(&p->chunks_total), (unsigned long long)rows,
-		 (unsigned long long)est, pct, bytes, rate, eta, runway);
+		 (unsigned long long)est, pct, bytes, rate, eta, runway, *held ? "  " : "", held);
 }
 
 /* A path as one shell word, so the command printed can be pasted: as it is when every

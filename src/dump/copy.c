@@ -420,8 +420,10 @@ int full_dump_chunk(dump_ctx *d, chunk *c)
 	}
 	load = r->load_data && loadable(d->src, (unsigned)t->ncols);
 	while ((got = tidm_conn_stream_next(d->src, &vals, &lens)) == 1) {
+		size_t before = stmt_buf.len, row_bytes; /* what the row adds (pacing) */
 		if (load) {
 			put_row_tsv(&stmt_buf, vals, lens, (unsigned)t->ncols);
+			row_bytes = stmt_buf.len - before;
 		} else {
 			/* a row that would take the statement past the limit starts a new one:
 			 * a row larger than the limit is alone in its statement, and named if
@@ -439,8 +441,17 @@ int full_dump_chunk(dump_ctx *d, chunk *c)
 			else
 				tidm_buf_putc(&stmt_buf, ',');
 			tidm_buf_put(&stmt_buf, row_buf.data, row_buf.len);
+			row_bytes = row_buf.len + 1; /* (a flush above may have emptied stmt_buf) */
 		}
 		rows_in_stmt++;
+		/* spec.export: the rows and bytes read, paid in small steps (throttle.c) */
+		if (r->exp) {
+			d->pace_rows++;
+			d->pace_bytes += row_bytes;
+			if ((d->pace_rows >= FULL_PACE_ROWS || d->pace_bytes >= FULL_PACE_BYTES) &&
+			    (rc = full_export_take(r, &d->pace_rows, &d->pace_bytes)) < 0)
+				break;
+		}
 		if (stmt_buf.len >= limit) {
 			if (full_stopping(r)) {
 				rc = TIDM_ECANCELED;
@@ -525,6 +536,8 @@ static void *dump_worker(void *arg)
 			break;
 		}
 	}
+	if (r->exp && d->pace_rows && !full_stopping(r))
+		full_export_take(r, &d->pace_rows, &d->pace_bytes); /* the last rows count too */
 	pthread_mutex_lock(&r->mu);
 	r->producers_left--;
 	pthread_cond_broadcast(&r->not_empty);

@@ -282,6 +282,8 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 
 		if (r.physical && (rc = full_physical_start(&r, tgt)) < 0)
 			goto out;
+		if (r.round == 0)
+			full_export_begin(&r, ndump); /* adaptive: the source's idle latency, before the copy */
 		atomic_store(&prog->stage, TIDM_FULL_COPYING);
 		full_copy_chunks(&r, dumpers, ndump, nload);
 		if (r.err_code) {
@@ -310,6 +312,7 @@ int tidm_full_run(const tidm_job_config *cfg, tidm_full_progress *prog, tidm_ful
 	atomic_store(&prog->stage, TIDM_FULL_DONE);
 out:
 	full_physical_end(&r);
+	full_export_end(&r);
 	if (dumpers)
 		for (i = 0; i < ndump; i++)
 			tidm_conn_close(dumpers[i]);

@@ -17,6 +17,7 @@
 
 #include "jobdef/jobdef.h"
 #include "util/buf.h"
+#include "util/throttle.h"
 
 /* Live counters, readable at any time. */
 typedef struct tidm_full_progress {
@@ -30,6 +31,7 @@ typedef struct tidm_full_progress {
 	_Atomic uint64_t rows_done;      /* includes rows_skipped */
 	_Atomic uint64_t rows_skipped;   /* rows of chunks finished in an earlier run */
 	_Atomic uint64_t bytes_done;     /* SQL bytes written to the target */
+	tidm_throttle_gauges throttle;   /* spec.export's throttle (util/throttle.h) */
 } tidm_full_progress;
 
 enum tidm_full_stage {

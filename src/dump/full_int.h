@@ -124,6 +124,7 @@ typedef struct run {
 	size_t stmt_limit;  /* bytes of one batch of rows (spec.statement-bytes, larger in mode physical) */
 	struct full_physical *phys; /* mode physical's state (physical.c) */
 	unsigned pause_ms; /* TIDM_TEST_PAUSE_AFTER_CHUNK (tests only): each dump worker sleeps this long after a chunk */
+	struct tidm_probe *exp; /* spec.export's throttle (throttle.c); NULL: none */
 
 	_Atomic int stop;
 	int err_code;
@@ -138,6 +139,7 @@ typedef struct dump_ctx {
 	tidm_conn *tgt; /* for keyless tables, chunk marks and mode physical, opened lazily */
 	bool tgt_physical; /* tgt has mode physical's session settings */
 	struct full_pipe *pipe; /* mode physical: the thread that writes tgt's batches (physical.c) */
+	uint64_t pace_rows, pace_bytes; /* read, not yet paid to spec.export's throttle */
 } dump_ctx;
 
 /* ---- shared between the files of the module (each defined in the file named) ---- */
@@ -178,6 +180,14 @@ bool full_stale_error(void);
 void full_mark_stale(table *t);
 int full_drop_stale(run *r, tidm_conn *tgt);
 bool full_next_round(run *r);
+
+/* throttle.c: dump workers pay the throttle every FULL_PACE_ROWS rows or FULL_PACE_BYTES
+ * bytes read (*rows and *bytes are reset); TIDM_ECANCELED when the run stops meanwhile */
+#define FULL_PACE_ROWS 64u
+#define FULL_PACE_BYTES 16384u
+void full_export_begin(run *r, unsigned ndump);
+int full_export_take(run *r, uint64_t *rows, uint64_t *bytes);
+void full_export_end(run *r);
 
 /* copy.c */
 int full_open_target(run *r, tidm_conn **out);

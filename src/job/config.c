@@ -26,6 +26,7 @@
  *    job file has no use for them).
  */
 #include "job/config.h"
+#include "job/config_text.h"
 #include "precheck/precheck.h"
 
 #include <errno.h>
@@ -39,6 +40,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/gtid.h"
+#include "util/size.h"
 
 #define JOB_FILE_MAX (1u << 20)     /* a job file is a few hundred bytes */
 #define PASSWORD_FILE_MAX 65536u
@@ -80,8 +82,9 @@ static const char *const start_keys[] = {"gtid", "binlog-file", "binlog-pos", NU
 static const char *const spec_keys[] = {"dump-threads", "load-threads", "apply-workers", "batch",
 					"chunk-rows", "statement-bytes", "safe-mode-seconds", "load-method",
 					"keyless-nonempty", "max-txn-bytes", "verify", "verify-rows-per-second", "verify-chunk-rows",
-					"stage", "physical", NULL};
+					"stage", "physical", "export", NULL};
 static const char *const physical_keys[] = {"disable-redo-log", "one-transaction", NULL};
+static const char *const export_keys[] = {"max-rows-per-second", "max-bytes-per-second", "adaptive", NULL};
 static const char *const verify_names[] = {"off", "after-full", "continuous", NULL};
 static const char *const load_method_names[] = {"auto", "load-data", "insert", NULL};
 static const char *const triggers_names[] = {"refuse", "allow", NULL};
@@ -919,6 +922,47 @@ static int parse_physical(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	return 0;
 }
 
+/* spec.export: {max-rows-per-second: N, max-bytes-per-second: N|10MB|64MiB, adaptive: BOOL} */
+static int parse_export(struct ctx *c, struct fy_node *key, struct fy_node *v)
+{
+	static const char bytes_expected[] = "a number of bytes from 1024 to 1099511627776, optionally with a suffix "
+					     "such as 10MB or 64MiB";
+	void *it = NULL;
+	struct fy_node_pair *p;
+	int rc, idx;
+
+	if (is_null(v))
+		return 0;
+	if ((rc = want_mapping(c, key, v, "export in spec",
+			       "a mapping with max-rows-per-second, max-bytes-per-second and/or adaptive")) < 0)
+		return rc;
+	while ((p = fy_node_mapping_iterate(v, &it)) != NULL) {
+		struct fy_node *k = fy_node_pair_key(p), *val = fy_node_pair_value(p);
+		const char *s;
+		size_t len;
+		if ((rc = key_index(c, p, export_keys, "spec.export", &idx)) < 0)
+			return rc;
+		if (idx == 0) {
+			rc = get_uint(c, k, val, "max-rows-per-second in spec.export", 1, 1000000000, &c->cfg->export_max_rows);
+		} else if (idx == 1) {
+			if ((rc = scalar(c, k, val, "max-bytes-per-second in spec.export", bytes_expected, false, &s, &len)) < 0)
+				return rc;
+			if (tidm_size_parse(s, len, &c->cfg->export_max_bytes) < 0 || c->cfg->export_max_bytes < 1024 ||
+			    c->cfg->export_max_bytes > 1099511627776ull) {
+				tidm_buf b = TIDM_BUF_INIT;
+				echo(&b, s, len);
+				rc = fail(c, val, "max-bytes-per-second in spec.export is %s; expected %s", b.data, bytes_expected);
+				tidm_buf_dispose(&b);
+			}
+		} else {
+			rc = get_bool(c, k, val, "adaptive in spec.export", &c->cfg->export_adaptive);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 {
 	tidm_job_config *cfg = c->cfg;
@@ -955,6 +999,7 @@ static int parse_spec(struct ctx *c, struct fy_node *key, struct fy_node *v)
 			break;
 		case 11: rc = get_uint(c, k, val, what, 1, 1000000000, &cfg->verify_rows_per_second); break;
 		case 12: rc = get_uint(c, k, val, what, 100, 1000000, &cfg->verify_chunk_rows); break;
+		case 15: rc = parse_export(c, k, val); break;
 		case 7:
 			rc = get_enum(c, k, val, what, load_method_names, &ival);
 			cfg->load_method = (enum tidm_load_method)ival;
@@ -1044,7 +1089,7 @@ static int parse_alerts(struct ctx *c, struct fy_node *key, struct fy_node *v)
 	void *it = NULL;
 	struct fy_node_pair *p;
 	int rc, idx;
-	unsigned n;
+	unsigned n = 0;
 
 	if (is_null(v))
 		return 0;
@@ -1151,52 +1196,6 @@ static int parse_job(struct ctx *c, struct fy_node *root)
 
 /* ---- YAML syntax errors ---------------------------------------------------------- */
 
-/*
- * libfyaml's message without quoted excerpts of the input longer than two bytes (they
- * could hold part of a password), e.g. "bad start of block scalar ('...')".
- */
-static void clean_yaml_message(tidm_buf *b, const char *msg)
-{
-	for (const char *p = msg; *p;) {
-		const char *close = *p == '\'' ? strchr(p + 1, '\'') : NULL;
-		if (close && close - p - 1 > 2) {
-			p = close + 1;
-			continue;
-		}
-		if (close) {
-			tidm_buf_put(b, p, (size_t)(close - p + 1));
-			p = close + 1;
-			continue;
-		}
-		tidm_buf_putc(b, *p++);
-	}
-	/* tidy what removals left behind: "()" and double or trailing blanks */
-	for (char *q; (q = strstr(b->data, "()")) != NULL;)
-		memmove(q, q + 2, strlen(q + 2) + 1);
-	for (char *q; (q = strstr(b->data, "  ")) != NULL;)
-		memmove(q, q + 1, strlen(q + 1) + 1);
-	b->len = strlen(b->data);
-	while (b->len > 0 && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\n'))
-		b->data[--b->len] = '\0';
-}
-
-/* Does the text hold anything but blanks and comments? */
-static bool has_content(const char *text, size_t len)
-{
-	bool comment = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char ch = text[i];
-		if (ch == '\n')
-			comment = false;
-		else if (!comment && ch == '#')
-			comment = true;
-		else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
-			return true;
-	}
-	return false;
-}
-
 /* The error of a text libfyaml could not turn into a document. */
 static int yaml_error(struct ctx *c, struct fy_diag *diag, const char *text, size_t len)
 {
@@ -1210,13 +1209,13 @@ static int yaml_error(struct ctx *c, struct fy_diag *diag, const char *text, siz
 			break;
 		}
 	}
-	if (!first && !has_content(text, len)) /* libfyaml builds no document from it */
+	if (!first && !tidm_config_has_content(text, len)) /* libfyaml builds no document from it */
 		return fail(c, NULL, "the job file is empty; expected a mapping with name, type, source and target");
 	if (!first)
 		return fail(c, NULL, "invalid YAML: the text cannot be parsed; expected a UTF-8 YAML or JSON text");
 	tidm_buf msg = TIDM_BUF_INIT, b = TIDM_BUF_INIT;
 	tidm_buf_reserve(&msg, 0);
-	clean_yaml_message(&msg, first->msg ? first->msg : "syntax error");
+	tidm_config_clean_yaml_message(&msg, first->msg ? first->msg : "syntax error");
 	tidm_buf_printf(&b, "%s:%d:%d: invalid YAML: %s", c->origin, first->line > 0 ? first->line : 1,
 			first->column > 0 ? first->column : 1, msg.data);
 	scrub(c, &b);

@@ -185,6 +185,39 @@ static void g_ckpt_time(const tidm_job_metrics *j, int64_t now, value *v)
 		U((uint64_t)at);
 }
 
+/* spec.export's throttle: samples only while it runs (adaptive ones in adaptive mode) */
+#define THR(j) (&(j)->p->full.throttle)
+static void g_thr_held(const tidm_job_metrics *j, int64_t now, value *v)
+{
+	(void)now;
+	if (LD(THR(j)->mode) == TIDM_THROTTLE_OFF)
+		return;
+	v->kind = V_DBL;
+	v->d = (double)LD(THR(j)->held_permille) / 1000.0;
+}
+static void g_thr_limit(const tidm_job_metrics *j, int64_t now, value *v)
+{
+	(void)now;
+	if (LD(THR(j)->mode) != TIDM_THROTTLE_OFF && LD(THR(j)->limit_rows))
+		U(LD(THR(j)->limit_rows));
+}
+static void g_thr_probe(const tidm_job_metrics *j, int64_t now, value *v)
+{
+	(void)now;
+	if (LD(THR(j)->mode) != TIDM_THROTTLE_ADAPTIVE)
+		return;
+	v->kind = V_DBL;
+	v->d = (double)LD(THR(j)->probe_us) / 1e6;
+}
+static void g_thr_base(const tidm_job_metrics *j, int64_t now, value *v)
+{
+	(void)now;
+	if (LD(THR(j)->mode) != TIDM_THROTTLE_ADAPTIVE)
+		return;
+	v->kind = V_DBL;
+	v->d = (double)LD(THR(j)->baseline_us) / 1e6;
+}
+
 static const struct fam {
 	const char *name, *type, *help;
 	getter get;
@@ -199,6 +232,14 @@ static const struct fam {
 	{"tidm_full_bytes_estimated", "gauge", "SQL bytes the full phase writes (extrapolated from the rows done).",
 	 g_bytes_est},
 	{"tidm_full_bytes_done", "gauge", "SQL bytes the full phase has written to the target.", g_bytes_done},
+	{"tidm_export_throttled_ratio", "gauge",
+	 "Share of the dump workers' time spent waiting for the export throttle (spec.export), over the last 5 s.",
+	 g_thr_held},
+	{"tidm_export_limit_rows_per_second", "gauge", "Rows per second the export throttle allows now.", g_thr_limit},
+	{"tidm_source_probe_latency_seconds", "gauge",
+	 "The adaptive export throttle's probe of the source: round-trip time (median of the last 0.5 s).", g_thr_probe},
+	{"tidm_source_probe_baseline_seconds", "gauge", "The same probe's round-trip time before the copy started.",
+	 g_thr_base},
 	{"tidm_sync_events_total", "counter", "Binlog events fed to the applier.", g_events},
 	{"tidm_sync_binlog_read_bytes_total", "counter", "Binlog bytes read from the source.", g_bbytes},
 	{"tidm_sync_rows_applied_total", "counter", "Row changes applied (committed) to the target.", g_srows},

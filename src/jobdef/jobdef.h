@@ -83,6 +83,12 @@ typedef struct tidm_job_config {
 					   * second (`spec: verify-rows-per-second`); 0 = unset:
 					   * none for tidm verify, 100000 for the job's own passes */
 	uint64_t verify_chunk_rows;       /* rows per verify chunk (`spec: verify-chunk-rows`), default 50000 */
+	/* the export's reads from the source (`spec: export: {max-rows-per-second: N,
+	 * max-bytes-per-second: N, adaptive: BOOL}`, util/throttle.h, db/probe.h): caps shared
+	 * by all dump workers (0 = none) and the adaptive throttle; verify's reads too */
+	uint64_t export_max_rows;
+	uint64_t export_max_bytes;
+	bool export_adaptive;
 	bool safe_mode;
 	unsigned safe_mode_seconds; /* default 60 (`spec: safe-mode-seconds`, 0..86400) */
 	/* precheck (`precheck: {ignore: [id, ...], copy-rate: BYTES, timeout: SECONDS}`):

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "db/meta.h"
+#include "db/probe.h"
 #include "db/quote.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -58,30 +59,17 @@ bool vcancelled(vrun *r)
 	return r->o->cancel && *r->o->cancel;
 }
 
+static bool cancelled(void *payload)
+{
+	return vcancelled(payload);
+}
+
+/* The source budget: the shared export throttle of db/probe.h (its caps, its adaptive
+ * mode); none when neither verify nor spec.export sets one. */
 void vthrottle(vrun *r, uint64_t rows)
 {
-	uint64_t cap = r->o->rows_per_second;
-	double wait = 0;
-
-	if (!cap)
-		return;
-	pthread_mutex_lock(&r->mu);
-	{
-		double now = vnow();
-		r->bucket_tokens += (now - r->bucket_at) * (double)cap;
-		if (r->bucket_tokens > (double)cap) /* at most one second of burst */
-			r->bucket_tokens = (double)cap;
-		r->bucket_at = now;
-		r->bucket_tokens -= (double)rows;
-		if (r->bucket_tokens < 0)
-			wait = -r->bucket_tokens / (double)cap;
-	}
-	pthread_mutex_unlock(&r->mu);
-	while (wait > 0 && !vcancelled(r)) {
-		double step = wait > 0.1 ? 0.1 : wait;
-		nanosleep(&(struct timespec){0, (long)(step * 1e9)}, NULL);
-		wait -= step;
-	}
+	if (r->thr)
+		tidm_throttle_take(tidm_probe_throttle(r->thr), rows, 0, cancelled, r);
 }
 
 void vtable_dispose(vtable *t)
@@ -837,7 +825,6 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	r.repair = o->repair;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&p.ready, NULL);
-	r.bucket_at = vnow();
 	r.chunk_rows = o->chunk_rows ? o->chunk_rows : o->cfg->verify_chunk_rows ? o->cfg->verify_chunk_rows : DEFAULT_CHUNK_ROWS;
 	if (r.chunk_rows > TIDM_VERIFY_CHUNK_ROWS_MAX)
 		r.chunk_rows = TIDM_VERIFY_CHUNK_ROWS_MAX;
@@ -896,6 +883,16 @@ int tidm_verify_run(tidm_verify_report **out, const tidm_verify_opts *o)
 	repair_header(&r);
 
 	/* the parallel digests */
+	{
+		/* the source budget: verify's own cap, spec.export's if lower, its adaptive mode */
+		tidm_probe_opts po = {0};
+		uint64_t cap = o->rows_per_second, ecap = o->cfg->export_max_rows;
+		po.max_rows = (double)(cap && (!ecap || cap < ecap) ? cap : ecap);
+		po.adaptive = o->cfg->export_adaptive;
+		po.readers = nth;
+		po.what = "verify";
+		tidm_probe_start(&r.thr, &r.sopts, &po, NULL);
+	}
 	p.r = &r;
 	p.tables = tables;
 	p.plan = &plan;
@@ -1046,6 +1043,7 @@ out:
 	tidm_conn_close(ctgt.c);
 	tidm_verify_report_free(rep);
 	pthread_cond_destroy(&p.ready);
+	tidm_probe_stop(r.thr);
 	pthread_mutex_destroy(&r.mu);
 	return rc;
 }

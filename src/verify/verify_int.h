@@ -169,10 +169,8 @@ struct vrun {
 	const tidm_job_config *cfg;
 	tidm_conn_opts sopts, topts;
 	bool online;
-	/* rows-per-second cap (token bucket), guarded by mu */
 	pthread_mutex_t mu;
-	double bucket_at;
-	double bucket_tokens;
+	struct tidm_probe *thr; /* the source budget (vthrottle, db/probe.h); NULL: none */
 	/* the applier's position last read (online), guarded by mu */
 	vpos applied;
 	double applied_at;

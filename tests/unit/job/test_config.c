@@ -409,7 +409,7 @@ static void test_job_config__unknown_keys(void **state)
 	expect_error("name: a\ntype: full\nspec:\n  threads: 4\n",
 		     "job.yaml:4:3: unknown key \"threads\" in spec; expected one of dump-threads, load-threads, "
 		     "apply-workers, batch, chunk-rows, statement-bytes, safe-mode-seconds, load-method, "
-		     "keyless-nonempty, max-txn-bytes, verify, verify-rows-per-second, verify-chunk-rows, stage, physical");
+		     "keyless-nonempty, max-txn-bytes, verify, verify-rows-per-second, verify-chunk-rows, stage, physical, export");
 	expect_error("name: a\ntype: full\nspec:\n  stage: /shared/dir\n",
 		     "job.yaml:4:10: stage in spec is not a URL tidm can stage files at; expected a URL such as "
 		     "file:///shared/dir or s3://bucket/prefix");
@@ -427,6 +427,58 @@ static void test_job_config__unknown_keys(void **state)
 		     "job.yaml:3:3: unknown key \"database\" in objects; expected one of databases, tables, exclude");
 	expect_error("name: a\nstart: {gtid: 0-1-5, pos: 4}\n",
 		     "job.yaml:2:22: unknown key \"pos\" in start; expected one of gtid, binlog-file, binlog-pos");
+}
+
+/* spec.export: the values read, suffixes of byte amounts, and each bad value refused at
+ * its line:column with what is expected. */
+static void test_job_config__export(void **state)
+{
+	tidm_job_config *cfg = NULL;
+
+	(void)state;
+	write_file("job.yaml", "name: a\ntype: full\n" MIN_SOURCE MIN_TARGET
+			       "spec:\n  export: {max-rows-per-second: 10000, max-bytes-per-second: 64MiB, adaptive: true}\n");
+	assert_int_equal(tidm_job_config_load(&cfg, "job.yaml"), 0);
+	assert_int_equal(cfg->export_max_rows, 10000);
+	assert_int_equal(cfg->export_max_bytes, 67108864);
+	assert_true(cfg->export_adaptive);
+	tidm_job_config_free(cfg);
+	write_file("job.yaml", "name: a\ntype: full\n" MIN_SOURCE MIN_TARGET
+			       "spec:\n  export:\n    max-bytes-per-second: 10MB\n");
+	assert_int_equal(tidm_job_config_load(&cfg, "job.yaml"), 0);
+	assert_int_equal(cfg->export_max_rows, 0);
+	assert_int_equal(cfg->export_max_bytes, 10000000);
+	assert_false(cfg->export_adaptive);
+	tidm_job_config_free(cfg);
+	/* absent: nothing throttled */
+	write_file("job.yaml", "name: a\ntype: full\n" MIN_SOURCE MIN_TARGET);
+	assert_int_equal(tidm_job_config_load(&cfg, "job.yaml"), 0);
+	assert_true(cfg->export_max_rows == 0 && cfg->export_max_bytes == 0 && !cfg->export_adaptive);
+	tidm_job_config_free(cfg);
+
+	expect_error("name: a\ntype: full\nspec:\n  export:\n    max-rows-per-second: 0\n",
+		     "job.yaml:5:26: max-rows-per-second in spec.export is \"0\"; expected a whole number from 1 to "
+		     "1000000000");
+	expect_error("name: a\ntype: full\nspec:\n  export: {max-rows-per-second: fast}\n",
+		     "job.yaml:4:33: max-rows-per-second in spec.export is \"fast\"; expected a whole number from 1 to "
+		     "1000000000");
+	expect_error("name: a\ntype: full\nspec:\n  export:\n    max-bytes-per-second: 10XB\n",
+		     "job.yaml:5:27: max-bytes-per-second in spec.export is \"10XB\"; expected a number of bytes from "
+		     "1024 to 1099511627776, optionally with a suffix such as 10MB or 64MiB");
+	expect_error("name: a\ntype: full\nspec:\n  export:\n    max-bytes-per-second: 100\n",
+		     "job.yaml:5:27: max-bytes-per-second in spec.export is \"100\"; expected a number of bytes from "
+		     "1024 to 1099511627776, optionally with a suffix such as 10MB or 64MiB");
+	expect_error("name: a\ntype: full\nspec:\n  export:\n    max-bytes-per-second:\n",
+		     "job.yaml:5:5: max-bytes-per-second in spec.export is empty; expected a number of bytes from "
+		     "1024 to 1099511627776, optionally with a suffix such as 10MB or 64MiB");
+	expect_error("name: a\ntype: full\nspec:\n  export:\n    adaptive: yes\n",
+		     "job.yaml:5:15: adaptive in spec.export is \"yes\"; expected true or false");
+	expect_error("name: a\ntype: full\nspec:\n  export:\n    max-rows: 5\n",
+		     "job.yaml:5:5: unknown key \"max-rows\" in spec.export; expected one of max-rows-per-second, "
+		     "max-bytes-per-second, adaptive");
+	expect_error("name: a\ntype: full\nspec:\n  export: 5000\n",
+		     "job.yaml:4:11: export in spec is a value; expected a mapping with max-rows-per-second, "
+		     "max-bytes-per-second and/or adaptive");
 }
 
 static void test_job_config__missing_keys(void **state)
@@ -711,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_job_config__bad_values),
 		cmocka_unit_test(test_job_config__password_errors),
 		cmocka_unit_test(test_job_config__tls_errors),
+		cmocka_unit_test(test_job_config__export),
 		cmocka_unit_test(test_job_config__start_rules),
 		cmocka_unit_test(test_job_config__objects_errors),
 		cmocka_unit_test(test_job_config__password_never_in_messages),
