@@ -63,3 +63,12 @@ DELETE FROM k WHERE b = 'keyless $((i * 7))' LIMIT 1;
 fault_counts() {
 	"$1" "SELECT COUNT(*), SUM(v) FROM \`$2\`.t; SELECT COUNT(*) FROM \`$2\`.k" 2>/dev/null || true
 }
+
+# start_proxies: a proxy named src in front of the test source and one named tgt in front of
+# the test target; sets SPORT and TPORT (their ports). Call it directly, not in $(...).
+start_proxies() {
+	start_proxy src "$TIDM_TEST_SOURCE_HOST" "$TIDM_TEST_SOURCE_PORT"
+	SPORT=$PROXY_PORT
+	start_proxy tgt "$TIDM_TEST_TARGET_HOST" "$TIDM_TEST_TARGET_PORT"
+	TPORT=$PROXY_PORT
+}

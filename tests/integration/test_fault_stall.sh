@@ -13,10 +13,8 @@ db=$(test_db)
 rows=40000
 fault_tables src_sql "$db" "$rows"
 
-start_proxy src "$TIDM_TEST_SOURCE_HOST" "$TIDM_TEST_SOURCE_PORT"
-sport=$PROXY_PORT
-start_proxy tgt "$TIDM_TEST_TARGET_HOST" "$TIDM_TEST_TARGET_PORT"
-tport=$PROXY_PORT
+start_proxies
+sport=$SPORT tport=$TPORT
 job=$TEST_TMP/job.yaml
 write_job "$job" type=all "databases=$db" source.port="$sport" target.port="$tport" \
 	source.stall-timeout=3 target.stall-timeout=3 \

@@ -53,7 +53,7 @@ start_tidm() {
 	"$TIDM_BIN" migrate "$job" >>"$log" 2>&1 &
 	tpid=$!
 }
-on_exit '[ -n "$tpid" ] && kill -INT $tpid 2>/dev/null; wait 2>/dev/null'
+on_exit '[ -n "$tpid" ] && kill -INT $tpid 2>/dev/null; wait $tpid 2>/dev/null'
 start_tidm
 
 # the source workload, round after round, with DDL every fifth round
