@@ -121,7 +121,23 @@ static void slot_free(tidm_wd_slot *s)
 enum verdict { WD_ALIVE, WD_STALLED, WD_UNKNOWN };
 
 /* Ask the server about session `s->thread_id` (no lock held). `why` gets the reason. */
-static enum verdict look(const tidm_wd_slot *s, char *why, size_t cap)
+/* End the server's side of a stalled link too: statements held in the network must find
+ * no session when the link heals (db/fence.h). Closes `side`. */
+static void end_session(tidm_conn *side, unsigned long thread_id)
+{
+	char sql[64];
+
+	if (tidm_conn_info(side)->flavor == TIDM_FLAVOR_TIDB && tidm_conn_info(side)->version < 60100)
+		snprintf(sql, sizeof(sql), "KILL TIDB %lu", thread_id);
+	else
+		snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", thread_id);
+	if (tidm_conn_exec(side, sql, strlen(sql)) < 0)
+		tidm_err_clear();
+	tidm_conn_close(side);
+}
+
+/* *side: on a stalled verdict whose session still exists, the open second connection. */
+static enum verdict look(const tidm_wd_slot *s, char *why, size_t cap, tidm_conn **side)
 {
 	tidm_conn_opts o = s->o;
 	unsigned t = (unsigned)(s->stall_ms / 1000u);
@@ -179,14 +195,8 @@ static enum verdict look(const tidm_wd_slot *s, char *why, size_t cap)
 	}
 	tidm_res_free(res);
 	if (v == WD_STALLED && cmd) {
-		/* end the server's side too: statements held in the network must find no session
-		 * when the link heals (db/fence.h) */
-		if (tidm_conn_info(c)->flavor == TIDM_FLAVOR_TIDB && tidm_conn_info(c)->version < 60100)
-			snprintf(sql, sizeof(sql), "KILL TIDB %lu", s->thread_id);
-		else
-			snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", s->thread_id);
-		if (tidm_conn_exec(c, sql, strlen(sql)) < 0)
-			tidm_err_clear();
+		*side = c; /* the caller ends the session with it (end_session) */
+		return v;
 	}
 	tidm_conn_close(c);
 	return v;
@@ -200,6 +210,7 @@ static void *wd_main(void *arg)
 		tidm_wd_slot *s, *pick = NULL;
 		uint64_t now = now_ms(), gen, since;
 		enum verdict v;
+		tidm_conn *side;
 		char why[512];
 
 		while (!wd_head)
@@ -234,13 +245,16 @@ static void *wd_main(void *arg)
 		}
 		pick->looking = true;
 		pthread_mutex_unlock(&wd_mu);
-		v = look(pick, why, sizeof(why));
+		side = NULL;
+		v = look(pick, why, sizeof(why), &side);
 		pthread_mutex_lock(&wd_mu);
 		pick->looking = false;
 		pick->last_look = now_ms();
 		if (pick->orphan) {
 			slot_free(pick);
 			pthread_cond_broadcast(&wd_cv);
+			if (side)
+				tidm_conn_close(side);
 			continue;
 		}
 		if (v == WD_STALLED && pick->gen == gen && pick->busy_since) {
@@ -251,11 +265,25 @@ static void *wd_main(void *arg)
 				  (unsigned long long)((pick->last_look - since) / 1000u), pick->what, why);
 			pick->fired = true;
 			shutdown(pick->fd, SHUT_RDWR);
+			if (side) {
+				/* our side is closed first, so the call fails as stalled whatever the
+				 * kill makes the link do; `pick` may be freed once the lock is let go */
+				unsigned long tid = pick->thread_id;
+				pthread_mutex_unlock(&wd_mu);
+				end_session(side, tid);
+				side = NULL;
+				pthread_mutex_lock(&wd_mu);
+			}
 		} else if (v != WD_STALLED && pick->gen == gen && pick->busy_since) {
 			tidm_debug("%s link to %s:%u: waiting %llu s on \"%s\": %s",
 				   pick->o.role == TIDM_ROLE_SOURCE ? "source" : "target",
 				   pick->host ? pick->host : "localhost", pick->o.port,
 				   (unsigned long long)((pick->last_look - since) / 1000u), pick->what, why);
+		}
+		if (side) { /* the wait ended meanwhile: the session is fine */
+			pthread_mutex_unlock(&wd_mu);
+			tidm_conn_close(side);
+			pthread_mutex_lock(&wd_mu);
 		}
 		pthread_cond_broadcast(&wd_cv);
 	}

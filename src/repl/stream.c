@@ -469,9 +469,12 @@ int tidm_repl_stream_next(tidm_repl_stream *s, tidm_repl_event *out)
 					break;
 			}
 			if (waited >= dead) {
+				char st[40] = "";
+				if (s->o.conn.stall_timeout)
+					snprintf(st, sizeof(st), ", stall-timeout %u s", s->o.conn.stall_timeout);
 				tidm_err_set(TIDM_ECONN, "source binlog stream: no packet for %llu ms (heartbeat period "
-							 "%u ms, stall-timeout %u s): the link or the source is gone",
-					     (unsigned long long)waited, s->o.heartbeat_ms, s->o.conn.stall_timeout);
+							 "%u ms%s): the link or the source is gone",
+					     (unsigned long long)waited, s->o.heartbeat_ms, st);
 				tidm_warn("binlog stream: %s", tidm_err_msg());
 				if ((rc = reconnect(s)) < 0)
 					return rc;

@@ -87,5 +87,5 @@ proxy src stats
 proxy tgt stats
 kill -INT "$mpid"
 wait "$mpid" || true
-grep -h "stalled\|no packet" "$log" | cut -c1-330 | head -4
+grep -h "stalled\|no packet" "$log" | cut -c1-330 | awk "NR <= 4"
 echo "PASS: $TEST_NAME ($(stalls source) source and $(stalls target) target stall verdicts, $(grep -c 'no packet for' "$log") silent binlog streams)"
