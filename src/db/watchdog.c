@@ -208,16 +208,17 @@ static void *wd_main(void *arg)
 	pthread_mutex_lock(&wd_mu);
 	for (;;) {
 		tidm_wd_slot *s, *pick = NULL;
-		uint64_t now = now_ms(), gen, since;
+		uint64_t now, gen, since;
 		enum verdict v;
 		tidm_conn *side;
 		char why[512];
 
 		while (!wd_head)
 			pthread_cond_wait(&wd_cv, &wd_mu);
+		now = now_ms(); /* after the wait: a clock read before it made new waits look old */
 		for (s = wd_head; s; s = s->next)
-			if (!s->orphan && !s->fired && s->busy_since && now - s->busy_since >= s->stall_ms &&
-			    now - s->last_look >= s->stall_ms) {
+			if (!s->orphan && !s->fired && s->busy_since && now >= s->busy_since + s->stall_ms &&
+			    now >= s->last_look + s->stall_ms) {
 				pick = s;
 				break;
 			}
